@@ -1,0 +1,401 @@
+"""``Value``: a scalar node of a computation graph, and the reverse-mode backward pass.
+
+A node stores its float ``data``, its ``grad``, the ``Op`` that made it and the tuple of
+its parents. It holds no closure, so a graph has no reference cycles and is freed by
+reference counting as soon as it is dropped. ``backward`` walks the graph without
+recursion and asks each node's op for its local derivatives (see ``ops.py``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import math
+import numbers
+from collections.abc import Iterable, Iterator
+from typing import Any, Union
+
+from . import ops
+from .ops import Op
+
+__all__ = ["Value", "sum", "dot", "no_grad", "is_grad_enabled"]
+
+Number = int | float
+Operand = Union["Value", int, float]  # noqa: UP007 (forward reference)
+
+_grad_enabled = True
+
+
+class no_grad:
+    """Context manager (and decorator) in which operations record no graph.
+
+    Results made inside are leaves: ``backward`` does not reach past them.
+    """
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, fn: Any) -> Any:
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return _grad_enabled
+
+
+def _check_number(x: object, where: str) -> float:
+    """Return ``x`` as a float, or raise ``TypeError`` naming its type."""
+    if isinstance(x, (float, int)) or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
+        return float(x)  # type: ignore[arg-type]
+    raise TypeError(f"{where}: expected a real number or a Value, got {type(x).__name__}")
+
+
+def _lift(x: object, where: str) -> Value:
+    """Wrap a number as a leaf ``Value``; pass ``Value`` objects through."""
+    if type(x) is Value:
+        return x
+    return _node(_check_number(x, where), None, ())
+
+
+def _operand(x: object, symbol: str) -> Any:
+    """The other operand of a binary op as a Value: numbers become leaves, NumPy arrays
+    get ``NotImplemented`` (so they can broadcast), anything else a ``TypeError``."""
+    if type(x) is Value:
+        return x
+    if isinstance(x, (float, int, numbers.Real)):
+        return _node(float(x), None, ())  # type: ignore[arg-type]
+    if hasattr(x, "__array_ufunc__"):
+        return NotImplemented
+    raise TypeError(
+        f"unsupported operand for {symbol}: Value and {type(x).__name__} "
+        "(operands must be real numbers or Values)"
+    )
+
+
+_new = object.__new__
+
+
+def _node(data: float, op: Op | None, parents: tuple[Value, ...]) -> Value:
+    """Make a node without going through ``__init__`` (the hot path of every op)."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    if _grad_enabled:
+        v._op = op
+        v._parents = parents
+    else:
+        v._op = None
+        v._parents = ()
+    v._pending = 0
+    return v
+
+
+def apply(op: Op, *inputs: Operand) -> Value:
+    """Run ``op`` on ``inputs`` (Values or numbers) and record the result's node."""
+    parents = tuple(_lift(x, op.name) for x in inputs)
+    return _node(op.forward(*[p.data for p in parents]), op, parents)
+
+
+class Value:
+    """A scalar in a computation graph.
+
+    ``data`` is the float value; ``grad`` is ∂root/∂self after ``root.backward()``.
+    ``==`` compares identity (so Values can be dict keys); ``<``, ``>``, ``<=``, ``>=``
+    compare ``data`` and return a ``bool``.
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "_parents", "_pending", "__weakref__")
+
+    data: float
+    grad: Any  # float, or a Value after backward(create_graph=True)
+    label: str
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if isinstance(data, Value):
+            raise TypeError("Value(...) takes a number, got a Value (use v.detach() to copy one)")
+        self.data = _check_number(data, "Value")
+        self.grad = 0.0
+        self.label = label
+        self._op: Op | None = None
+        self._parents: tuple[Value, ...] = ()
+        self._pending = 0  # backward's count of unprocessed consumers; 0 outside backward
+
+    # --- introspection ---------------------------------------------------------------------
+    @property
+    def op(self) -> str:
+        """Name of the op that made this node ('' for a leaf)."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The nodes this one was computed from (empty for a leaf)."""
+        return self._parents
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self._parents
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # --- arithmetic (binary ops accept Values and numbers on either side) ------------------
+    def __add__(self, other: Operand) -> Value:
+        if type(other) is not Value:
+            other = _operand(other, "+")
+            if other is NotImplemented:
+                return other
+        return _node(self.data + other.data, ops.ADD, (self, other))
+
+    def __radd__(self, other: Operand) -> Value:
+        other = _operand(other, "+")
+        if other is NotImplemented:
+            return other
+        return _node(other.data + self.data, ops.ADD, (other, self))
+
+    def __sub__(self, other: Operand) -> Value:
+        if type(other) is not Value:
+            other = _operand(other, "-")
+            if other is NotImplemented:
+                return other
+        return _node(self.data - other.data, ops.SUB, (self, other))
+
+    def __rsub__(self, other: Operand) -> Value:
+        other = _operand(other, "-")
+        if other is NotImplemented:
+            return other
+        return _node(other.data - self.data, ops.SUB, (other, self))
+
+    def __mul__(self, other: Operand) -> Value:
+        if type(other) is not Value:
+            other = _operand(other, "*")
+            if other is NotImplemented:
+                return other
+        return _node(self.data * other.data, ops.MUL, (self, other))
+
+    def __rmul__(self, other: Operand) -> Value:
+        other = _operand(other, "*")
+        if other is NotImplemented:
+            return other
+        return _node(other.data * self.data, ops.MUL, (other, self))
+
+    def __truediv__(self, other: Operand) -> Value:
+        other = _operand(other, "/")
+        if other is NotImplemented:
+            return other
+        return apply(ops.DIV, self, other)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        other = _operand(other, "/")
+        if other is NotImplemented:
+            return other
+        return apply(ops.DIV, other, self)
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, ops.NEG, (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __pow__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return apply(ops.POW, self, other)
+        if not isinstance(other, (int, float, numbers.Real)):
+            return _operand(other, "**")  # NotImplemented, or a TypeError
+        op = ops.pow_const(float(other))
+        return _node(op.forward(self.data), op, (self,))
+
+    def __rpow__(self, other: Operand) -> Value:
+        other = _operand(other, "**")
+        if other is NotImplemented:
+            return other
+        return apply(ops.POW, other, self)
+
+    # --- comparisons on data (for control flow such as accuracy; they record no graph) ---
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = object.__hash__
+
+    # --- functions -------------------------------------------------------------------------
+    def exp(self) -> Value:
+        """e^x."""
+        return _node(ops.EXP.forward(self.data), ops.EXP, (self,))
+
+    def log(self) -> Value:
+        """Natural log; ``ValueError`` for x <= 0."""
+        return _node(ops.LOG.forward(self.data), ops.LOG, (self,))
+
+    def tanh(self) -> Value:
+        """tanh(x); derivative 1 - tanh²(x)."""
+        return _node(math.tanh(self.data), ops.TANH, (self,))
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1 / (1 + e^-x), computed without overflow; derivative σ(1 - σ)."""
+        return _node(ops.SIGMOID.forward(self.data), ops.SIGMOID, (self,))
+
+    def relu(self) -> Value:
+        """max(x, 0); derivative 1 for x > 0, else 0."""
+        x = self.data
+        return _node(x if x > 0.0 else 0.0, ops.RELU, (self,))
+
+    def sqrt(self) -> Value:
+        """x ** 0.5."""
+        return self**0.5
+
+    def detach(self) -> Value:
+        """A new leaf with the same data (and label): gradients do not flow through it."""
+        return Value(self.data, self.label)
+
+    # --- the backward pass -----------------------------------------------------------------
+    def backward(self, grad: float = 1.0) -> None:
+        """Fill ``.grad`` of every node this one depends on with ∂self/∂node.
+
+        The pass is seeded with ``grad`` (1.0 by default). As in PyTorch, gradients of
+        leaves *accumulate* across calls (``x.grad += ...``): reset them with
+        ``zero_grad()`` between steps. Each interior node's ``.grad`` holds the gradient of
+        the latest pass. The walk is iterative, so graphs of any depth work.
+        """
+        _backward(self, _check_number(grad, "backward"))
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` to 0.0 on this node and every node it depends on."""
+        for node in self.walk():
+            node.grad = 0.0
+
+    def walk(self) -> Iterator[Value]:
+        """Every node this one depends on, itself included, each once (no order promised)."""
+        seen = {id(self)}
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            for p in node._parents:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append(p)
+
+
+def _data(x: Operand) -> float:
+    return x.data if type(x) is Value else _check_number(x, "comparison")
+
+
+def _backward(root: Value, seed: float) -> None:
+    # Pass 1: count, for each node below root, how many of its consumers lie below root;
+    # reset interior grads, which hold only the current pass's gradient.
+    stack = [root]
+    while stack:
+        for p in stack.pop()._parents:
+            if p._pending == 0:
+                if p._parents:
+                    p.grad = 0.0
+                stack.append(p)
+            p._pending += 1
+
+    # Pass 2: a node is ready once every consumer has added its share to node.grad; then
+    # it passes grad × (local derivative) on to each parent.
+    if not root._parents:
+        root.grad += seed
+        return
+    root.grad = seed
+    ready = [root]
+    node = root
+    try:
+        while ready:
+            node = ready.pop()
+            parents = node._parents
+            g = node.grad
+            op = node._op
+            # Unrolled for one and two parents, the common cases; the loop below is general.
+            if len(parents) == 2:
+                a, b = parents
+                da, db = op.partials(node.data, a.data, b.data)
+                a.grad += da * g
+                pending = a._pending - 1
+                a._pending = pending
+                if not pending and a._parents:
+                    ready.append(a)
+                b.grad += db * g
+                pending = b._pending - 1
+                b._pending = pending
+                if not pending and b._parents:
+                    ready.append(b)
+            elif len(parents) == 1:
+                (a,) = parents
+                (da,) = op.partials(node.data, a.data)
+                a.grad += da * g
+                pending = a._pending - 1
+                a._pending = pending
+                if not pending and a._parents:
+                    ready.append(a)
+            else:
+                if op.unit_partials:
+                    partials = itertools.repeat(1.0)
+                else:
+                    partials = op.partials(node.data, *[p.data for p in parents])
+                for p, d in zip(parents, partials):
+                    p.grad += d * g
+                    pending = p._pending - 1
+                    p._pending = pending
+                    if not pending and p._parents:
+                        ready.append(p)
+    except (ArithmeticError, ValueError) as exc:
+        _reset_pending(root)
+        inputs = ", ".join(repr(p.data) for p in node._parents)
+        where = f" (label {node.label!r})" if node.label else ""
+        raise type(exc)(
+            f"backward: local derivative of '{node.op}'{where} at inputs ({inputs}): {exc}"
+        ) from exc
+    except BaseException:
+        _reset_pending(root)
+        raise
+
+
+def _reset_pending(root: Value) -> None:
+    for node in root.walk():
+        node._pending = 0
+
+
+def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
+    """``start + Σ values`` as **one** node (a 1,000-term sum is not a 1,000-deep chain)."""
+    parents = tuple(_lift(v, "sum") for v in values)
+    if type(start) is Value or start != 0:  # a zero start adds nothing to the graph
+        parents = (_lift(start, "sum"), *parents)
+    return _node(builtins.sum([p.data for p in parents]), ops.SUM, parents)
+
+
+def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Value:
+    """``start + Σ a_i·b_i`` as one node: a neuron's weighted sum plus its bias."""
+    a = [_lift(x, "dot") for x in a]
+    b = [_lift(x, "dot") for x in b]
+    if len(a) != len(b):
+        raise ValueError(f"dot: the two sequences differ in length ({len(a)} and {len(b)})")
+    parents = (_lift(start, "dot"), *a, *b)
+    return _node(ops.DOT.forward(*[p.data for p in parents]), ops.DOT, parents)

@@ -1,0 +1,61 @@
+"""Losses: each takes outputs and targets and returns one ``Value``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autograd import Value, sum
+
+__all__ = ["squared_error", "mse", "hinge", "binary_cross_entropy", "l2"]
+
+Scalar = Value | int | float
+
+
+def _pairs(outputs: Sequence[Scalar], targets: Sequence[Scalar], name: str) -> list[tuple]:
+    if isinstance(outputs, (Value, int, float)):
+        outputs, targets = [outputs], [targets]  # type: ignore[list-item]
+    if len(outputs) != len(targets):
+        raise ValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets")
+    if not outputs:
+        raise ValueError(f"{name}: no outputs")
+    return list(zip(outputs, targets))
+
+
+def squared_error(outputs: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
+    """E = ½ Σ (target − output)², the seeds' convention: ∂E/∂output = output − target."""
+    return 0.5 * sum((t - o) ** 2 for o, t in _pairs(outputs, targets, "squared_error"))
+
+
+def mse(outputs: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
+    """Mean squared error: (1/n) Σ (target − output)²."""
+    pairs = _pairs(outputs, targets, "mse")
+    return sum((t - o) ** 2 for o, t in pairs) / len(pairs)
+
+
+def hinge(scores: Sequence[Scalar], labels: Sequence[Scalar]) -> Value:
+    """Max-margin loss (1/n) Σ relu(1 − y·score), labels y in {−1, +1}."""
+    pairs = _pairs(scores, labels, "hinge")
+    for _, y in pairs:
+        if float(y) not in (-1.0, 1.0):
+            raise ValueError(f"hinge: labels must be -1 or +1, got {y!r}")
+    return sum((1 - y * s).relu() for s, y in pairs) / len(pairs)
+
+
+def binary_cross_entropy(probs: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
+    """(1/n) Σ −[t·log p + (1 − t)·log(1 − p)] for probabilities p in (0, 1), t in [0, 1].
+
+    Feed it sigmoid outputs; a p of exactly 0 or 1 raises ``ValueError`` from ``log``.
+    """
+    pairs = _pairs(probs, targets, "binary_cross_entropy")
+    terms = []
+    for p, t in pairs:
+        if not 0.0 <= float(t) <= 1.0:
+            raise ValueError(f"binary_cross_entropy: targets must lie in [0, 1], got {t!r}")
+        p = p if isinstance(p, Value) else Value(p)
+        terms.append(-(t * p.log() + (1 - t) * (1 - p).log()))
+    return sum(terms) / len(pairs)
+
+
+def l2(params: Sequence[Value], alpha: float) -> Value:
+    """Weight decay term alpha · Σ p²."""
+    return alpha * sum(p * p for p in params)

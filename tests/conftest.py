@@ -1,0 +1,18 @@
+"""Hypothesis profiles: 'ci' (fixed and derandomized, the default) and 'dev' (many more
+examples, random). Choose with HYPOTHESIS_PROFILE=dev."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", derandomize=True, max_examples=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def in_ci() -> bool:
+    """CI sets CI=true; there an optional tool that is missing is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -1,0 +1,242 @@
+"""The backward pass: accumulation, shared nodes, depth, freeing, no_grad, bad input."""
+
+from __future__ import annotations
+
+import gc
+import math
+import weakref
+
+import pytest
+
+import autograd
+from autograd import Value, no_grad
+
+
+def test_value_basics():
+    x = Value(2, label="x")
+    assert x.data == 2.0 and isinstance(x.data, float)
+    assert x.grad == 0.0 and x.label == "x" and x.is_leaf and x.op == ""
+    assert repr(x) == "Value(data=2.0, grad=0.0, label='x')"
+    y = x * 3
+    assert y.op == "*" and y.parents[0] is x and y.parents[1].data == 3.0
+
+
+def test_tanh_example_from_the_issue():
+    x = Value(0.85, label="x1")
+    y = (x * 2 + 1).tanh()
+    y.backward()
+    # d/dx tanh(2x + 1) = 2 (1 - tanh²(2x + 1)), by hand.
+    assert y.data == pytest.approx(math.tanh(2.7), rel=1e-15)
+    assert x.grad == pytest.approx(2 * (1 - math.tanh(2.7) ** 2), rel=1e-14)
+
+
+def test_numbers_on_either_side():
+    x = Value(4.0)
+    for expr, value, grad in [
+        (lambda: 2 * x, 8.0, 2.0),
+        (lambda: 1 - x, -3.0, -1.0),
+        (lambda: 1 / x, 0.25, -1 / 16),
+        (lambda: x / 2, 2.0, 0.5),
+        (lambda: 3 + x, 7.0, 1.0),
+        (lambda: x - 1, 3.0, 1.0),
+        (lambda: -x, -4.0, -1.0),
+        (lambda: 2**x, 16.0, 16 * math.log(2)),
+        (lambda: x**0.5, 2.0, 0.25),
+        (lambda: x ** Value(2.0), 16.0, 8.0),
+    ]:
+        x.grad = 0.0
+        out = expr()
+        out.backward()
+        assert out.data == pytest.approx(value, rel=1e-15)
+        assert x.grad == pytest.approx(grad, rel=1e-15)
+
+
+def test_node_used_twice_gets_both_contributions():
+    x = Value(3.0)
+    y = x * x + x  # dy/dx = 2x + 1
+    y.backward()
+    assert x.grad == 7.0
+
+
+def test_diamond_graph():
+    # a feeds b and c, which meet again in d: d = (2a)(a + 1); dd/da = 4a + 2.
+    a = Value(1.5)
+    b = a * 2
+    c = a + 1
+    d = b * c
+    d.backward()
+    assert a.grad == 8.0
+    assert b.grad == c.data and c.grad == b.data
+
+
+def test_leaf_gradients_accumulate_across_calls_interior_ones_do_not():
+    x = Value(2.0)
+    y = x * 3
+    z = y * y  # dz/dx = 18x = 36
+    z.backward()
+    z.backward()
+    assert x.grad == 72.0  # accumulated, as in PyTorch
+    assert y.grad == 12.0  # interior: the latest pass only
+    x.grad = 0.0
+    z.backward()
+    assert x.grad == 36.0
+
+
+def test_zero_grad_resets_the_whole_graph():
+    x = Value(2.0)
+    y = (x * 3).tanh()
+    y.backward()
+    y.zero_grad()
+    assert all(v.grad == 0.0 for v in y.walk())
+
+
+def test_backward_seed_and_leaf_root():
+    x = Value(2.0)
+    (x * 5).backward(grad=0.5)
+    assert x.grad == 2.5
+    x.backward()
+    assert x.grad == 3.5
+
+
+def test_million_deep_chain_has_no_recursion_limit():
+    x = Value(0.5)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1e-6
+    y.backward()
+    assert x.grad == 1.0
+    assert y.data == pytest.approx(1.5, rel=1e-9)
+    del y  # freeing a million-deep chain must not overflow the C stack either
+
+
+def test_dropped_graph_is_freed_without_the_garbage_collector():
+    gc.disable()
+    try:
+        x = Value(1.0)
+        y = ((x * 2).tanh() + x.exp() / 3) ** 2
+        y.backward()
+        refs = [weakref.ref(v) for v in y.walk() if v is not x]
+        assert len(refs) >= 5
+        del y
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()
+
+
+def test_n_ary_sum_is_one_node():
+    xs = [Value(float(i)) for i in range(1000)]
+    s = autograd.sum(xs, start=0.5)
+    assert s.data == 0.5 + sum(range(1000))
+    assert len(s.parents) == 1001 and all(p.is_leaf for p in s.parents)
+    s.backward()
+    assert all(x.grad == 1.0 for x in xs)
+    assert autograd.sum(xs).parents == tuple(xs)  # a zero start adds no node
+
+
+def test_dot_is_one_node():
+    a = [Value(1.0), Value(2.0)]
+    b = [Value(3.0), Value(4.0)]
+    d = autograd.dot(a, b, start=Value(0.5))
+    assert d.data == 11.5 and len(d.parents) == 5
+    d.backward()
+    assert [v.grad for v in a] == [3.0, 4.0] and [v.grad for v in b] == [1.0, 2.0]
+    with pytest.raises(ValueError, match="differ in length"):
+        autograd.dot(a, b[:1])
+
+
+def test_sigmoid_never_overflows():
+    for x, expected in [(-1000.0, 0.0), (1000.0, 1.0), (-1e308, 0.0), (1e308, 1.0), (0.0, 0.5)]:
+        s = Value(x).sigmoid()
+        assert s.data == expected
+    v = Value(-1000.0)
+    v.sigmoid().backward()
+    assert v.grad == 0.0
+    assert Value(-40.0).sigmoid().data == pytest.approx(math.exp(-40), rel=1e-15)
+
+
+def test_no_grad_records_nothing_and_detach_cuts():
+    x = Value(2.0)
+    with no_grad():
+        y = x * 3
+        assert not autograd.is_grad_enabled()
+    assert autograd.is_grad_enabled()
+    assert y.is_leaf and y.op == ""
+    z = x * x.detach()  # x.detach() is a constant: dz/dx = 2, not 4
+    z.backward()
+    assert x.grad == 2.0
+
+    @no_grad()
+    def f(v):
+        return v * 2
+
+    assert f(x).is_leaf
+
+
+def test_comparisons_use_data():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and b > a and a <= 1 and b >= 2.0
+    assert a != Value(1.0)  # identity, so Values can be dict keys
+    assert len({a, b, a}) == 2
+
+
+# --- bad input: a clear error where it happens, never a wrong number --------------------
+
+@pytest.mark.parametrize("bad", ["a", None, [1.0], 1j])
+def test_non_numeric_input_is_a_type_error_naming_the_type(bad):
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+    x = Value(1.0)
+    for op in (lambda: x + bad, lambda: bad * x, lambda: x - bad, lambda: x / bad,
+               lambda: x ** bad, lambda: autograd.sum([x, bad])):
+        with pytest.raises(TypeError, match=type(bad).__name__):
+            op()
+
+
+def test_value_of_a_value_is_refused():
+    with pytest.raises(TypeError, match="detach"):
+        Value(Value(1.0))
+
+
+@pytest.mark.parametrize("x", [0.0, -1.0, -1e-300])
+def test_log_of_non_positive_is_a_value_error(x):
+    with pytest.raises(ValueError, match=r"log: input must be positive, got " + repr(x)):
+        Value(x).log()
+
+
+def test_negative_base_with_fractional_exponent_is_a_value_error():
+    with pytest.raises(ValueError, match=r"pow: negative base -8.0 with non-integer exponent"):
+        Value(-8.0) ** (1 / 3)
+    with pytest.raises(ValueError, match=r"pow: base -2.0 must be positive"):
+        Value(-2.0) ** Value(2.0)
+    with pytest.raises(ValueError, match=r"pow: base -2.0 must be positive"):
+        (-2) ** Value(0.5)
+    assert (Value(-2.0) ** 3).data == -8.0  # an integer exponent is fine
+
+
+def test_zero_division_names_the_op():
+    with pytest.raises(ZeroDivisionError, match=r"pow: 0.0 \*\* -1"):
+        Value(0.0) ** -1
+    with pytest.raises(ZeroDivisionError, match=r"div: division by zero"):
+        Value(1.0) / 0
+    with pytest.raises(ZeroDivisionError, match=r"div: division by zero"):
+        1 / Value(0.0)
+
+
+def test_overflow_names_the_op():
+    with pytest.raises(OverflowError, match=r"exp: exp\(710.0\) overflows"):
+        Value(710.0).exp()
+    with pytest.raises(OverflowError, match=r"pow: 10.0 \*\* 400"):
+        Value(10.0) ** 400
+
+
+def test_an_infinite_derivative_in_backward_names_the_op_and_node():
+    x = Value(0.0, label="x")
+    r = x**0.5
+    r.label = "root"
+    with pytest.raises(ZeroDivisionError, match=r"'\*\*0.5' \(label 'root'\) at inputs \(0.0\)"):
+        r.backward()
+    # The failed pass left the graph usable.
+    y = Value(4.0)
+    z = y**0.5 + x
+    z.backward()
+    assert y.grad == 0.25
