@@ -8,7 +8,7 @@ import graphviz
 
 from .engine import Value
 
-__all__ = ["draw_dot", "GraphTooLargeError", "DEFAULT_MAX_NODES"]
+__all__ = ["draw_dot", "GraphTooLargeError", "DotNotFoundError", "DEFAULT_MAX_NODES"]
 
 DEFAULT_MAX_NODES = 2000
 
@@ -24,6 +24,13 @@ class GraphTooLargeError(ValueError):
     """The graph has more nodes than ``draw_dot``'s ``max_nodes``."""
 
 
+class DotNotFoundError(graphviz.ExecutableNotFound):
+    """Graphviz's ``dot`` program is missing; the message says how to install it."""
+
+    def __init__(self) -> None:
+        RuntimeError.__init__(self, _INSTALL_HINT)
+
+
 class ComputationGraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` whose render errors say how to install Graphviz."""
 
@@ -31,13 +38,13 @@ class ComputationGraph(graphviz.Digraph):
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound as exc:
-            raise graphviz.ExecutableNotFound(_INSTALL_HINT) from exc
+            raise DotNotFoundError() from exc
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().render(*args, **kwargs)
         except graphviz.ExecutableNotFound as exc:
-            raise graphviz.ExecutableNotFound(_INSTALL_HINT) from exc
+            raise DotNotFoundError() from exc
 
 
 def _escape(text: str) -> str:

@@ -115,17 +115,30 @@ def _activation(name: str) -> Any:
 class Neuron(Module):
     """``activation(b + Σ w_i·x_i)``, computed as one ``dot`` node plus the activation.
 
-    Weights and bias start uniform in ±1/√nin (PyTorch's ``nn.Linear`` default), drawn from
-    ``rng`` (a ``random.Random``) so that a run repeats exactly.
+    ``init="pytorch"``: weights and bias uniform in ±1/√nin (``torch.nn.Linear``'s default);
+    ``init="micrograd"``: weights uniform in ±1, bias 0 (micrograd's). Numbers are drawn
+    from ``rng`` (a ``random.Random``), so a run repeats exactly.
     """
 
-    def __init__(self, nin: int, activation: str = "relu", rng: random.Random | None = None):
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        rng: random.Random | None = None,
+        init: str = "pytorch",
+    ):
         if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
         rng = rng if rng is not None else random.Random(0)
-        bound = 1.0 / math.sqrt(nin)
-        self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
-        self.b = Value(rng.uniform(-bound, bound))
+        if init == "pytorch":
+            bound = 1.0 / math.sqrt(nin)
+            self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
+            self.b = Value(rng.uniform(-bound, bound))
+        elif init == "micrograd":
+            self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
+            self.b = Value(0.0)
+        else:
+            raise ValueError(f"Neuron: init must be 'pytorch' or 'micrograd', got {init!r}")
         self.activation = activation
         self._act = _activation(activation)
 
@@ -154,10 +167,15 @@ class Layer(Module):
     one neuron."""
 
     def __init__(
-        self, nin: int, nout: int, activation: str = "relu", rng: random.Random | None = None
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        rng: random.Random | None = None,
+        init: str = "pytorch",
     ):
         rng = rng if rng is not None else random.Random(0)
-        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, rng, init) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         return [n(x) for n in self.neurons]
@@ -190,7 +208,8 @@ class MLP(Module):
     """A multi-layer perceptron: ``MLP(nin, [h1, ..., nout])``.
 
     Hidden layers use ``activation``, the last layer ``output_activation``. ``seed`` makes
-    the initial weights repeat exactly. Calling it returns a list (one Value per output).
+    the initial weights repeat exactly; ``init`` is as for ``Neuron``. Calling it returns a
+    list (one Value per output), even when the last layer has one neuron.
     """
 
     def __init__(
@@ -200,6 +219,7 @@ class MLP(Module):
         activation: str = "relu",
         output_activation: str = "linear",
         seed: int | None = 0,
+        init: str = "pytorch",
     ):
         if not nouts:
             raise ValueError("MLP: nouts must name at least one layer size")
@@ -207,7 +227,7 @@ class MLP(Module):
         sizes = [nin, *nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1],
-                  activation if i < len(nouts) - 1 else output_activation, rng)
+                  activation if i < len(nouts) - 1 else output_activation, rng, init)
             for i in range(len(nouts))
         ]
 

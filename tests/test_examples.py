@@ -1,0 +1,57 @@
+"""The examples run and tell their stories (run as scripts, as a user would)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(name: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_w5_update(tmp_path):
+    out = run("w5_update.py", str(tmp_path))
+    assert "tutorial's 0.0428 x 0.1958 x 0.5854 = 0.00490579" in out
+    assert re.search(r"engine's dE/dw5\s+= 0\.00490\d+", out)
+    assert "-> 0.3995" in out
+    svg = (tmp_path / "w5_graph.svg").read_text()
+    for label in ("w5", "out_h1", "net_o1", "E_total"):
+        assert label in svg
+
+
+def test_gradient_descent_converges_to_minus_two():
+    out = run("gradient_descent.py")
+    assert "at x = +0: y = 4, dy/dx = +4" in out and "at x = -4: y = 4, dy/dx = -4" in out
+    final = float(re.search(r"x = ([-+0-9.]+)$", out.strip()).group(1))
+    assert abs(final + 2) < 1e-6
+
+
+def test_teacher_student_loss_falls_tenfold():
+    sys.path.insert(0, str(EXAMPLES))
+    import teacher_student
+
+    losses = teacher_student.train(epochs=150, verbose=False)
+    assert losses[-1] < losses[0] / 10
+
+
+def test_house_prices_error_falls_every_epoch():
+    sys.path.insert(0, str(EXAMPLES))
+    import house_prices
+
+    history = house_prices.train(epochs=10, verbose=False)
+    assert all(b < a for a, b in zip(history, history[1:]))
+
+
+def test_moons_reaches_full_training_accuracy():
+    out = run("moons.py")
+    assert "final training accuracy: 100%" in out

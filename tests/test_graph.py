@@ -1,0 +1,83 @@
+"""draw_dot: the DOT it builds, a real SVG rendered by Graphviz, and its errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import graphviz
+import pytest
+
+from autograd import GraphTooLargeError, Value, draw_dot
+from autograd.graph import ComputationGraph
+from conftest import in_ci
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None and not in_ci(),  # in CI a missing dot fails the test
+    reason="Graphviz's dot is not installed (apt-get install graphviz)",
+)
+
+
+def small_graph() -> Value:
+    x = Value(0.85, label="x1")
+    y = (x * 2 + 1).tanh()
+    y.label = "y"
+    y.backward()
+    return y
+
+
+def test_dot_source_has_a_record_per_value_and_a_node_per_op():
+    g = draw_dot(small_graph())
+    assert isinstance(g, graphviz.Digraph)
+    src = g.source
+    assert "rankdir=LR" in src
+    assert src.count("shape=record") == 6  # x1, 2, x1*2, 1, x1*2+1, y
+    assert "{ x1 | data 0.8500 | grad 0.0358 }" in src  # 2(1 - tanh²(2.7)) = 0.0358
+    assert "{ y | data 0.9910 | grad 1.0000 }" in src  # tanh(2.7) = 0.9910
+    for op in ("label=tanh", "label=\"*\"", "label=\"+\""):
+        assert op in src
+    assert src.count("->") == 5 + 3  # parent->op: 2 (*), 2 (+), 1 (tanh); op->result: 3
+
+
+def test_labels_are_escaped():
+    v = Value(1.0, label="a|b{c}")
+    assert r"a\|b\{c\}" in draw_dot(v).source
+
+
+@needs_dot
+def test_render_writes_a_real_svg(tmp_path):
+    path = draw_dot(small_graph()).render(str(tmp_path / "graph"), cleanup=True)
+    svg = open(path, encoding="utf-8").read()
+    assert path.endswith(".svg") and svg.lstrip().startswith("<?xml") and "<svg" in svg
+    for text in ("x1", "data 0.8500", "grad 0.0358", "tanh", "data 0.9910"):
+        assert text in svg, text
+
+
+@needs_dot
+def test_png_and_jupyter_display(tmp_path):
+    y = small_graph()
+    path = draw_dot(y, format="png").render(str(tmp_path / "graph"), cleanup=True)
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    bundle = draw_dot(y)._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_too_large_graph_says_how_to_raise_the_limit():
+    x = Value(0.0)
+    for _ in range(2001):
+        x = x + 1
+    with pytest.raises(GraphTooLargeError, match=r"pass draw_dot\(root, max_nodes=4003\)"):
+        draw_dot(x)
+    assert isinstance(draw_dot(x, max_nodes=5000), ComputationGraph)
+
+
+def test_missing_dot_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere on PATH
+    with pytest.raises(graphviz.ExecutableNotFound, match="apt-get install graphviz"):
+        draw_dot(small_graph()).render(str(tmp_path / "g"))
+    with pytest.raises(graphviz.ExecutableNotFound, match="brew install graphviz"):
+        draw_dot(small_graph()).pipe()
+
+
+def test_draw_dot_refuses_non_values():
+    with pytest.raises(TypeError, match="expected a Value, got float"):
+        draw_dot(1.0)
