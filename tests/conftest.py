@@ -12,7 +12,3 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-
-def in_ci() -> bool:
-    """CI sets CI=true; there an optional tool that is missing is a failure, not a skip."""
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")

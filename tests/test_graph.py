@@ -9,7 +9,8 @@ import pytest
 
 from autograd import GraphTooLargeError, Value, draw_dot
 from autograd.graph import ComputationGraph
-from conftest import in_ci
+
+from support import in_ci
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None and not in_ci(),  # in CI a missing dot fails the test

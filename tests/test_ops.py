@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from cases import CASES, Case
 from hypothesis import given
 
 from autograd import PRIMITIVES, Value
+
+from cases import CASES, Case
 
 
 def central_difference(f, xs: tuple[float, ...], i: int) -> float:

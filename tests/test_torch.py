@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from cases import CASES, Case
-from conftest import in_ci
 from hypothesis import given
 
 from autograd import Value
+
+from cases import CASES, Case
+from support import in_ci
 
 try:
     import torch
