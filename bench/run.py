@@ -1,0 +1,514 @@
+"""Side-by-side benchmark: chainrule against micrograd and PyTorch, in one process run.
+
+    python bench/run.py                 # the full run (a few minutes), writes bench/results.json
+    python bench/run.py --quick         # tiny sizes, to check that it works
+
+Every measurement is repeated, engines interleaved (rep 1 of every engine, then rep 2, ...),
+and the median is reported. The garbage collector stays ON while timing, as users run;
+``gc.collect()`` runs between measurements, outside the timings, so that no engine pays
+for another's garbage. Peers are optional (``pip install -e .[bench]``); a missing one is
+reported as missing.
+
+micrograd 0.1.0 has no ``tanh``; the chain workload gives it one written in micrograd's
+own style (a closure, as in its author's lecture). Its backward pass is recursive, so the
+recursion limit is raised for it, after recording the depth where the default limit fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples"))
+
+import autograd  # noqa: E402
+from autograd import Value  # noqa: E402
+
+try:
+    import micrograd.engine
+    import micrograd.nn
+except ImportError:  # reported in the table
+    micrograd = None
+try:
+    import torch
+except ImportError:
+    torch = None
+
+DEFAULT_RECURSION_LIMIT = sys.getrecursionlimit()
+
+
+# --- engines ------------------------------------------------------------------------------
+
+def micrograd_tanh(self):
+    """tanh for micrograd, in micrograd's closure style."""
+    t = math.tanh(self.data)
+    out = micrograd.engine.Value(t, (self,), "tanh")
+
+    def _backward():
+        self.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+if micrograd is not None:
+    micrograd.engine.Value.tanh = micrograd_tanh
+
+
+def chain_builder(make: Callable[[float], Any]) -> Callable[[int], Any]:
+    """x ← tanh(x·a + b), repeated: three nodes (*, +, tanh) per step."""
+
+    def build(steps: int) -> Any:
+        a, b, x = make(0.5), make(0.3), make(0.1)
+        for _ in range(steps):
+            x = (x * a + b).tanh()
+        return x
+
+    return build
+
+
+def torch_scalar(x: float) -> Any:
+    return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+
+def wide_ours(n: int) -> Any:
+    xs = [Value(0.001 * i) for i in range(n)]
+    ys = [Value(0.5) for _ in range(n)]
+    return lambda: autograd.sum([x * y for x, y in zip(xs, ys)])
+
+
+def wide_micrograd(n: int) -> Any:
+    V = micrograd.engine.Value
+    xs = [V(0.001 * i) for i in range(n)]
+    ys = [V(0.5) for _ in range(n)]
+    return lambda: sum(x * y for x, y in zip(xs, ys))  # micrograd's way: a chain of adds
+
+
+def wide_torch(n: int) -> Any:
+    xs = [torch_scalar(0.001 * i) for i in range(n)]
+    ys = [torch_scalar(0.5) for _ in range(n)]
+    return lambda: torch.stack([x * y for x, y in zip(xs, ys)]).sum()
+
+
+def engines() -> dict[str, Any]:
+    """Engine name -> None when missing, else the workloads' entry points."""
+    out: dict[str, Any] = {"chainrule": {"chain": chain_builder(Value), "wide": wide_ours}}
+    out["micrograd"] = None if micrograd is None else {
+        "chain": chain_builder(micrograd.engine.Value), "wide": wide_micrograd}
+    out["torch (0-d tensors)"] = None if torch is None else {
+        "chain": chain_builder(torch_scalar), "wide": wide_torch}
+    return out
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t0, result
+
+
+def measure_graph(build: Callable[[], Any]) -> tuple[float, float]:
+    """(forward seconds, backward seconds) for one graph; GC on, collected before."""
+    gc.collect()
+    t_fwd, root = timed(build)
+    t_bwd, _ = timed(root.backward)
+    del root
+    gc.collect()
+    return t_fwd, t_bwd
+
+
+def interleaved(cases: dict[str, Callable[[], tuple[float, float]]], reps: int) -> dict:
+    """Run every case ``reps`` times, engines interleaved; medians per case."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    failures: dict[str, str] = {}
+    for _ in range(reps):
+        for name, case in cases.items():
+            if name in failures:
+                continue
+            try:
+                samples[name].append(case())
+            except Exception as exc:  # recorded in the table, never hidden
+                failures[name] = f"{type(exc).__name__}: {str(exc)[:60]}"
+    out = {}
+    for name in cases:
+        if name in failures:
+            out[name] = {"error": failures[name]}
+        else:
+            fwd = statistics.median(s[0] for s in samples[name])
+            bwd = statistics.median(s[1] for s in samples[name])
+            out[name] = {"forward_s": fwd, "backward_s": bwd, "total_s": fwd + bwd}
+    return out
+
+
+def micrograd_default_limit_failure(sizes: list[int]) -> int | None:
+    """The smallest chain size (nodes) whose backward fails at the default recursion limit."""
+    if micrograd is None:
+        return None
+    build = chain_builder(micrograd.engine.Value)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
+    try:
+        for n in sizes:
+            root = build(n // 3)
+            try:
+                root.backward()
+            except RecursionError:
+                return n
+            finally:
+                del root
+                gc.collect()
+        return None
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def bench_chain(sizes: list[int], reps: int) -> dict:
+    results = {}
+    for n in sizes:
+        cases = {}
+        for name, eng in engines().items():
+            if eng is not None:
+                build = eng["chain"]
+                cases[name] = lambda build=build, n=n: measure_graph(lambda: build(n // 3))
+        r = reps if n <= 100_000 else max(1, reps // 2)
+        results[n] = interleaved(cases, r)
+        print(f"  chain N={n:,} done", file=sys.stderr)
+    return results
+
+
+def bench_wide(n: int, reps: int) -> dict:
+    cases = {}
+    for name, eng in engines().items():
+        if eng is not None:
+            make = eng["wide"](n)
+            cases[name] = lambda make=make: measure_graph(make)
+    return interleaved(cases, reps)
+
+
+def bench_memory(n: int) -> dict:
+    """Bytes per node (tracemalloc) held by an n-node chain after the forward pass."""
+    out: dict[str, Any] = {}
+    for name, eng in engines().items():
+        if eng is None:
+            continue
+        if name.startswith("torch"):
+            out[name] = {"error": "n/a: tensor storage is allocated in C++, unseen by tracemalloc"}
+            continue
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        root = eng["chain"](n // 3)
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        del root
+        gc.collect()
+        out[name] = {"bytes_per_node": (after - before) / n}
+    return out
+
+
+def bench_peak_1m(n: int) -> dict:
+    """Peak traced memory of chainrule's n-node chain, forward and backward."""
+    gc.collect()
+    tracemalloc.start()
+    root = chain_builder(Value)(n // 3)
+    root.backward()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del root
+    gc.collect()
+    return {"nodes": n, "peak_MB": peak / 1e6}
+
+
+# --- the MLP training step on two moons -------------------------------------------------
+
+def bench_mlp(steps: int, n_samples: int) -> dict:
+    import moons
+    from nn import MLP, SGD, hinge, l2
+
+    xs, ys = moons.make_moons(n_samples)
+    ours = MLP(2, [16, 16, 1], activation="relu", seed=0, init="micrograd")
+    start = [p.data for p in ours.parameters()]
+    alpha = 1e-4
+
+    def lr(k: int) -> float:
+        return 1.0 - 0.9 * k / steps
+
+    trainers: dict[str, Any] = {}
+
+    opt = SGD(ours.parameters(), lr=1.0)
+
+    def step_ours(k: int) -> float:
+        scores = [ours(x)[0] for x in xs]
+        loss = hinge(scores, ys) + l2(ours.parameters(), alpha)
+        opt.zero_grad()
+        loss.backward()
+        opt.lr = lr(k)
+        opt.step()
+        return loss.data
+
+    def accuracy_ours() -> float:
+        return sum((ours(x)[0].data > 0) == (y > 0) for x, y in zip(xs, ys)) / len(ys)
+
+    trainers["chainrule"] = (step_ours, accuracy_ours)
+
+    if micrograd is not None:
+        mg = micrograd.nn.MLP(2, [16, 16, 1])
+        for p, w in zip(mg.parameters(), start):
+            p.data = w
+
+        def step_mg(k: int) -> float:
+            scores = [mg(x) for x in xs]
+            losses = [(1 + -y * s).relu() for s, y in zip(scores, ys)]
+            loss = sum(losses) * (1.0 / len(losses)) + alpha * sum(p * p for p in mg.parameters())
+            mg.zero_grad()
+            loss.backward()
+            for p in mg.parameters():
+                p.data -= lr(k) * p.grad
+            return loss.data
+
+        def accuracy_mg() -> float:
+            return sum((mg(x).data > 0) == (y > 0) for x, y in zip(xs, ys)) / len(ys)
+
+        trainers["micrograd"] = (step_mg, accuracy_mg)
+    else:
+        trainers["micrograd"] = None
+
+    if torch is not None:
+        trainers["torch (0-d tensors)"] = torch_scalar_mlp(ours, start, xs, ys, alpha, lr)
+        trainers["torch (vectorized)"] = torch_vector_mlp(ours, start, xs, ys, alpha, lr)
+    else:
+        trainers["torch (0-d tensors)"] = trainers["torch (vectorized)"] = None
+
+    times: dict[str, list[float]] = {n: [] for n, t in trainers.items() if t is not None}
+    for k in range(steps):
+        for name, trainer in trainers.items():
+            if trainer is None:
+                continue
+            t, _ = timed(lambda trainer=trainer, k=k: trainer[0](k))
+            times[name].append(t)
+        gc.collect()
+    out: dict[str, Any] = {}
+    for name, trainer in trainers.items():
+        if trainer is None:
+            out[name] = {"error": "not installed"}
+        else:
+            out[name] = {"step_s": statistics.median(times[name]), "accuracy": trainer[1]()}
+    return out
+
+
+def torch_scalar_mlp(model, start, xs, ys, alpha, lr):
+    """The same network with every weight a 0-d tensor: the same scalar graph in PyTorch."""
+    layers = []
+    it = iter(start)
+    for layer in model.layers:
+        rows = []
+        for neuron in layer.neurons:
+            w = [torch_scalar(next(it)) for _ in neuron.w]
+            rows.append((w, torch_scalar(next(it))))
+        layers.append(rows)
+    params = [t for rows in layers for w, b in rows for t in (*w, b)]
+
+    def forward(x):
+        h = [torch.tensor(v, dtype=torch.float64) for v in x]
+        for i, rows in enumerate(layers):
+            z = [b + sum(wi * hi for wi, hi in zip(w, h)) for w, b in rows]
+            h = [zi.relu() for zi in z] if i < len(layers) - 1 else z
+        return h[0]
+
+    def step(k):
+        scores = [forward(x) for x in xs]
+        loss = sum((1 - y * s).relu() for s, y in zip(scores, ys)) / len(ys)
+        loss = loss + alpha * sum(p * p for p in params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr(k) * p.grad
+        return loss.item()
+
+    def accuracy():
+        with torch.no_grad():
+            return sum((forward(x).item() > 0) == (y > 0) for x, y in zip(xs, ys)) / len(ys)
+
+    return step, accuracy
+
+
+def torch_vector_mlp(model, start, xs, ys, alpha, lr):
+    """What a user would write in PyTorch instead: weight matrices, one batched forward."""
+    it = iter(start)
+    weights, biases = [], []
+    for layer in model.layers:
+        rows, bs = [], []
+        for neuron in layer.neurons:
+            rows.append([next(it) for _ in neuron.w])
+            bs.append(next(it))
+        weights.append(torch.tensor(rows, dtype=torch.float64, requires_grad=True))
+        biases.append(torch.tensor(bs, dtype=torch.float64, requires_grad=True))
+    params = weights + biases
+    X = torch.tensor(xs, dtype=torch.float64)
+    Y = torch.tensor(ys, dtype=torch.float64)
+
+    def forward():
+        h = X
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            h = h @ w.T + b
+            if i < len(weights) - 1:
+                h = h.relu()
+        return h[:, 0]
+
+    def step(k):
+        scores = forward()
+        loss = (1 - Y * scores).relu().mean() + alpha * sum((p * p).sum() for p in params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr(k) * p.grad
+        return loss.item()
+
+    def accuracy():
+        with torch.no_grad():
+            return ((forward() > 0) == (Y > 0)).double().mean().item()
+
+    return step, accuracy
+
+
+# --- report -------------------------------------------------------------------------------
+
+def ratio(ours: dict, peer: dict, key: str) -> str:
+    if "error" in ours or "error" in peer:
+        return "—"
+    return f"{ours[key] / peer[key]:.3f}"
+
+
+def cell(r: dict, key: str, scale: float, fmt: str) -> str:
+    return r["error"] if "error" in r else format(r[key] * scale, fmt)
+
+
+def report(results: dict) -> str:
+    env = results["environment"]
+    names = ["chainrule", "micrograd", "torch (0-d tensors)"]
+    lines = [
+        f"Python {env['python']}, {env['cpus']} CPUs, garbage collector "
+        f"{'on' if env['gc_enabled'] else 'off'}, micrograd {env['micrograd']}, "
+        f"torch {env['torch']}; median of {env['reps']} interleaved runs.",
+        "",
+        "### chain: x ← tanh(x·a + b), ns per node (forward + backward)",
+        "",
+        "| N | " + " | ".join(f"{n} fwd / bwd / total" for n in names)
+        + " | ours / micrograd | ours / torch |",
+        "|---|" + "---|" * (len(names) + 2),
+    ]
+    for n, row in results["chain"].items():
+        cells = []
+        for name in names:
+            r = row.get(name, {"error": "not installed"})
+            if "error" in r:
+                cells.append(r["error"])
+            else:
+                cells.append(" / ".join(f"{r[k] / int(n) * 1e9:,.0f}"
+                                        for k in ("forward_s", "backward_s", "total_s")))
+        missing = {"error": "-"}
+        lines.append(f"| {int(n):,} | " + " | ".join(cells) + " | "
+                     + ratio(row["chainrule"], row.get("micrograd", missing), "total_s") + " | "
+                     + ratio(row["chainrule"], row.get("torch (0-d tensors)", missing),
+                             "total_s") + " |")
+    fail = results["micrograd_recursion_failure"]
+    lines += ["", f"micrograd at the default recursion limit ({DEFAULT_RECURSION_LIMIT}): "
+              + (f"backward raises RecursionError from N = {fail:,} nodes" if fail
+                 else "no failure at the sizes tried") + "; it ran above with the limit raised.",
+              ""]
+    wide = results["wide"]
+    lines += [f"### wide: the sum of {results['wide_n']:,} products, ms (forward + backward)",
+              "", "| engine | forward | backward | total | ours / engine |", "|---|---|---|---|---|"]
+    for name, r in wide.items():
+        lines.append(f"| {name} | {cell(r, 'forward_s', 1e3, ',.1f')} | "
+                     f"{cell(r, 'backward_s', 1e3, ',.1f')} | {cell(r, 'total_s', 1e3, ',.1f')} | "
+                     f"{ratio(wide['chainrule'], r, 'total_s')} |")
+    mlp = results["mlp"]
+    lines += ["", f"### mlp: two-moons training step, MLP(2, [16, 16, 1]), {results['mlp_samples']}"
+              f" samples, hinge + 1e-4 L2, SGD; {results['mlp_steps']} steps", "",
+              "| engine | ms per step | accuracy after the last step | ours / engine |",
+              "|---|---|---|---|"]
+    for name, r in mlp.items():
+        acc = "—" if "error" in r else f"{r['accuracy']:.0%}"
+        lines.append(f"| {name} | {cell(r, 'step_s', 1e3, ',.2f')} | {acc} | "
+                     f"{ratio(mlp['chainrule'], r, 'step_s')} |")
+    mem = results["memory"]
+    lines += ["", f"### memory: bytes per node of a {results['memory_n']:,}-node chain "
+              "(tracemalloc, after the forward pass)", "",
+              "| engine | bytes per node | ours / engine |", "|---|---|---|"]
+    for name, r in mem.items():
+        lines.append(f"| {name} | {cell(r, 'bytes_per_node', 1, ',.0f')} | "
+                     f"{ratio(mem['chainrule'], r, 'bytes_per_node')} |")
+    peak = results["peak"]
+    lines += ["", f"chainrule, {peak['nodes']:,}-node chain, forward + backward: peak traced "
+              f"memory {peak['peak_MB']:,.0f} MB.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it works")
+    parser.add_argument("--reps", type=int, default=None, help="repetitions per measurement")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results.json")
+    args = parser.parse_args()
+
+    if args.quick:
+        sizes, wide_n, mem_n, peak_n, mlp_steps, mlp_samples = [30, 300], 300, 300, 3000, 3, 20
+        reps = args.reps or 2
+    else:
+        sizes = [102, 1_002, 10_002, 100_002, 1_000_002]
+        wide_n, mem_n, peak_n, mlp_steps, mlp_samples = 100_000, 100_002, 1_000_002, 100, 100
+        reps = args.reps or 5
+
+    random.seed(0)
+    results: dict[str, Any] = {
+        "environment": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "gc_enabled": gc.isenabled(),
+            "micrograd": getattr(micrograd, "__version__", "0.1.0") if micrograd else "missing",
+            "torch": torch.__version__ if torch else "missing",
+            "reps": reps,
+            "command": "python bench/run.py" + (" --quick" if args.quick else ""),
+        }
+    }
+    results["micrograd_recursion_failure"] = micrograd_default_limit_failure(sizes)
+    sys.setrecursionlimit(max(DEFAULT_RECURSION_LIMIT, 4 * max(sizes) + 1000))
+    results["chain"] = bench_chain(sizes, reps)
+    results["wide_n"] = wide_n
+    results["wide"] = bench_wide(wide_n, reps)
+    print("  wide done", file=sys.stderr)
+    results["mlp_steps"], results["mlp_samples"] = mlp_steps, mlp_samples
+    results["mlp"] = bench_mlp(mlp_steps, mlp_samples)
+    print("  mlp done", file=sys.stderr)
+    results["memory_n"] = mem_n
+    results["memory"] = bench_memory(mem_n)
+    results["peak"] = bench_peak_1m(peak_n)
+    text = report(results)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, default=str))
+    print(f"results written to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
