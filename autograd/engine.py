@@ -1,14 +1,15 @@
 """``Value``: a scalar node of a computation graph, and the reverse-mode backward pass.
 
-A node stores its float ``data``, its ``grad``, the ``Op`` that made it and the tuple of
-its parents. It holds no closure, so a graph has no reference cycles and is freed by
-reference counting as soon as it is dropped. ``backward`` walks the graph without
-recursion and asks each node's op for its local derivatives (see ``ops.py``).
+A node stores its float ``data``, its ``grad``, the ``Op`` that made it and its inputs.
+It holds no closure, so a graph has no reference cycles and is freed by reference counting
+as soon as it is dropped. ``backward`` walks the graph without recursion and asks each
+node's op for its local derivatives (see ``ops.py``); it knows nothing about particular ops.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import itertools
 import math
 import numbers
@@ -18,7 +19,7 @@ from typing import Any, Union
 from . import ops
 from .ops import Op
 
-__all__ = ["Value", "sum", "dot", "no_grad", "is_grad_enabled"]
+__all__ = ["Value", "apply", "sum", "dot", "no_grad", "is_grad_enabled"]
 
 Number = int | float
 Operand = Union["Value", int, float]  # noqa: UP007 (forward reference)
@@ -42,8 +43,6 @@ class no_grad:
         _grad_enabled = self._previous
 
     def __call__(self, fn: Any) -> Any:
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with no_grad():
@@ -57,6 +56,31 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
+# --- making nodes -------------------------------------------------------------------------
+# A node's inputs live in two slots, so that the common one- and two-input nodes need no
+# tuple (one object per node for the garbage collector to track, not two):
+#     leaf: _x = None            unary: _x = input        binary: _x, _y = the inputs
+#     n-ary (sum, dot): _x = tuple of inputs, _y = None
+
+_new = object.__new__
+
+
+def _node(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
+    """Make a node without going through ``__init__`` (the hot path of every op)."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    if _grad_enabled:
+        v._op = op
+        v._x = x
+        v._y = y
+    else:
+        v._op = v._x = v._y = None
+    v._pending = 0
+    return v
+
+
 def _check_number(x: object, where: str) -> float:
     """Return ``x`` as a float, or raise ``TypeError`` naming its type."""
     if isinstance(x, (float, int)) or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
@@ -68,7 +92,7 @@ def _lift(x: object, where: str) -> Value:
     """Wrap a number as a leaf ``Value``; pass ``Value`` objects through."""
     if type(x) is Value:
         return x
-    return _node(_check_number(x, where), None, ())
+    return _node(_check_number(x, where), None)
 
 
 def _operand(x: object, symbol: str) -> Any:
@@ -77,7 +101,7 @@ def _operand(x: object, symbol: str) -> Any:
     if type(x) is Value:
         return x
     if isinstance(x, (float, int, numbers.Real)):
-        return _node(float(x), None, ())  # type: ignore[arg-type]
+        return _node(float(x), None)  # type: ignore[arg-type]
     if hasattr(x, "__array_ufunc__"):
         return NotImplemented
     raise TypeError(
@@ -86,29 +110,15 @@ def _operand(x: object, symbol: str) -> Any:
     )
 
 
-_new = object.__new__
-
-
-def _node(data: float, op: Op | None, parents: tuple[Value, ...]) -> Value:
-    """Make a node without going through ``__init__`` (the hot path of every op)."""
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    if _grad_enabled:
-        v._op = op
-        v._parents = parents
-    else:
-        v._op = None
-        v._parents = ()
-    v._pending = 0
-    return v
-
-
 def apply(op: Op, *inputs: Operand) -> Value:
     """Run ``op`` on ``inputs`` (Values or numbers) and record the result's node."""
-    parents = tuple(_lift(x, op.name) for x in inputs)
-    return _node(op.forward(*[p.data for p in parents]), op, parents)
+    args = [_lift(x, op.name) for x in inputs]
+    data = op.forward(*[a.data for a in args])
+    if len(args) == 1:
+        return _node(data, op, args[0])
+    if len(args) == 2:
+        return _node(data, op, args[0], args[1])
+    return _node(data, op, tuple(args))
 
 
 class Value:
@@ -119,7 +129,7 @@ class Value:
     compare ``data`` and return a ``bool``.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "_pending", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_pending", "__weakref__")
 
     data: float
     grad: Any  # float, or a Value after backward(create_graph=True)
@@ -132,7 +142,8 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op: Op | None = None
-        self._parents: tuple[Value, ...] = ()
+        self._x: Any = None
+        self._y: Value | None = None
         self._pending = 0  # backward's count of unprocessed consumers; 0 outside backward
 
     # --- introspection ---------------------------------------------------------------------
@@ -143,12 +154,17 @@ class Value:
 
     @property
     def parents(self) -> tuple[Value, ...]:
-        """The nodes this one was computed from (empty for a leaf)."""
-        return self._parents
+        """The nodes this one was computed from, in the op's argument order (() for a leaf)."""
+        x = self._x
+        if x is None:
+            return ()
+        if self._y is not None:
+            return (x, self._y)
+        return x if type(x) is tuple else (x,)
 
     @property
     def is_leaf(self) -> bool:
-        return not self._parents
+        return self._x is None
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -163,71 +179,71 @@ class Value:
             other = _operand(other, "+")
             if other is NotImplemented:
                 return other
-        return _node(self.data + other.data, ops.ADD, (self, other))
+        return _node(self.data + other.data, ops.ADD, self, other)
 
     def __radd__(self, other: Operand) -> Value:
         other = _operand(other, "+")
         if other is NotImplemented:
             return other
-        return _node(other.data + self.data, ops.ADD, (other, self))
+        return _node(other.data + self.data, ops.ADD, other, self)
 
     def __sub__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = _operand(other, "-")
             if other is NotImplemented:
                 return other
-        return _node(self.data - other.data, ops.SUB, (self, other))
+        return _node(self.data - other.data, ops.SUB, self, other)
 
     def __rsub__(self, other: Operand) -> Value:
         other = _operand(other, "-")
         if other is NotImplemented:
             return other
-        return _node(other.data - self.data, ops.SUB, (other, self))
+        return _node(other.data - self.data, ops.SUB, other, self)
 
     def __mul__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = _operand(other, "*")
             if other is NotImplemented:
                 return other
-        return _node(self.data * other.data, ops.MUL, (self, other))
+        return _node(self.data * other.data, ops.MUL, self, other)
 
     def __rmul__(self, other: Operand) -> Value:
         other = _operand(other, "*")
         if other is NotImplemented:
             return other
-        return _node(other.data * self.data, ops.MUL, (other, self))
+        return _node(other.data * self.data, ops.MUL, other, self)
 
     def __truediv__(self, other: Operand) -> Value:
         other = _operand(other, "/")
         if other is NotImplemented:
             return other
-        return apply(ops.DIV, self, other)
+        return _node(ops.DIV.forward(self.data, other.data), ops.DIV, self, other)
 
     def __rtruediv__(self, other: Operand) -> Value:
         other = _operand(other, "/")
         if other is NotImplemented:
             return other
-        return apply(ops.DIV, other, self)
+        return _node(ops.DIV.forward(other.data, self.data), ops.DIV, other, self)
 
     def __neg__(self) -> Value:
-        return _node(-self.data, ops.NEG, (self,))
+        return _node(-self.data, ops.NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __pow__(self, other: Operand) -> Value:
         if type(other) is Value:
-            return apply(ops.POW, self, other)
+            return _node(ops.POW.forward(self.data, other.data), ops.POW, self, other)
         if not isinstance(other, (int, float, numbers.Real)):
             return _operand(other, "**")  # NotImplemented, or a TypeError
         op = ops.pow_const(float(other))
-        return _node(op.forward(self.data), op, (self,))
+        return _node(op.forward(self.data), op, self)
 
     def __rpow__(self, other: Operand) -> Value:
         other = _operand(other, "**")
         if other is NotImplemented:
             return other
-        return apply(ops.POW, other, self)
+        return _node(ops.POW.forward(other.data, self.data), ops.POW, other, self)
 
     # --- comparisons on data (for control flow such as accuracy; they record no graph) ---
     def __lt__(self, other: Operand) -> bool:
@@ -246,25 +262,25 @@ class Value:
 
     # --- functions -------------------------------------------------------------------------
     def exp(self) -> Value:
-        """e^x."""
-        return _node(ops.EXP.forward(self.data), ops.EXP, (self,))
+        """e^x; ``OverflowError`` above x ≈ 709.78."""
+        return _node(ops.EXP.forward(self.data), ops.EXP, self)
 
     def log(self) -> Value:
         """Natural log; ``ValueError`` for x <= 0."""
-        return _node(ops.LOG.forward(self.data), ops.LOG, (self,))
+        return _node(ops.LOG.forward(self.data), ops.LOG, self)
 
     def tanh(self) -> Value:
         """tanh(x); derivative 1 - tanh²(x)."""
-        return _node(math.tanh(self.data), ops.TANH, (self,))
+        return _node(math.tanh(self.data), ops.TANH, self)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1 / (1 + e^-x), computed without overflow; derivative σ(1 - σ)."""
-        return _node(ops.SIGMOID.forward(self.data), ops.SIGMOID, (self,))
+        return _node(ops.SIGMOID.forward(self.data), ops.SIGMOID, self)
 
     def relu(self) -> Value:
         """max(x, 0); derivative 1 for x > 0, else 0."""
         x = self.data
-        return _node(x if x > 0.0 else 0.0, ops.RELU, (self,))
+        return _node(x if x > 0.0 else 0.0, ops.RELU, self)
 
     def sqrt(self) -> Value:
         """x ** 0.5."""
@@ -297,7 +313,7 @@ class Value:
         while stack:
             node = stack.pop()
             yield node
-            for p in node._parents:
+            for p in node.parents:
                 if id(p) not in seen:
                     seen.add(id(p))
                     stack.append(p)
@@ -308,67 +324,66 @@ def _data(x: Operand) -> float:
 
 
 def _backward(root: Value, seed: float) -> None:
-    # Pass 1: count, for each node below root, how many of its consumers lie below root;
-    # reset interior grads, which hold only the current pass's gradient.
-    stack = [root]
-    while stack:
-        for p in stack.pop()._parents:
-            if p._pending == 0:
-                if p._parents:
-                    p.grad = 0.0
-                stack.append(p)
-            p._pending += 1
-
-    # Pass 2: a node is ready once every consumer has added its share to node.grad; then
-    # it passes grad × (local derivative) on to each parent.
-    if not root._parents:
+    if root._x is None:  # a leaf: nothing to propagate
         root.grad += seed
         return
+    # Pass 1: count in _pending, for each interior node below root, how many of its
+    # consumers lie below root; reset interior grads (they hold only this pass's gradient).
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        x, y = node._x, node._y
+        for p in (x, y) if y is not None else x if type(x) is tuple else (x,):
+            if p._x is not None:  # leaves need no count: they are never made ready
+                if not p._pending:  # first visit
+                    p.grad = 0.0
+                    stack.append(p)
+                p._pending += 1
+
+    # Pass 2: a node is ready once every consumer has added its share to node.grad; then
+    # it passes grad × (local derivative) on to each input, and an interior input whose
+    # consumers are all done becomes ready in turn. (One and two inputs are unrolled:
+    # this is the engine's hottest loop.)
     root.grad = seed
     ready = [root]
     node = root
     try:
         while ready:
             node = ready.pop()
-            parents = node._parents
             g = node.grad
-            op = node._op
-            # Unrolled for one and two parents, the common cases; the loop below is general.
-            if len(parents) == 2:
-                a, b = parents
-                da, db = op.partials(node.data, a.data, b.data)
-                a.grad += da * g
-                pending = a._pending - 1
-                a._pending = pending
-                if not pending and a._parents:
-                    ready.append(a)
-                b.grad += db * g
-                pending = b._pending - 1
-                b._pending = pending
-                if not pending and b._parents:
-                    ready.append(b)
-            elif len(parents) == 1:
-                (a,) = parents
-                (da,) = op.partials(node.data, a.data)
-                a.grad += da * g
-                pending = a._pending - 1
-                a._pending = pending
-                if not pending and a._parents:
-                    ready.append(a)
-            else:
-                if op.unit_partials:
-                    partials = itertools.repeat(1.0)
-                else:
-                    partials = op.partials(node.data, *[p.data for p in parents])
-                for p, d in zip(parents, partials):
+            x, y = node._x, node._y
+            if y is not None:  # two inputs
+                dx, dy = node._op.partials(node.data, x.data, y.data)
+                x.grad += dx * g
+                if x._x is not None:
+                    x._pending -= 1
+                    if not x._pending:
+                        ready.append(x)
+                y.grad += dy * g
+                if y._x is not None:
+                    y._pending -= 1
+                    if not y._pending:
+                        ready.append(y)
+            elif type(x) is not tuple:  # one input
+                (dx,) = node._op.partials(node.data, x.data)
+                x.grad += dx * g
+                if x._x is not None:
+                    x._pending -= 1
+                    if not x._pending:
+                        ready.append(x)
+            else:  # n inputs
+                op = node._op
+                partials = (itertools.repeat(1.0) if op.unit_partials
+                            else op.partials(node.data, *[p.data for p in x]))
+                for p, d in zip(x, partials):
                     p.grad += d * g
-                    pending = p._pending - 1
-                    p._pending = pending
-                    if not pending and p._parents:
-                        ready.append(p)
+                    if p._x is not None:
+                        p._pending -= 1
+                        if not p._pending:
+                            ready.append(p)
     except (ArithmeticError, ValueError) as exc:
         _reset_pending(root)
-        inputs = ", ".join(repr(p.data) for p in node._parents)
+        inputs = ", ".join(repr(p.data) for p in node.parents)
         where = f" (label {node.label!r})" if node.label else ""
         raise type(exc)(
             f"backward: local derivative of '{node.op}'{where} at inputs ({inputs}): {exc}"
@@ -385,10 +400,12 @@ def _reset_pending(root: Value) -> None:
 
 def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
     """``start + Σ values`` as **one** node (a 1,000-term sum is not a 1,000-deep chain)."""
-    parents = tuple(_lift(v, "sum") for v in values)
+    inputs = tuple(_lift(v, "sum") for v in values)
     if type(start) is Value or start != 0:  # a zero start adds nothing to the graph
-        parents = (_lift(start, "sum"), *parents)
-    return _node(builtins.sum([p.data for p in parents]), ops.SUM, parents)
+        inputs = (_lift(start, "sum"), *inputs)
+    if not inputs:
+        return _node(0.0, None)
+    return _node(builtins.sum([p.data for p in inputs]), ops.SUM, inputs)
 
 
 def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Value:
@@ -397,5 +414,5 @@ def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Val
     b = [_lift(x, "dot") for x in b]
     if len(a) != len(b):
         raise ValueError(f"dot: the two sequences differ in length ({len(a)} and {len(b)})")
-    parents = (_lift(start, "dot"), *a, *b)
-    return _node(ops.DOT.forward(*[p.data for p in parents]), ops.DOT, parents)
+    inputs = (_lift(start, "dot"), *a, *b)
+    return _node(ops.DOT.forward(*[p.data for p in inputs]), ops.DOT, inputs)

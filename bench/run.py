@@ -81,6 +81,25 @@ def chain_builder(make: Callable[[float], Any]) -> Callable[[int], Any]:
     return build
 
 
+class Bare:
+    """The floor: the least a Python object-per-node engine allocates (no arithmetic)."""
+
+    __slots__ = ("data", "a", "b")
+
+
+def floor_builder(steps: int) -> Any:
+    """Three bare objects per step, linked in a chain like the chain workload's nodes."""
+    a = Bare()
+    x = Bare()
+    x.a = None
+    for _ in range(steps):
+        for _ in range(3):
+            y = Bare()
+            y.data, y.a, y.b = 0.5, x, a
+            x = y
+    return x
+
+
 def torch_scalar(x: float) -> Any:
     return torch.tensor(x, dtype=torch.float64, requires_grad=True)
 
@@ -112,6 +131,23 @@ def engines() -> dict[str, Any]:
     out["torch (0-d tensors)"] = None if torch is None else {
         "chain": chain_builder(torch_scalar), "wide": wide_torch}
     return out
+
+
+def bench_floor(sizes: list[int], reps: int) -> dict:
+    """ns per node to allocate bare linked objects: the interpreter's own cost, GC on."""
+    out = {}
+    for n in sizes:
+        r = interleaved({"floor": lambda n=n: measure_alloc(lambda: floor_builder(n // 3))}, reps)
+        out[n] = r["floor"]
+    return out
+
+
+def measure_alloc(build: Callable[[], Any]) -> tuple[float, float]:
+    gc.collect()
+    t, root = timed(build)
+    del root
+    gc.collect()
+    return t, 0.0
 
 
 # --- measuring ----------------------------------------------------------------------------
@@ -238,6 +274,7 @@ def bench_peak_1m(n: int) -> dict:
 
 def bench_mlp(steps: int, n_samples: int) -> dict:
     import moons
+
     from nn import MLP, SGD, hinge, l2
 
     xs, ys = moons.make_moons(n_samples)
@@ -404,64 +441,91 @@ def cell(r: dict, key: str, scale: float, fmt: str) -> str:
 
 def report(results: dict) -> str:
     env = results["environment"]
-    names = ["chainrule", "micrograd", "torch (0-d tensors)"]
     lines = [
         f"Python {env['python']}, {env['cpus']} CPUs, garbage collector "
         f"{'on' if env['gc_enabled'] else 'off'}, micrograd {env['micrograd']}, "
         f"torch {env['torch']}; median of {env['reps']} interleaved runs.",
         "",
-        "### chain: x ← tanh(x·a + b), ns per node (forward + backward)",
-        "",
-        "| N | " + " | ".join(f"{n} fwd / bwd / total" for n in names)
-        + " | ours / micrograd | ours / torch |",
-        "|---|" + "---|" * (len(names) + 2),
     ]
+    if "chain" in results:
+        lines += report_chain(results)
+    if "wide" in results:
+        wide = results["wide"]
+        lines += [f"### wide: the sum of {results['wide_n']:,} products, ms", "",
+                  "| engine | forward | backward | total | ours / engine |",
+                  "|---|---|---|---|---|"]
+        for name, r in wide.items():
+            lines.append(f"| {name} | {cell(r, 'forward_s', 1e3, ',.1f')} | "
+                         f"{cell(r, 'backward_s', 1e3, ',.1f')} | "
+                         f"{cell(r, 'total_s', 1e3, ',.1f')} | "
+                         f"{ratio(wide['chainrule'], r, 'total_s')} |")
+        lines.append("")
+    if "mlp" in results:
+        mlp = results["mlp"]
+        lines += [f"### mlp: two-moons training step, MLP(2, [16, 16, 1]), "
+                  f"{results['mlp_samples']} samples, hinge + 1e-4 L2, SGD, "
+                  f"{results['mlp_steps']} steps", "",
+                  "| engine | ms per step (median) | accuracy after the last step "
+                  "| ours / engine |", "|---|---|---|---|"]
+        for name, r in mlp.items():
+            acc = "—" if "error" in r else f"{r['accuracy']:.0%}"
+            lines.append(f"| {name} | {cell(r, 'step_s', 1e3, ',.2f')} | {acc} | "
+                         f"{ratio(mlp['chainrule'], r, 'step_s')} |")
+        lines.append("")
+    if "memory" in results:
+        mem = results["memory"]
+        lines += [f"### memory: bytes per node of a {results['memory_n']:,}-node chain "
+                  "(tracemalloc, after the forward pass)", "",
+                  "| engine | bytes per node | ours / engine |", "|---|---|---|"]
+        for name, r in mem.items():
+            lines.append(f"| {name} | {cell(r, 'bytes_per_node', 1, ',.0f')} | "
+                         f"{ratio(mem['chainrule'], r, 'bytes_per_node')} |")
+        peak = results["peak"]
+        lines += ["", f"chainrule, {peak['nodes']:,}-node chain, forward + backward: peak "
+                  f"traced memory {peak['peak_MB']:,.0f} MB.", ""]
+    return "\n".join(lines)
+
+
+def report_chain(results: dict) -> list[str]:
+    names = ["chainrule", "micrograd", "torch (0-d tensors)"]
+    lines = [
+        "### chain: x ← tanh(x·a + b), ns per node: forward / backward / total",
+        "",
+        "| N | " + " | ".join(names) + " | ours / micrograd | ours / torch "
+        "| floor: bare objects |",
+        "|---|" + "---|" * (len(names) + 3),
+    ]
+    missing = {"error": "not installed"}
     for n, row in results["chain"].items():
         cells = []
         for name in names:
-            r = row.get(name, {"error": "not installed"})
-            if "error" in r:
-                cells.append(r["error"])
-            else:
-                cells.append(" / ".join(f"{r[k] / int(n) * 1e9:,.0f}"
-                                        for k in ("forward_s", "backward_s", "total_s")))
-        missing = {"error": "-"}
+            r = row.get(name, missing)
+            cells.append(r["error"] if "error" in r else " / ".join(
+                f"{r[k] / int(n) * 1e9:,.0f}" for k in ("forward_s", "backward_s", "total_s")))
+        floor = results["floor"][n]
         lines.append(f"| {int(n):,} | " + " | ".join(cells) + " | "
                      + ratio(row["chainrule"], row.get("micrograd", missing), "total_s") + " | "
                      + ratio(row["chainrule"], row.get("torch (0-d tensors)", missing),
-                             "total_s") + " |")
+                             "total_s") + " | " + cell(floor, "forward_s", 1e9 / int(n), ",.0f")
+                     + " |")
+    per_node = {int(n): row["chainrule"]["total_s"] / int(n)
+                for n, row in results["chain"].items() if "error" not in row["chainrule"]}
+    floor = {int(n): r["forward_s"] / int(n) for n, r in results["floor"].items()}
+    base = min(per_node, key=lambda n: abs(n - 1000))
+    top = max(per_node)
     fail = results["micrograd_recursion_failure"]
-    lines += ["", f"micrograd at the default recursion limit ({DEFAULT_RECURSION_LIMIT}): "
-              + (f"backward raises RecursionError from N = {fail:,} nodes" if fail
-                 else "no failure at the sizes tried") + "; it ran above with the limit raised.",
-              ""]
-    wide = results["wide"]
-    lines += [f"### wide: the sum of {results['wide_n']:,} products, ms (forward + backward)",
-              "", "| engine | forward | backward | total | ours / engine |", "|---|---|---|---|---|"]
-    for name, r in wide.items():
-        lines.append(f"| {name} | {cell(r, 'forward_s', 1e3, ',.1f')} | "
-                     f"{cell(r, 'backward_s', 1e3, ',.1f')} | {cell(r, 'total_s', 1e3, ',.1f')} | "
-                     f"{ratio(wide['chainrule'], r, 'total_s')} |")
-    mlp = results["mlp"]
-    lines += ["", f"### mlp: two-moons training step, MLP(2, [16, 16, 1]), {results['mlp_samples']}"
-              f" samples, hinge + 1e-4 L2, SGD; {results['mlp_steps']} steps", "",
-              "| engine | ms per step | accuracy after the last step | ours / engine |",
-              "|---|---|---|---|"]
-    for name, r in mlp.items():
-        acc = "—" if "error" in r else f"{r['accuracy']:.0%}"
-        lines.append(f"| {name} | {cell(r, 'step_s', 1e3, ',.2f')} | {acc} | "
-                     f"{ratio(mlp['chainrule'], r, 'step_s')} |")
-    mem = results["memory"]
-    lines += ["", f"### memory: bytes per node of a {results['memory_n']:,}-node chain "
-              "(tracemalloc, after the forward pass)", "",
-              "| engine | bytes per node | ours / engine |", "|---|---|---|"]
-    for name, r in mem.items():
-        lines.append(f"| {name} | {cell(r, 'bytes_per_node', 1, ',.0f')} | "
-                     f"{ratio(mem['chainrule'], r, 'bytes_per_node')} |")
-    peak = results["peak"]
-    lines += ["", f"chainrule, {peak['nodes']:,}-node chain, forward + backward: peak traced "
-              f"memory {peak['peak_MB']:,.0f} MB.", ""]
-    return "\n".join(lines)
+    lines += [
+        "",
+        f"Growth of ns per node from N = {base:,} to N = {top:,}: chainrule "
+        f"{per_node[top] / per_node[base]:.2f}x; the floor (allocating bare linked objects, "
+        f"no arithmetic) {floor[top] / floor[base]:.2f}x.",
+        "",
+        f"micrograd at the default recursion limit ({DEFAULT_RECURSION_LIMIT}): "
+        + (f"backward raises RecursionError from N = {fail:,} nodes" if fail
+           else "no failure at the sizes tried") + "; it ran above with the limit raised.",
+        "",
+    ]
+    return lines
 
 
 def main() -> None:
@@ -469,6 +533,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it works")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per measurement")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results.json")
+    parser.add_argument("--only", default="chain,wide,mlp,memory",
+                        help="comma-separated workloads to run (default: all)")
     args = parser.parse_args()
 
     if args.quick:
@@ -491,18 +557,25 @@ def main() -> None:
             "command": "python bench/run.py" + (" --quick" if args.quick else ""),
         }
     }
-    results["micrograd_recursion_failure"] = micrograd_default_limit_failure(sizes)
-    sys.setrecursionlimit(max(DEFAULT_RECURSION_LIMIT, 4 * max(sizes) + 1000))
-    results["chain"] = bench_chain(sizes, reps)
-    results["wide_n"] = wide_n
-    results["wide"] = bench_wide(wide_n, reps)
-    print("  wide done", file=sys.stderr)
-    results["mlp_steps"], results["mlp_samples"] = mlp_steps, mlp_samples
-    results["mlp"] = bench_mlp(mlp_steps, mlp_samples)
-    print("  mlp done", file=sys.stderr)
-    results["memory_n"] = mem_n
-    results["memory"] = bench_memory(mem_n)
-    results["peak"] = bench_peak_1m(peak_n)
+    only = set(args.only.split(","))
+    if "chain" in only:
+        results["micrograd_recursion_failure"] = micrograd_default_limit_failure(sizes)
+        sys.setrecursionlimit(max(DEFAULT_RECURSION_LIMIT, 4 * max(sizes) + 1000))
+        results["chain"] = bench_chain(sizes, reps)
+        results["floor"] = bench_floor(sizes, reps)
+    if "wide" in only:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * wide_n + 1000))
+        results["wide_n"] = wide_n
+        results["wide"] = bench_wide(wide_n, reps)
+        print("  wide done", file=sys.stderr)
+    if "mlp" in only:
+        results["mlp_steps"], results["mlp_samples"] = mlp_steps, mlp_samples
+        results["mlp"] = bench_mlp(mlp_steps, mlp_samples)
+        print("  mlp done", file=sys.stderr)
+    if "memory" in only:
+        results["memory_n"] = mem_n
+        results["memory"] = bench_memory(mem_n)
+        results["peak"] = bench_peak_1m(peak_n)
     text = report(results)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
