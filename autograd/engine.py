@@ -19,12 +19,14 @@ from typing import Any, Union
 from . import ops
 from .ops import Op
 
-__all__ = ["Value", "apply", "sum", "dot", "no_grad", "is_grad_enabled"]
+__all__ = ["Value", "apply", "sum", "dot", "no_grad", "is_grad_enabled", "detect_anomaly",
+           "topological_order", "adjoints"]
 
 Number = int | float
 Operand = Union["Value", int, float]  # noqa: UP007 (forward reference)
 
 _grad_enabled = True
+_anomaly = False  # inside detect_anomaly(): see that class
 
 
 class no_grad:
@@ -79,6 +81,34 @@ def _node(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> 
         v._op = v._x = v._y = None
     v._pending = 0
     return v
+
+
+def _node_checked(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
+    """``_node`` plus a check that the result is finite: used inside ``detect_anomaly()``."""
+    v = _make_node(data, op, x, y)
+    if not math.isfinite(data):
+        raise FloatingPointError(f"detect_anomaly: forward produced {data!r} in {describe(v)}")
+    return v
+
+
+_make_node = _node
+
+
+class detect_anomaly:
+    """Context manager: the first NaN or infinity made by an op, in the forward pass or in
+    ``backward``, raises ``FloatingPointError`` naming the op, the node's label and its
+    inputs. Slower (every node is checked); outside it nothing is checked."""
+
+    def __enter__(self) -> None:
+        global _node, _anomaly
+        self._previous = (_node, _anomaly)
+        # Every op makes its node through the module-level name _node: swapping it here
+        # checks every op without a test on the fast path.
+        _node, _anomaly = _node_checked, True
+
+    def __exit__(self, *exc: object) -> None:
+        global _node, _anomaly
+        _node, _anomaly = self._previous
 
 
 def _check_number(x: object, where: str) -> float:
@@ -291,15 +321,27 @@ class Value:
         return Value(self.data, self.label)
 
     # --- the backward pass -----------------------------------------------------------------
-    def backward(self, grad: float = 1.0) -> None:
+    def backward(self, grad: float = 1.0, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node this one depends on with ∂self/∂node.
 
         The pass is seeded with ``grad`` (1.0 by default). As in PyTorch, gradients of
         leaves *accumulate* across calls (``x.grad += ...``): reset them with
         ``zero_grad()`` between steps. Each interior node's ``.grad`` holds the gradient of
         the latest pass. The walk is iterative, so graphs of any depth work.
+
+        With ``create_graph=True`` every ``.grad`` is a ``Value`` whose graph can be
+        differentiated again (higher-order derivatives); by default they are floats.
         """
-        _backward(self, _check_number(grad, "backward"))
+        seed = _check_number(grad, "backward")
+        if not (create_graph or _anomaly):
+            _backward(self, seed)
+            return
+        order, adj = adjoints(self, seed, create_graph)
+        for node in order:
+            g = adj[id(node)]
+            if create_graph and type(g) is not Value:  # a constant gradient: a Value too
+                g = Value(g)
+            node.grad = node.grad + g if node._x is None else g
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0.0 on this node and every node it depends on."""
@@ -321,6 +363,77 @@ class Value:
 
 def _data(x: Operand) -> float:
     return x.data if type(x) is Value else _check_number(x, "comparison")
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each once and after all of its inputs (root last)."""
+    order: list[Value] = []
+    visited = {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, inputs = stack[-1]
+        for p in inputs:
+            if id(p) not in visited:
+                visited.add(id(p))
+                stack.append((p, iter(p.parents)))
+                break
+        else:  # every input is placed: place the node
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def adjoints(
+    root: Value, seed: Any = 1.0, create_graph: bool = False
+) -> tuple[list[Value], dict[int, Any]]:
+    """The general backward pass: ``(topological order, {id(node): ∂root/∂node})``, no
+    ``.grad`` touched. With ``create_graph`` the partials are computed on the Values
+    themselves, so the results are Values that can be differentiated again. Checks every
+    gradient for NaN and infinity inside ``detect_anomaly()``."""
+    global _grad_enabled
+    order = topological_order(root)
+    adj: dict[int, Any] = {id(root): seed}
+    previous = _grad_enabled
+    _grad_enabled = create_graph  # derivative nodes are recorded only when asked for
+    try:
+        for node in reversed(order):  # consumers before their inputs
+            if node._x is None:
+                continue
+            g = adj[id(node)]
+            inputs = node.parents
+            try:
+                if create_graph:
+                    partials = node._op.partials(node, *inputs)
+                else:
+                    partials = node._op.partials(node.data, *[p.data for p in inputs])
+            except (ArithmeticError, ValueError) as exc:
+                raise local_derivative_error(node, exc) from exc
+            for p, d in zip(inputs, partials):
+                contribution = d * g
+                if _anomaly and not math.isfinite(contribution):
+                    raise FloatingPointError(
+                        f"detect_anomaly: backward produced {float(contribution)!r} "
+                        f"through {describe(node)}: local derivative {float(d)!r} "
+                        f"times gradient {float(g)!r}"
+                    )
+                adj[id(p)] = adj.get(id(p), 0.0) + contribution
+    finally:
+        _grad_enabled = previous
+    return order, adj
+
+
+def describe(node: Value) -> str:
+    """'op' (label 'name') with its inputs' labels and data: for error messages."""
+    where = f" (label {node.label!r})" if node.label else ""
+    inputs = ", ".join(
+        f"{p.label}={p.data!r}" if p.label else repr(p.data) for p in node.parents
+    )
+    return f"'{node.op}'{where} at inputs ({inputs})"
+
+
+def local_derivative_error(node: Value, exc: Exception) -> Exception:
+    """The error for a local derivative that failed: the same type, naming the node."""
+    return type(exc)(f"backward: local derivative of {describe(node)}: {exc}")
 
 
 def _backward(root: Value, seed: float) -> None:
@@ -383,11 +496,7 @@ def _backward(root: Value, seed: float) -> None:
                             ready.append(p)
     except (ArithmeticError, ValueError) as exc:
         _reset_pending(root)
-        inputs = ", ".join(repr(p.data) for p in node.parents)
-        where = f" (label {node.label!r})" if node.label else ""
-        raise type(exc)(
-            f"backward: local derivative of '{node.op}'{where} at inputs ({inputs}): {exc}"
-        ) from exc
+        raise local_derivative_error(node, exc) from exc
     except BaseException:
         _reset_pending(root)
         raise

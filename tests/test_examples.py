@@ -55,3 +55,11 @@ def test_house_prices_error_falls_every_epoch():
 def test_moons_reaches_full_training_accuracy():
     out = run("moons.py")
     assert "final training accuracy: 100%" in out
+
+
+def test_newton_needs_far_fewer_steps_than_gradient_descent():
+    out = run("newton.py")
+    steps = [int(m.replace(",", "")) for m in re.findall(r"([\d,]+) steps", out)]
+    newton, descent = steps
+    assert newton <= 10 and descent > 1000 * newton
+    assert "(1.0000000000, 1.0000000000)" in out

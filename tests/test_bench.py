@@ -1,0 +1,26 @@
+"""A smoke test: the benchmark script runs end to end on tiny sizes (it times nothing here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+
+
+def test_benchmark_runs_on_tiny_sizes(tmp_path):
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--reps", "1", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    for heading in ("### chain", "### wide", "### mlp", "### memory"):
+        assert heading in result.stdout
+    results = json.loads(out.read_text())
+    assert results["environment"]["gc_enabled"] is True
+    for row in results["chain"].values():
+        assert row["chainrule"]["total_s"] > 0
+    assert 0 <= results["mlp"]["chainrule"]["accuracy"] <= 1
