@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what chainrule needs on a fresh machine: Graphviz's `dot` program (for drawing
-# graphs) and this package with its test extras. Extras to install: $1 (default test,torch).
+# graphs) and this package with its extras. Extras to install: $1 (default test,torch,plots).
 set -euo pipefail
 cd "$(dirname "$0")"
-extras="${1:-test,torch}"
+extras="${1:-test,torch,plots}"
 
 if ! command -v dot >/dev/null 2>&1; then
   echo "install.sh: Graphviz's dot is missing; installing it" >&2

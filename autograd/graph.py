@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import graphviz
 
-from .engine import Value
+from .engine import Value, topological_order
 
-__all__ = ["draw_dot", "GraphTooLargeError", "DotNotFoundError", "DEFAULT_MAX_NODES"]
+__all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DotNotFoundError", "DEFAULT_MAX_NODES"]
 
 DEFAULT_MAX_NODES = 2000
 
@@ -59,11 +61,24 @@ def _number(x: Any) -> str:
     return f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
+@dataclass
+class Cluster:
+    """A labelled box in ``draw_dot``: the nodes made with ``params`` (say, a neuron's
+    weights and bias) and any one-input op applied to those (its activation)."""
+
+    label: str
+    params: list[Value] = field(default_factory=list)
+    children: list[Cluster] = field(default_factory=list)
+
+
 def draw_dot(
     root: Value,
     format: str = "svg",
     rankdir: str = "LR",
     max_nodes: int = DEFAULT_MAX_NODES,
+    highlight: Value | None = None,
+    color_by_grad: bool = False,
+    clusters: Any = None,
 ) -> ComputationGraph:
     """The graph behind ``root`` as a ``graphviz.Digraph``.
 
@@ -71,30 +86,115 @@ def draw_dot(
     parent → op → result. Display it in Jupyter, or write it with ``.render(name)``
     (``format`` is 'svg', 'png', 'pdf', ...). Raises ``GraphTooLargeError`` when the graph
     has more than ``max_nodes`` Values.
+
+    ``highlight=node`` draws in red every path from ``root`` to ``node`` (the paths that
+    ``explain(root, node)`` lists); ``color_by_grad`` fills each record by |grad| (darker
+    is larger, on a log scale); ``clusters`` (a ``Module`` such as an ``MLP``, or a list of
+    ``Cluster``) boxes the nodes of each layer and neuron.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: expected a Value, got {type(root).__name__}")
-    nodes = list(root.walk())
+    nodes = topological_order(root)
     if len(nodes) > max_nodes:
         raise GraphTooLargeError(
             f"draw_dot: the graph has {len(nodes)} Values, more than max_nodes={max_nodes}, "
             f"which is too large to read; pass draw_dot(root, max_nodes={len(nodes)}) to draw "
             "it anyway"
         )
+    on_path = _on_paths(nodes, highlight) if highlight is not None else set()
+    fill = _grad_colors(nodes) if color_by_grad else {}
+    tops = clusters.clusters() if hasattr(clusters, "clusters") else list(clusters or [])
+    member = _membership(nodes, tops)
+
     dot = ComputationGraph(format=format, graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname="Helvetica", fontsize="11")
-    for node in reversed(nodes):  # roughly inputs first, so the layout reads left to right
-        uid = str(id(node))
-        label = _escape(node.label) if node.label else " "
-        dot.node(
-            uid,
-            label=f"{{ {label} | data {_number(node.data)} | grad {_number(node.grad)} }}",
-            shape="record",
-        )
+    red = {"color": "#d62728", "penwidth": "2.5"}  # hex: a colorscheme would rename "red"
+    boxes: dict[int, list[Value]] = {}
+    for node in nodes:
+        boxes.setdefault(member.get(id(node), 0), []).append(node)
+
+    def emit(graph: graphviz.Digraph, members: list[Value]) -> None:
+        for node in members:
+            uid = str(id(node))
+            label = _escape(node.label) if node.label else " "
+            attrs = dict(red) if id(node) in on_path else {}
+            if id(node) in fill:
+                attrs.update(style="filled", colorscheme="oranges9", fillcolor=fill[id(node)])
+            graph.node(uid, label=f"{{ {label} | data {_number(node.data)} | grad "
+                       f"{_number(node.grad)} }}", shape="record", **attrs)
+            if node.parents:
+                op_attrs = red if id(node) in on_path else {}
+                graph.node(uid + node.op, label=node.op, shape="ellipse", width="0.3",
+                           height="0.3", **op_attrs)
+
+    def emit_cluster(graph: graphviz.Digraph, cluster: Cluster) -> None:
+        with graph.subgraph(name=f"cluster_{id(cluster)}") as box:
+            box.attr(label=cluster.label, style="rounded", color="gray50", fontname="Helvetica")
+            emit(box, boxes.get(id(cluster), []))
+            for child in cluster.children:
+                emit_cluster(box, child)
+
+    emit(dot, boxes.get(0, []))
+    for cluster in tops:
+        emit_cluster(dot, cluster)
+    for node in nodes:  # edges: input -> op -> result
         if node.parents:
-            op_id = uid + node.op
-            dot.node(op_id, label=node.op, shape="ellipse", width="0.3", height="0.3")
-            dot.edge(op_id, uid)
+            uid = str(id(node))
+            lit = id(node) in on_path
+            dot.edge(uid + node.op, uid, **(red if lit else {}))
             for p in node.parents:
-                dot.edge(str(id(p)), op_id)
+                dot.edge(str(id(p)), uid + node.op, **(red if lit and id(p) in on_path else {}))
     return dot
+
+
+def _on_paths(nodes: list[Value], target: Value) -> set[int]:
+    """Nodes on some path from the root down to ``target`` (both included)."""
+    reaches = {id(target)}
+    for node in nodes:  # inputs first
+        if any(id(p) in reaches for p in node.parents):
+            reaches.add(id(node))
+    return reaches if id(nodes[-1]) in reaches else set()
+
+
+def _grad_colors(nodes: list[Value]) -> dict[int, str]:
+    """Fill colour 1..6 of oranges9 (light enough to read) by |grad|, on a log scale over
+    the 6 decades below the largest."""
+    mags = {id(v): abs(float(v.grad)) for v in nodes}
+    top = max(mags.values(), default=0.0)
+    if top == 0.0 or not math.isfinite(top):
+        return {}
+    out = {}
+    for key, m in mags.items():
+        level = 1 if m == 0.0 else 1 + round(5 * max(0.0, 1 + math.log10(m / top) / 6))
+        out[key] = str(level)
+    return out
+
+
+def _membership(nodes: list[Value], tops: list[Cluster]) -> dict[int, int]:
+    """id(node) -> id(innermost cluster): a node belongs to the cluster of a parameter it
+    takes as input (or is), else to the cluster of its single input."""
+    owner: dict[int, int] = {}
+
+    def claim(cluster: Cluster) -> None:
+        for p in cluster.params:
+            owner[id(p)] = id(cluster)
+        for child in cluster.children:
+            claim(child)
+
+    for cluster in tops:
+        claim(cluster)
+    if not owner:
+        return {}
+    params = set(owner)
+    member = {}
+    for node in nodes:  # inputs first
+        if id(node) in params:
+            member[id(node)] = owner[id(node)]
+            continue
+        inputs = node.parents
+        found = next((owner[id(p)] for p in inputs if id(p) in params), None)
+        if found is None and len(inputs) == 1 and not inputs[0].is_leaf:
+            found = member.get(id(inputs[0]))
+        if found is not None:
+            member[id(node)] = found
+    return member

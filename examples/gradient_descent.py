@@ -8,7 +8,7 @@ Run:  python examples/gradient_descent.py
 
 from __future__ import annotations
 
-import _common  # noqa: F401
+from _common import pyplot, save_figure
 
 from autograd import Value
 
@@ -37,6 +37,27 @@ def main() -> None:
         x, y, g = history[k]
         print(f"step {k:3d}: x = {x:+.6f}   y = {y:.3e}   dy/dx = {g:+.6f}")
     print(f"x converges to -2: after {len(history)} steps x = {history[-1][0]:+.9f}")
+    plot(history[:12])
+
+
+def plot(steps: list[tuple[float, float, float]]) -> None:
+    plt = pyplot()
+    if plt is None:
+        return
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    grid = [-4.5 + 5 * i / 200 for i in range(201)]
+    ax.plot(grid, [(x + 2) ** 2 for x in grid], color="gray", label="y = (x + 2)²")
+    xs, ys = [s[0] for s in steps], [s[1] for s in steps]
+    ax.plot(xs, ys, "o-", color="tab:orange", label="gradient descent, lr = 0.1")
+    for k in (0, 1, 2):
+        x, y, g = steps[k]
+        ax.annotate(f"dy/dx = {g:.2f}", (x, y), textcoords="offset points", xytext=(8, 4))
+    ax.axvline(-2, ls=":", color="gray")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title("Seed 002: descending y = (x + 2)² from x = 0")
+    ax.legend()
+    save_figure(fig, "gradient_descent.png")
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ from __future__ import annotations
 import random
 import statistics
 
-import _common  # noqa: F401
+from _common import pyplot, save_figure
 
-from nn import MLP, SGD, squared_error
+from nn import MLP, SGD, evaluate, fit, squared_error
 
 
 def make_houses(n: int = 40, seed: int = 0) -> tuple[list[list[float]], list[float]]:
@@ -39,30 +39,33 @@ def standardize(columns: list[list[float]]) -> list[list[float]]:
     return out
 
 
-def train(epochs: int = 30, lr: float = 0.01, verbose: bool = True) -> list[float]:
+def train(epochs: int = 30, lr: float = 0.01, progress: bool = True):
     xs, prices = make_houses()
     features = [list(row) for row in zip(*standardize([list(c) for c in zip(*xs)]))]
     (targets,) = standardize([prices])
     model = MLP(3, [6, 1], activation="tanh", seed=0)
-    optimizer = SGD(model.parameters(), lr=lr)
-    order = list(range(len(features)))
-    rng = random.Random(0)
-    history = []
-    for epoch in range(epochs):
-        rng.shuffle(order)
-        for i in order:  # one example at a time
-            error = squared_error(model(features[i]), [targets[i]])
-            optimizer.zero_grad()
-            error.backward()
-            optimizer.step()
-        mean_error = sum(squared_error(model(x), [t]).data
-                         for x, t in zip(features, targets)) / len(features)
-        history.append(mean_error)
-        if verbose:
-            print(f"epoch {epoch:2d}  mean error ½(target - prediction)² = {mean_error:.5f}")
-    return history
+    before = evaluate(model, features, targets, squared_error)
+    history = fit(model, features, targets, squared_error, SGD(model.parameters(), lr=lr),
+                  epochs=epochs, batch_size=1, progress=progress)  # one example at a time
+    return before, history
+
+
+def plot(before: float, history) -> None:
+    plt = pyplot()
+    if plt is None:
+        return
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(range(len(history.loss) + 1), [before, *history.loss], "o-", color="tab:green",
+            markersize=3)
+    ax.set_xlabel("epoch (40 single-example updates each)")
+    ax.set_ylabel("mean ½(target - prediction)²")
+    ax.set_title("House prices: stochastic gradient descent")
+    save_figure(fig, "house_prices.png")
 
 
 if __name__ == "__main__":
-    history = train()
-    print(f"error fell from {history[0]:.5f} after the first epoch to {history[-1]:.5f}")
+    before, history = train()
+    for epoch, loss in enumerate(history.loss):
+        print(f"epoch {epoch:2d}  mean error ½(target - prediction)² during the epoch = {loss:.5f}")
+    print(f"error fell from {before:.5f} before training to {history.loss[-1]:.5f}")
+    plot(before, history)

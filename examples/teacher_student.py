@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import random
 
-import _common  # noqa: F401
+from _common import pyplot, save_figure
 
-from nn import MLP, Adam, mse
+from nn import MLP, Adam, fit, mse
 
 
 def make_data(n: int = 64, seed: int = 0) -> tuple[list[list[float]], list[float]]:
@@ -26,23 +26,38 @@ def make_data(n: int = 64, seed: int = 0) -> tuple[list[list[float]], list[float
     return xs, ys
 
 
-def train(epochs: int = 300, verbose: bool = True) -> list[float]:
+def train(epochs: int = 300, progress: bool = True):
     xs, ys = make_data()
     student = MLP(3, [8, 8, 1], activation="tanh", seed=2)
-    optimizer = Adam(student.parameters(), lr=0.02)
-    losses = []
-    for epoch in range(epochs):
-        loss = mse([student(x)[0] for x in xs], ys)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.data)
-        if verbose and (epoch % 50 == 0 or epoch == epochs - 1):
-            print(f"epoch {epoch:3d}  mse {loss.data:.6f}")
-    return losses
+    history = fit(student, xs, ys, mse, Adam(student.parameters(), lr=0.02), epochs=epochs,
+                  batch_size=None, progress=progress)  # full batch
+    return student, history
+
+
+def plot(student: MLP, history) -> None:
+    plt = pyplot()
+    if plt is None:
+        return
+    xs, ys = make_data()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(history.loss, color="tab:red")
+    left.set_yscale("log")
+    left.set_xlabel("epoch")
+    left.set_ylabel("mean squared error")
+    left.set_title("student learning the teacher's data")
+    predicted = [student(x)[0].data for x in xs]
+    left_lim = (min(ys) - 0.1, max(ys) + 0.1)
+    right.plot(left_lim, left_lim, color="gray", lw=1)
+    right.scatter(ys, predicted, s=16, color="tab:blue")
+    right.set_xlabel("teacher MLP(3, [5, 1]) output")
+    right.set_ylabel("student MLP(3, [8, 8, 1]) output")
+    right.set_title("after training: student vs teacher")
+    save_figure(fig, "teacher_student.png")
 
 
 if __name__ == "__main__":
-    losses = train()
+    student, history = train()
+    losses = history.loss
     print(f"loss fell from {losses[0]:.6f} to {losses[-1]:.6f}: "
           f"{losses[0] / losses[-1]:.0f}x smaller")
+    plot(student, history)

@@ -10,18 +10,19 @@ which give hidden outputs 0.58540 and 0.72611. The output layer's weights other 
 w5 = 0.4 were CHOSEN (not taken from the tutorial) so that the outputs are 0.7333 and
 0.7317 to four decimals, as in the tutorial.
 
-Run:  python examples/w5_update.py [output-dir]   (writes w5_graph.svg there)
+Run:  python examples/w5_update.py [output-dir]
+It writes there: w5_graph.svg (the computation graph), w5_path.svg (the path from the
+error to w5 highlighted, nodes boxed by layer and neuron and shaded by |grad|) and
+w5_network.svg (the network as the tutorial draws it).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from _common import output_dir
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
-
-from autograd import Value, draw_dot  # noqa: E402
-from nn import MLP, SGD, squared_error  # noqa: E402
+from autograd import Value, draw_dot
+from autograd.explain import explain
+from nn import MLP, SGD, draw_network, squared_error
 
 X = [0.85, 0.25]
 THETA1 = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
@@ -57,7 +58,7 @@ def build() -> tuple[MLP, Value, Value]:
     return model, error, output.neurons[0].w[0]
 
 
-def main(out_dir: Path) -> None:
+def main() -> None:
     model, error, w5 = build()
     error.backward()
     node = {v.label: v for v in error.walk() if v.label}
@@ -83,6 +84,19 @@ def main(out_dir: Path) -> None:
           "0.1958\n  (and the other factors to four digits); the engine carries full "
           "float64 precision.")
     print()
+    print("The engine's own account of it, explain(E_total, wrt=w5):")
+    print()
+    print(explain(error, w5))
+    print()
+    out = output_dir()
+    for name, graph in (
+        ("w5_graph", draw_dot(error)),
+        ("w5_path", draw_dot(error, highlight=w5, clusters=model, color_by_grad=True)),
+        ("w5_network", draw_network(model, input_names=["x1", "x2"], show_grad=True)),
+    ):
+        print(f"Graph written to {graph.render(str(out / name), cleanup=True)}")
+    print()
+
     w5_before = w5.data
     SGD([w5], lr=LEARNING_RATE).step()
     print(f"Update: w5 = {w5_before} - {LEARNING_RATE} x {w5.grad:.8f} = {w5.data:.8f} "
@@ -90,10 +104,6 @@ def main(out_dir: Path) -> None:
     print(f"  with the tutorial's gradient: {w5_before - LEARNING_RATE * hand:.8f} "
           f"-> {w5_before - LEARNING_RATE * hand:.4f}")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = draw_dot(error).render(str(out_dir / "w5_graph"), cleanup=True)
-    print(f"\nGraph written to {path}")
-
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "output")
+    main()

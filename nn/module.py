@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from autograd import Value, dot
+from autograd.graph import Cluster
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
 
@@ -50,6 +52,10 @@ class Module:
             else:
                 out.extend(p)
         return out
+
+    def clusters(self) -> list[Cluster]:
+        """Boxes for ``draw_dot(..., clusters=module)``: one around all of its parameters."""
+        return [Cluster(type(self).__name__, self.parameters())]
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0."""
@@ -158,6 +164,9 @@ class Neuron(Module):
         for i, (v, x) in enumerate(zip(self.w, row[1:])):
             v.data = _real(x, f"w[{i}]")
 
+    def clusters(self) -> list[Cluster]:
+        return [Cluster(f"neuron ({self.activation})", self.parameters())]
+
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
@@ -199,6 +208,11 @@ class Layer(Module):
         layer.set_weights(theta)
         return layer
 
+    def clusters(self, name: str = "layer") -> list[Cluster]:
+        act = self.neurons[0].activation
+        neurons = [Cluster(f"neuron {j + 1}", n.parameters()) for j, n in enumerate(self.neurons)]
+        return [Cluster(f"{name} ({len(self.neurons)} × {act})", children=neurons)]
+
     def __repr__(self) -> str:
         n = self.neurons[0]
         return f"Layer({len(n.w)}, {len(self.neurons)}, activation={n.activation!r})"
@@ -223,6 +237,8 @@ class MLP(Module):
     ):
         if not nouts:
             raise ValueError("MLP: nouts must name at least one layer size")
+        self.config = {"nin": nin, "nouts": list(nouts), "activation": activation,
+                       "output_activation": output_activation}
         rng = random.Random(seed)
         sizes = [nin, *nouts]
         self.layers = [
@@ -249,6 +265,25 @@ class MLP(Module):
         for layer, theta in zip(model.layers, thetas):
             layer.set_weights(theta)
         return model
+
+    def clusters(self) -> list[Cluster]:
+        last = len(self.layers) - 1
+        return [c for i, layer in enumerate(self.layers)
+                for c in layer.clusters("output layer" if i == last else f"hidden layer {i + 1}")]
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the architecture and every weight to a JSON file (see ``nn.serialize``)."""
+        from .serialize import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> MLP:
+        """An MLP read back from a file written by ``save``; a wrong or corrupt file raises
+        ``ValueError`` naming what is wrong. Loading never runs code from the file."""
+        from .serialize import load
+
+        return load(path)
 
     def __repr__(self) -> str:
         return f"MLP({', '.join(map(repr, self.layers))})"

@@ -1,0 +1,53 @@
+"""``draw_network``: an MLP drawn as tutorials draw it, neurons as circles and weights on
+the edges (the compact view, next to ``draw_dot``'s full computation graph)."""
+
+from __future__ import annotations
+
+from autograd.graph import ComputationGraph
+
+from .module import MLP
+
+__all__ = ["draw_network"]
+
+
+def draw_network(
+    model: MLP, input_names: list[str] | None = None, show_grad: bool = False,
+    format: str = "svg",
+) -> ComputationGraph:
+    """Inputs and neurons as circles (bias and activation inside), one edge per weight
+    labelled with its value (and its gradient with ``show_grad``)."""
+    if not isinstance(model, MLP):
+        raise TypeError(f"draw_network: expected an MLP, got {type(model).__name__}")
+    nin = len(model.layers[0].neurons[0].w)
+    names = input_names or [f"x{i + 1}" for i in range(nin)]
+    if len(names) != nin:
+        raise ValueError(f"draw_network: {nin} inputs but {len(names)} input names")
+    g = ComputationGraph(format=format, graph_attr={"rankdir": "LR", "splines": "line",
+                                                    "nodesep": "0.3", "ranksep": "1.6"})
+    g.attr("node", fontname="Helvetica", fontsize="10", shape="circle", fixedsize="true",
+           width="0.9")
+    g.attr("edge", fontname="Helvetica", fontsize="9")
+    with g.subgraph(name="inputs") as rank:
+        rank.attr(rank="same")
+        for i, name in enumerate(names):
+            rank.node(f"in{i}", label=name, style="filled", fillcolor="gray90")
+    previous = [f"in{i}" for i in range(nin)]
+    for k, layer in enumerate(model.layers):
+        current = []
+        with g.subgraph(name=f"layer{k}") as rank:
+            rank.attr(rank="same")
+            for j, neuron in enumerate(layer.neurons):
+                uid = f"L{k}N{j}"
+                if k == len(model.layers) - 1:
+                    tag = f"out{j + 1}"
+                else:
+                    tag = f"h{j + 1}" if len(model.layers) == 2 else f"h{k + 1}.{j + 1}"
+                rank.node(uid, label=f"{tag}\\n{neuron.activation}\\nb={neuron.b.data:.3g}")
+                current.append(uid)
+        for j, neuron in enumerate(layer.neurons):
+            for src, w in zip(previous, neuron.w):
+                text = f"{w.data:.3g}" + (f"\\n(grad {float(w.grad):.3g})" if show_grad else "")
+                label = f"{w.label}={text}" if w.label else text
+                g.edge(src, f"L{k}N{j}", label=label)
+        previous = current
+    return g

@@ -1,0 +1,136 @@
+"""``fit``: the training loop, with mini-batches, a progress bar and early stopping."""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograd import Value
+
+from .module import Module
+from .optim import Optimizer
+
+__all__ = ["fit", "History", "evaluate"]
+
+Loss = Callable[[Sequence[Value], Sequence[Any]], Value]
+
+
+@dataclass
+class History:
+    """What ``fit`` measured: mean training loss per epoch, validation loss per epoch."""
+
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+
+def _targets(y: Any) -> list[Any]:
+    return list(y) if isinstance(y, (list, tuple)) else [y]
+
+
+def _batch_loss(model: Module, loss_fn: Loss, xs: Sequence[Any], ys: Sequence[Any]) -> Value:
+    """(1/B) Σ loss_fn(model(x), y) over the batch."""
+    total = [loss_fn(model(x), _targets(y)) for x, y in zip(xs, ys)]
+    return sum(total[1:], total[0]) / len(total)
+
+
+def evaluate(model: Module, xs: Sequence[Any], ys: Sequence[Any], loss_fn: Loss) -> float:
+    """The mean of ``loss_fn`` over a data set (no graph is kept)."""
+    return sum(loss_fn(model(x), _targets(y)).data for x, y in zip(xs, ys)) / len(xs)
+
+
+def fit(
+    model: Module,
+    xs: Sequence[Any],
+    ys: Sequence[Any],
+    loss_fn: Loss,
+    optimizer: Optimizer,
+    epochs: int = 10,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    regularization: Callable[[Module], Value] | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
+    validation: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    patience: int | None = None,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` on ``(xs, ys)`` and return the ``History``.
+
+    Each step averages ``loss_fn(model(x), y)`` over a batch (plus ``regularization(model)``
+    if given), backpropagates and steps ``optimizer``. ``batch_size=None`` uses the whole
+    data set per step; ``batch_size=1`` is stochastic gradient descent, one example at a
+    time. ``lr_schedule(epoch)`` sets the learning rate at the start of each epoch. With
+    ``validation=(xs_val, ys_val)`` and ``patience``, training stops once the validation
+    loss has not improved for ``patience`` epochs and the best weights are restored. The
+    progress bar needs ``tqdm`` (``pip install chainrule[plots]``); without it, one line per
+    epoch is printed to stderr.
+    """
+    if len(xs) != len(ys):
+        raise ValueError(f"fit: {len(xs)} inputs but {len(ys)} targets")
+    if not xs:
+        raise ValueError("fit: no training data")
+    if patience is not None and validation is None:
+        raise ValueError("fit: early stopping (patience) needs a validation set")
+    size = batch_size or len(xs)
+    if size < 1:
+        raise ValueError(f"fit: batch_size must be positive, got {batch_size!r}")
+    rng = random.Random(seed)
+    order = list(range(len(xs)))
+    history = History()
+    best: tuple[float, dict] | None = None
+    bar = _progress(epochs) if progress else None
+    for epoch in range(epochs):
+        if lr_schedule is not None:
+            optimizer.lr = lr_schedule(epoch)
+        if shuffle:
+            rng.shuffle(order)
+        losses = []
+        for start in range(0, len(order), size):
+            batch = order[start:start + size]
+            loss = _batch_loss(model, loss_fn, [xs[i] for i in batch], [ys[i] for i in batch])
+            if regularization is not None:
+                loss = loss + regularization(model)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.data)
+        history.loss.append(sum(losses) / len(losses))
+        status = {"loss": f"{history.loss[-1]:.4g}"}
+        if validation is not None:
+            history.val_loss.append(evaluate(model, *validation, loss_fn))
+            status["val_loss"] = f"{history.val_loss[-1]:.4g}"
+            if best is None or history.val_loss[-1] < best[0]:
+                best = (history.val_loss[-1], model.state_dict())
+                history.best_epoch = epoch
+        _report(bar, epoch, epochs, status, progress)
+        if (patience is not None and history.best_epoch is not None
+                and epoch - history.best_epoch >= patience):
+            history.stopped_early = True
+            break
+    if bar is not None:
+        bar.close()
+    if patience is not None and best is not None:
+        model.load_state_dict(best[1])
+    return history
+
+
+def _progress(epochs: int) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=epochs, unit="epoch", file=sys.stderr)
+
+
+def _report(bar: Any, epoch: int, epochs: int, status: dict[str, str], progress: bool) -> None:
+    if bar is not None:
+        bar.set_postfix(status, refresh=False)
+        bar.update(1)
+    elif progress:
+        text = "  ".join(f"{k} {v}" for k, v in status.items())
+        print(f"epoch {epoch + 1}/{epochs}  {text}", file=sys.stderr)

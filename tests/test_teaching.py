@@ -1,0 +1,240 @@
+"""explain, the teaching pictures (highlighted paths, gradient colours, clusters, the
+network view), fit, and saving models."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograd import Value, draw_dot
+from autograd.explain import explain
+from nn import MLP, SGD, Adam, draw_network, fit, load, mse
+
+from support import in_ci
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+import w5_update  # noqa: E402
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None and not in_ci(),
+                               reason="Graphviz's dot is not installed")
+RED = "#d62728"
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+# --- explain ----------------------------------------------------------------------------
+
+def test_explain_seed_003_reads_like_the_tutorial():
+    model, error, w5 = w5_update.build()
+    error.backward()
+    text = str(explain(error, w5))
+    assert "Path 1: E_total → out_o1 → net_o1 → w5" in text
+    h1 = sigmoid(0.1 + 0.2 * 0.85 + 0.3 * 0.25)
+    h2 = sigmoid(0.4 + 0.5 * 0.85 + 0.6 * 0.25)
+    o1 = sigmoid(0.24 + 0.4 * h1 + 0.74 * h2)
+    for name, value in [("∂E_total/∂out_o1", o1 - 0.6905), ("∂out_o1/∂net_o1", o1 * (1 - o1)),
+                        ("∂net_o1/∂w5", h1)]:
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(name))
+        assert float(line.split("=")[1].split()[0]) == pytest.approx(value, rel=1e-8)
+    assert "sigmoid: σ(net_o1)(1 - σ(net_o1))" in text
+    assert "dot: ∂/∂w5 = out_h1" in text
+    assert "(matches)" in text
+    md = explain(error, w5).to_markdown()
+    assert "\\frac{\\partial E_{total}}{\\partial w_{5}}" in md
+
+
+def test_explain_lists_both_paths_of_a_diamond():
+    a = Value(1.5, label="a")
+    b = a * 2
+    b.label = "b"
+    c = a + 1
+    c.label = "c"
+    d = b * c
+    d.label = "d"
+    e = explain(d, a)
+    assert e.n_paths == 2 and e.gradient == 4 * 1.5 + 2  # dd/da = 4a + 2, by hand
+    products = sorted(f[0].value * f[1].value for f in e.paths)
+    assert products == [3.0 * 1, 2.5 * 2]  # through c: b·1 = 3; through b: c·2 = 2.5·2
+    assert "d.grad" not in str(e) and "a.grad is 0.0: call backward()" in str(e)
+
+
+def test_explain_summarises_very_many_paths_by_the_adjoint_recurrence():
+    a = Value(1.5, label="a")
+    y = a
+    for _ in range(12):
+        y = y * a + y  # y_{k+1} = y_k (a + 1): 2^13 - 1 paths to a
+    y.backward()
+    e = explain(y, a)
+    assert e.n_paths == 2**13 - 1 and not e.paths
+    text = str(e)
+    assert "too many to list" in text and "grad(node) = Σ" in text
+    assert sum(g * local for _, g, local, _ in e.contributions) == pytest.approx(a.grad)
+    # y = a(a + 1)^12, so dy/da = (a + 1)^12 + 12a(a + 1)^11 = 2.5^11 (2.5 + 18), by hand
+    assert a.grad == pytest.approx(2.5**11 * 20.5, rel=1e-12)
+    assert "(matches)" in text
+
+
+def test_explain_when_there_is_no_path():
+    x, y = Value(1.0, label="x"), Value(2.0, label="y")
+    assert "does not depend on x" in str(explain(y * 3, x))
+
+
+# --- pictures -----------------------------------------------------------------------------
+
+def node_line(source: str, label: str) -> str:
+    return next(line for line in source.splitlines() if f"{{ {label} |" in line)
+
+
+def test_highlight_marks_the_path_to_w5_only():
+    model, error, w5 = w5_update.build()
+    error.backward()
+    src = draw_dot(error, highlight=w5).source
+    for label in ("w5", "net_o1", "out_o1", "E_total"):
+        assert RED in node_line(src, label), label
+    for label in ("w6", "w7", "out_o2", "out_h1"):
+        assert RED not in node_line(src, label), label
+
+
+def test_color_by_grad_and_clusters():
+    model, error, w5 = w5_update.build()
+    error.backward()
+    src = draw_dot(error, color_by_grad=True, clusters=model).source
+    assert "fillcolor=6" in node_line(src, "E_total")  # the largest |grad| (1.0)
+    # w2's |grad| is 4.35e-5, 4.36 decades below the top: level 1 + round(5 (1 - 4.36/6)) = 2
+    assert "fillcolor=2" in node_line(src, "w2")
+    assert src.count("subgraph cluster_") == 2 + 4  # two layers of two neurons each
+    assert "hidden layer 1 (2 × sigmoid)" in src and "output layer (2 × sigmoid)" in src
+
+
+@needs_dot
+def test_pictures_render_to_svg(tmp_path):
+    model, error, w5 = w5_update.build()
+    error.backward()
+    path = draw_dot(error, highlight=w5, clusters=model, color_by_grad=True).render(
+        str(tmp_path / "g"), cleanup=True)
+    svg = Path(path).read_text()
+    assert "output layer (2 × sigmoid)" in svg and "neuron 1" in svg and RED in svg
+    net = Path(draw_network(model, show_grad=True).render(str(tmp_path / "n"), cleanup=True))
+    svg = net.read_text()
+    assert "w5=0.4" in svg and "out1" in svg and "h2" in svg and "grad 0.0049" in svg
+
+
+# --- fit ----------------------------------------------------------------------------------
+
+def line_data():
+    xs = [[i / 10] for i in range(-10, 11)]
+    return xs, [2 * x[0] - 0.5 for x in xs]
+
+
+def test_fit_one_example_at_a_time_matches_a_hand_written_loop():
+    xs, ys = line_data()
+    a, b = MLP(1, [1], output_activation="linear", seed=4), MLP(1, [1], seed=4)
+    fit(a, xs, ys, mse, SGD(a.parameters(), lr=0.05), epochs=3, batch_size=1, shuffle=False,
+        progress=False)
+    opt = SGD(b.parameters(), lr=0.05)
+    for _ in range(3):
+        for x, y in zip(xs, ys):
+            loss = mse(b(x), [y])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    assert a.state_dict() == b.state_dict()
+
+
+def test_fit_history_and_early_stopping_restores_the_best_weights():
+    xs, ys = line_data()
+    model = MLP(1, [4, 1], activation="tanh", seed=0)
+    val = (xs[::3], [y + 0.3 for y in ys[::3]])  # a shifted validation set: it stops improving
+    history = fit(model, xs, ys, mse, Adam(model.parameters(), lr=0.05), epochs=200,
+                  batch_size=7, validation=val, patience=5, progress=False)
+    assert history.stopped_early and len(history.loss) < 200
+    assert len(history.val_loss) == len(history.loss)
+    best = min(history.val_loss)
+    assert history.val_loss[history.best_epoch] == best
+    current = sum(mse(model(x), [y]).data for x, y in zip(*val)) / len(val[0])
+    assert current == pytest.approx(best, rel=1e-12)  # the best weights are back
+    with pytest.raises(ValueError, match="needs a validation set"):
+        fit(model, xs, ys, mse, SGD(model.parameters(), lr=0.1), patience=3)
+    with pytest.raises(ValueError, match="21 inputs but 2 targets"):
+        fit(model, xs, ys[:2], mse, SGD(model.parameters(), lr=0.1))
+
+
+# --- saving -------------------------------------------------------------------------------
+
+def test_save_and_load_round_trip_every_bit(tmp_path):
+    model = MLP(3, [5, 2], activation="tanh", output_activation="sigmoid", seed=11)
+    model.layers[0].neurons[0].w[0].data = 0.1 + 0.2  # a float with no short decimal form
+    path = tmp_path / "model.json"
+    model.save(path)
+    back = MLP.load(path)
+    assert back.config == model.config
+    assert [p.data.hex() for p in back.parameters()] == [p.data.hex() for p in model.parameters()]
+    x = [0.3, -0.7, 1.1]
+    assert [v.data for v in back(x)] == [v.data for v in model(x)]
+    assert json.loads(path.read_text())["format"] == "chainrule.MLP"
+
+
+def test_a_crash_mid_save_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.json"
+    MLP(2, [2], seed=1).save(path)
+    before = path.read_bytes()
+
+    def crash(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        MLP(2, [2], seed=2).save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no temporary left
+
+
+def test_bad_files_get_clear_errors(tmp_path):
+    good = tmp_path / "good.json"
+    MLP(2, [3, 1], seed=0).save(good)
+    doc = json.loads(good.read_text())
+
+    def write(name, content):
+        p = tmp_path / name
+        p.write_text(content if isinstance(content, str) else json.dumps(content))
+        return p
+
+    cases = [
+        (write("trunc.json", good.read_text()[:50]), "invalid JSON"),
+        (write("other.json", {"hello": 1}), "not a chainrule model file"),
+        (write("v2.json", dict(doc, version=2)), "unsupported version 2"),
+        (write("cfg.json", dict(doc, config={"nin": 2})), "\"config\" must have exactly"),
+        (write("act.json", dict(doc, config=dict(doc["config"], activation="swish"))),
+         "unknown activation 'swish'"),
+    ]
+    state = dict(doc["state"])
+    state["layers.0.neurons.0.w"] = [1.0, 2.0, 3.0]
+    cases.append((write("shape.json", dict(doc, state=state)),
+                  "weights do not match the architecture: load_state_dict: "
+                  "'layers.0.neurons.0.w' has 2 entries in the model but 3"))
+    state = dict(doc["state"])
+    del state["layers.1.neurons.0.b"]
+    cases.append((write("missing.json", dict(doc, state=state)), "missing keys"))
+    (tmp_path / "bytes.json").write_bytes(b"\xff\xfe\x00")
+    cases.append((tmp_path / "bytes.json", "not UTF-8"))
+    for path, message in cases:
+        with pytest.raises(ValueError, match=message):
+            load(path)
+        with pytest.raises(ValueError, match=str(path.name)):
+            load(path)
+
+
+def test_non_finite_weights_are_refused_not_saved(tmp_path):
+    model = MLP(2, [1])
+    model.layers[0].neurons[0].b.data = math.nan
+    with pytest.raises(ValueError, match="'layers.0.neurons.0.b' is not finite"):
+        model.save(tmp_path / "m.json")
+    assert not list(tmp_path.iterdir())
