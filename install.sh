@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what chainrule needs on a fresh machine: Graphviz's `dot` program (for drawing
-# graphs) and this package with its extras. Extras to install: $1 (default test,torch,plots).
+# graphs) and this package with its extras. Extras to install: $1 (default test,torch,plots,fast,data).
 set -euo pipefail
 cd "$(dirname "$0")"
-extras="${1:-test,torch,plots}"
+extras="${1:-test,torch,plots,fast,data}"
 
 if ! command -v dot >/dev/null 2>&1; then
   echo "install.sh: Graphviz's dot is missing; installing it" >&2

@@ -5,7 +5,8 @@ An ``Op`` holds two plain functions:
 * ``forward(*xs)`` computes the result from the inputs' floats and rejects inputs outside
   the op's domain with an error that names the op;
 * ``partials(out, *xs)`` returns the tuple ``(∂out/∂x0, ∂out/∂x1, ...)``, given the result
-  ``out`` and the inputs ``xs``.
+  ``out`` and the inputs ``xs``;
+* ``vectorized(*arrays)``: the forward on NumPy arrays (a batch at a time), for ``compile``.
 
 The partials are written with ordinary arithmetic (and :func:`log`), so the same rule runs
 on floats (the fast backward pass), on ``Value`` objects (differentiable gradients) and on
@@ -31,7 +32,7 @@ __all__ = ["Op", "log", "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", 
 class Op:
     """A primitive operation: a name, a forward function and its local derivatives."""
 
-    __slots__ = ("name", "forward", "partials", "formulas", "unit_partials")
+    __slots__ = ("name", "forward", "partials", "formulas", "unit_partials", "vectorized")
 
     def __init__(
         self,
@@ -40,9 +41,13 @@ class Op:
         partials: Callable[..., tuple[Any, ...]],
         formulas: tuple[str, ...],
         unit_partials: bool = False,
+        vectorized: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
+        #: forward on NumPy arrays, elementwise over a batch (used by ``compile``); n-ary ops
+        #: take (segment offsets, stacked inputs): see SUM and DOT below.
+        self.vectorized = vectorized
         self.partials = partials
         #: each partial as a formula in ``out`` and the inputs ``a, b`` (or ``x``), for display.
         self.formulas = formulas
@@ -119,27 +124,91 @@ def _dot(start: float, *ab: float) -> float:
     return start + sum(map(operator.mul, ab[:n], ab[n:]))
 
 
+# --- forward functions on NumPy arrays (a batch at a time; NumPy is imported lazily) ------
+
+def _np() -> Any:
+    import numpy
+
+    return numpy
+
+
+def _first(mask: Any) -> int:
+    """The batch row (last axis) of the first True in ``mask``."""
+    return int(_np().argwhere(mask)[0][-1])
+
+
+def _div_array(a: Any, b: Any) -> Any:
+    if (b == 0.0).any():
+        raise ZeroDivisionError(f"div: division by zero in batch row {_first(b == 0.0)}")
+    return a / b
+
+
+def _pow_array(a: Any, b: Any) -> Any:
+    if (a <= 0.0).any():
+        raise ValueError(f"pow: base must be positive when the exponent is a Value; batch "
+                         f"row {_first(a <= 0.0)} has base {float(a[a <= 0.0][0])!r}")
+    return _finite("pow", _np().power(a, b))
+
+
+def _exp_array(x: Any) -> Any:
+    return _finite("exp", _np().exp(x))
+
+
+def _finite(name: str, out: Any) -> Any:
+    bad = _np().isinf(out)
+    if bad.any():
+        raise OverflowError(f"{name}: overflows the float range in batch row {_first(bad)}")
+    return out
+
+
+def _log_array(x: Any) -> Any:
+    if (x <= 0.0).any():
+        raise ValueError(f"log: input must be positive; batch row {_first(x <= 0.0)} has "
+                         f"{float(x[x <= 0.0][0])!r}")
+    return _np().log(x)
+
+
+def _sigmoid_array(x: Any) -> Any:
+    np = _np()
+    e = np.exp(-np.abs(x))  # the two branches of _sigmoid, elementwise
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _sum_array(offsets: Any, xs: Any) -> Any:
+    return _np().add.reduceat(xs, offsets, axis=0)
+
+
+def _dot_array(offsets: Any, start: Any, a: Any, b: Any) -> Any:
+    return start + _np().add.reduceat(a * b, offsets, axis=0)
+
+
 # --- the primitives -----------------------------------------------------------------------
 # partials(out, *inputs) -> one local derivative per input.
 
-ADD = Op("+", operator.add, lambda out, a, b: (1.0, 1.0), ("1", "1"))
-SUB = Op("-", operator.sub, lambda out, a, b: (1.0, -1.0), ("1", "-1"))
-MUL = Op("*", operator.mul, lambda out, a, b: (b, a), ("b", "a"))
-DIV = Op("/", _div, lambda out, a, b: (1.0 / b, -out / b), ("1/b", "-a/b²"))
-NEG = Op("neg", operator.neg, lambda out, x: (-1.0,), ("-1",))
-POW = Op("**", _pow, lambda out, a, b: (b * out / a, out * log(a)), ("b·a^(b-1)", "a^b·ln a"))
-EXP = Op("exp", _exp, lambda out, x: (out,), ("exp(x)",))
-LOG = Op("log", _log, lambda out, x: (1.0 / x,), ("1/x",))
-TANH = Op("tanh", math.tanh, lambda out, x: (1.0 - out * out,), ("1 - tanh²(x)",))
-SIGMOID = Op("sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), ("σ(x)(1 - σ(x))",))
-RELU = Op("relu", _relu, lambda out, x: ((x > 0) * 1.0,), ("1 if x > 0 else 0",))
+ADD = Op("+", operator.add, lambda out, a, b: (1.0, 1.0), ("1", "1"), vectorized=operator.add)
+SUB = Op("-", operator.sub, lambda out, a, b: (1.0, -1.0), ("1", "-1"), vectorized=operator.sub)
+MUL = Op("*", operator.mul, lambda out, a, b: (b, a), ("b", "a"), vectorized=operator.mul)
+DIV = Op("/", _div, lambda out, a, b: (1.0 / b, -out / b), ("1/b", "-a/b²"), vectorized=_div_array)
+NEG = Op("neg", operator.neg, lambda out, x: (-1.0,), ("-1",), vectorized=operator.neg)
+POW = Op("**", _pow, lambda out, a, b: (b * out / a, out * log(a)), ("b·a^(b-1)", "a^b·ln a"),
+         vectorized=_pow_array)
+EXP = Op("exp", _exp, lambda out, x: (out,), ("exp(x)",), vectorized=_exp_array)
+LOG = Op("log", _log, lambda out, x: (1.0 / x,), ("1/x",), vectorized=_log_array)
+TANH = Op("tanh", math.tanh, lambda out, x: (1.0 - out * out,), ("1 - tanh²(x)",),
+          vectorized=lambda x: _np().tanh(x))
+SIGMOID = Op("sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), ("σ(x)(1 - σ(x))",),
+             vectorized=_sigmoid_array)
+RELU = Op("relu", _relu, lambda out, x: ((x > 0) * 1.0,), ("1 if x > 0 else 0",),
+          vectorized=lambda x: _np().maximum(x, 0.0))
 # n-ary: SUM(start, x1, ..., xn) = start + Σ xi; DOT(start, a1..an, b1..bn) = start + Σ ai·bi.
-SUM = Op("sum", _sum, lambda out, *xs: (1.0,) * len(xs), ("1",), unit_partials=True)
+SUM = Op("sum", _sum, lambda out, *xs: (1.0,) * len(xs), ("1",), unit_partials=True,
+         vectorized=_sum_array)
 DOT = Op(
     "dot",
     _dot,
     lambda out, start, *ab: (1.0, *ab[len(ab) // 2:], *ab[: len(ab) // 2]),
     ("1", "b_i", "a_i"),
+    vectorized=_dot_array,
 )
 
 
@@ -157,7 +226,16 @@ def pow_const(c: float) -> Op:
         except OverflowError:
             raise OverflowError(f"pow: {x!r} ** {c!r} overflows the float range") from None
 
-    return Op(f"**{c:g}", forward, lambda out, x: (c * x ** (c - 1),), (f"{c:g}·x^{c - 1:g}",))
+    def vectorized(x: Any) -> Any:
+        if c != int(c) and (x < 0.0).any():
+            raise ValueError(f"pow: negative base with non-integer exponent {c!r} in batch "
+                             f"row {_first(x < 0.0)}")
+        if c < 0 and (x == 0.0).any():
+            raise ZeroDivisionError(f"pow: 0.0 ** {c!r} in batch row {_first(x == 0.0)}")
+        return _finite("pow", _np().power(x, c))
+
+    return Op(f"**{c:g}", forward, lambda out, x: (c * x ** (c - 1),), (f"{c:g}·x^{c - 1:g}",),
+              vectorized=vectorized)
 
 
 #: Every primitive by name (``pow_const`` makes one op per exponent, named ``**c``).

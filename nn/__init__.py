@@ -1,7 +1,7 @@
 """chainrule's network library: modules, losses and optimizers built from ``Value``s."""
 
 from .draw import draw_network
-from .losses import binary_cross_entropy, hinge, l2, mse, squared_error
+from .losses import binary_cross_entropy, cross_entropy, hinge, l2, mse, squared_error
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, Optimizer
 from .serialize import load, save
@@ -9,7 +9,7 @@ from .train import History, evaluate, fit
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP", "ACTIVATIONS",
-    "squared_error", "mse", "hinge", "binary_cross_entropy", "l2",
+    "squared_error", "mse", "hinge", "binary_cross_entropy", "cross_entropy", "l2",
     "Optimizer", "SGD", "Adam",
     "fit", "evaluate", "History", "save", "load", "draw_network",
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autograd import Value, sum
+from autograd import Value, dot, sum
 
-__all__ = ["squared_error", "mse", "hinge", "binary_cross_entropy", "l2"]
+__all__ = ["squared_error", "mse", "hinge", "binary_cross_entropy", "cross_entropy", "l2"]
 
 Scalar = Value | int | float
 
@@ -54,6 +54,27 @@ def binary_cross_entropy(probs: Sequence[Scalar], targets: Sequence[Scalar]) -> 
         p = p if isinstance(p, Value) else Value(p)
         terms.append(-(t * p.log() + (1 - t) * (1 - p).log()))
     return sum(terms) / len(pairs)
+
+
+def cross_entropy(logits: Sequence[Scalar], target: int | Sequence[Scalar]) -> Value:
+    """Softmax cross-entropy −Σ t_i log softmax(z)_i = log Σ exp(z_j) − Σ t_i z_i, for a
+    class index or a one-hot (or probability) vector ``target``.
+
+    log Σ exp(z_j) is computed as c + log Σ exp(z_j − c) with c = max z_j taken as a
+    constant: exact for any c, and no exp overflows. (Under ``compile`` c is the value at
+    trace time; the result stays exact.)
+    """
+    logits = [z if isinstance(z, Value) else Value(z) for z in logits]
+    if isinstance(target, int) and not isinstance(target, bool):
+        if not 0 <= target < len(logits):
+            raise ValueError(f"cross_entropy: class {target} out of range for "
+                             f"{len(logits)} logits")
+        target = [1.0 if i == target else 0.0 for i in range(len(logits))]
+    if len(target) != len(logits):
+        raise ValueError(f"cross_entropy: {len(logits)} logits but {len(target)} targets")
+    c = max(z.data for z in logits)
+    log_norm = sum((z - c).exp() for z in logits).log() + c
+    return log_norm - dot(target, logits)
 
 
 def l2(params: Sequence[Value], alpha: float) -> Value:

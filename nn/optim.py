@@ -1,17 +1,38 @@
-"""Optimizers: ``step()`` updates each parameter's ``data`` from its ``grad``."""
+"""Optimizers: ``step()`` updates each parameter's ``data`` from its ``grad``.
+
+Each update rule is written once, as a function of the parameter, its gradient and its
+state, with plain arithmetic: the same function updates one float at a time, or, with
+NumPy installed and many parameters, all of them at once as arrays (same results: the
+operations are the same, in the same order).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from autograd import Value
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
+#: From this many parameters on, steps run on NumPy arrays (when NumPy is installed).
+VECTORIZE_FROM = 256
+
+
+def _sqrt(x: Any) -> Any:
+    if isinstance(x, float):
+        return math.sqrt(x)
+    import numpy
+
+    return numpy.sqrt(x)
+
 
 class Optimizer:
-    """Holds the parameters; ``zero_grad()`` resets their gradients."""
+    """Holds the parameters and per-parameter state; ``zero_grad()`` resets gradients."""
+
+    #: names of the per-parameter state, each starting at 0.0
+    state_names: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         self.params = list(params)
@@ -24,40 +45,67 @@ class Optimizer:
         if not lr > 0:
             raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr!r}")
         self.lr = float(lr)
+        self.state = {name: [0.0] * len(self.params) for name in self.state_names}
+        self._np = None
+        if len(self.params) >= VECTORIZE_FROM:
+            try:
+                import numpy
+
+                self._np = numpy
+                self.state = {name: numpy.zeros(len(self.params)) for name in self.state_names}
+            except ImportError:
+                pass
 
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = 0.0
 
-    def step(self) -> None:
+    def update(self, data: Any, grad: Any, **state: Any) -> tuple[Any, dict[str, Any]]:
+        """The rule: new data and new state from data, grad and state (floats or arrays)."""
         raise NotImplementedError
+
+    def step(self) -> None:
+        self.before_step()
+        if self._np is not None:  # all parameters at once
+            data = self._np.array([p.data for p in self.params])
+            grad = self._np.array([float(p.grad) for p in self.params])
+            data, self.state = self.update(data, grad, **self.state)
+            for p, x in zip(self.params, data.tolist()):
+                p.data = x
+            return
+        for i, p in enumerate(self.params):
+            state = {name: values[i] for name, values in self.state.items()}
+            p.data, new = self.update(p.data, float(p.grad), **state)
+            for name, value in new.items():
+                self.state[name][i] = value
+
+    def before_step(self) -> None:
+        """Per-step bookkeeping (Adam's step count)."""
 
 
 class SGD(Optimizer):
     """w ← w − lr·∂E/∂w (seed 003's rule); with momentum, v ← μ·v + ∂E/∂w, w ← w − lr·v
     (PyTorch's form)."""
 
+    state_names = ("velocity",)
+
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
         self.momentum = momentum
-        self._velocity = [0.0] * len(self.params)
 
-    def step(self) -> None:
-        lr, mu = self.lr, self.momentum
-        if mu == 0.0:
-            for p in self.params:
-                p.data -= lr * p.grad
-            return
-        v = self._velocity
-        for i, p in enumerate(self.params):
-            v[i] = mu * v[i] + p.grad
-            p.data -= lr * v[i]
+    def update(self, data: Any, grad: Any, velocity: Any) -> tuple[Any, dict[str, Any]]:
+        if self.momentum == 0.0:
+            return data - self.lr * grad, {"velocity": velocity}
+        velocity = self.momentum * velocity + grad
+        return data - self.lr * velocity, {"velocity": velocity}
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015) with bias correction, as ``torch.optim.Adam``."""
+
+    state_names = ("m", "v")
 
     def __init__(
         self,
@@ -70,16 +118,13 @@ class Adam(Optimizer):
         self.beta1, self.beta2 = betas
         self.eps = eps
         self.t = 0
-        self._m = [0.0] * len(self.params)
-        self._v = [0.0] * len(self.params)
 
-    def step(self) -> None:
+    def before_step(self) -> None:
         self.t += 1
+
+    def update(self, data: Any, grad: Any, m: Any, v: Any) -> tuple[Any, dict[str, Any]]:
         b1, b2 = self.beta1, self.beta2
-        c1 = 1.0 - b1**self.t
-        c2 = 1.0 - b2**self.t
-        for i, p in enumerate(self.params):
-            g = p.grad
-            self._m[i] = b1 * self._m[i] + (1.0 - b1) * g
-            self._v[i] = b2 * self._v[i] + (1.0 - b2) * g * g
-            p.data -= self.lr * (self._m[i] / c1) / (math.sqrt(self._v[i] / c2) + self.eps)
+        m = b1 * m + (1.0 - b1) * grad
+        v = b2 * v + (1.0 - b2) * grad * grad
+        step = self.lr * (m / (1.0 - b1**self.t)) / (_sqrt(v / (1.0 - b2**self.t)) + self.eps)
+        return data - step, {"m": m, "v": v}

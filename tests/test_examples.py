@@ -69,3 +69,9 @@ def test_newton_needs_far_fewer_steps_than_gradient_descent():
     newton, descent = steps
     assert newton <= 10 and descent > 1000 * newton
     assert "(1.0000000000, 1.0000000000)" in out
+
+
+def test_digits_reach_95_percent_through_the_compiled_path():
+    out = run("digits.py")
+    accuracy = float(re.search(r"test accuracy on 360 held-out images: ([\d.]+)%", out).group(1))
+    assert accuracy >= 95.0

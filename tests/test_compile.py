@@ -1,0 +1,145 @@
+"""compile: the traced program equals the eager engine, on every op, random graphs and
+whole networks; its errors; its cost grows with depth, not with node count."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+np = pytest.importorskip("numpy")
+
+from autograd import PRIMITIVES, Value  # noqa: E402
+from autograd.compile import compile  # noqa: E402
+from autograd.ops import pow_const  # noqa: E402
+from autograd.testing import OPS, expressions  # noqa: E402
+from nn import MLP, SGD, Adam, cross_entropy, fit, hinge, l2  # noqa: E402
+
+from cases import CASES, Case  # noqa: E402
+
+
+def close(a: float, b: float, scale: float = 1.0) -> bool:
+    return abs(a - b) <= 1e-12 * max(abs(a), abs(b), scale)
+
+
+def compare(build, batch: list[tuple[float, ...]], n_args: int):
+    """Compiled vs eager for out = build(x_0 + p_0, ..., x_k + p_k): the p_i are parameters
+    (value 0), so their gradients are the op's partials; x_i come from the batch."""
+    xs = [Value(v) for v in batch[0]]
+    ps = [Value(0.0) for _ in range(n_args)]
+    program = compile([build(*[x + p for x, p in zip(xs, ps)])], xs, ps)
+    out = program(np.array(batch))
+    program.backward(np.full(out.shape, 1.0 / len(batch)))
+    compiled_grads = [p.grad for p in ps]
+    eager_grads = [0.0] * n_args
+    for k, row in enumerate(batch):
+        qs = [Value(0.0) for _ in range(n_args)]
+        y = build(*[Value(v) + q for v, q in zip(row, qs)])
+        assert close(out[k, 0], y.data), (k, out[k, 0], y.data)
+        y.backward()
+        for i, q in enumerate(qs):
+            eager_grads[i] += q.grad / len(batch)
+    scale = max([1.0, *map(abs, eager_grads)])
+    for c, e in zip(compiled_grads, eager_grads):
+        assert close(c, e, scale), (c, e)
+
+
+def test_every_primitive_has_a_vectorized_forward():
+    for op in [*PRIMITIVES.values(), pow_const(2.0)]:
+        assert op.vectorized is not None, op.name
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_every_op_compiled_equals_eager(case: Case):
+    @given(st.lists(case.inputs, min_size=1, max_size=6).filter(
+        lambda rows: len({len(r) for r in rows}) == 1))
+    def check(batch):
+        compare(case.fn, batch, len(batch[0]))
+
+    check()
+
+
+@given(expressions(ops=list(OPS)), st.data())
+def test_random_graphs_compiled_equal_eager(expr, data):
+    n = len(expr.inputs)
+    rows = [expr.inputs] + [
+        tuple(data.draw(st.floats(-2, 2, allow_nan=False)) for _ in range(n))
+        for _ in range(data.draw(st.integers(0, 5)))
+    ]
+    finite_rows = []
+    for row in rows:  # keep the rows where the expression stays in range, as the strategy did
+        try:
+            if abs(expr(*[Value(v) for v in row]).data) < 1e6:
+                finite_rows.append(row)
+        except (ArithmeticError, ValueError):
+            pass
+    compare(expr, finite_rows, n)
+
+
+def test_mlp_training_compiled_equals_eager():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 5)).tolist()
+    labels = rng.integers(0, 3, size=20)
+    Y = [[1.0 if k == c else 0.0 for k in range(3)] for c in labels]
+    models = [MLP(5, [6, 3], activation="tanh", seed=1) for _ in range(2)]
+    for model, compiled in zip(models, (False, True)):
+        fit(model, X, Y, cross_entropy, Adam(model.parameters(), lr=0.05), epochs=3,
+            batch_size=8, progress=False, compiled=compiled,
+            regularization=lambda m: l2(m.parameters(), 1e-3))
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        assert close(a.data, b.data), (a.data, b.data)
+
+
+def test_moons_step_compiled_equals_eager():
+    sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
+    import moons
+
+    xs, ys = moons.make_moons(30)
+    models = [MLP(2, [8, 8, 1], seed=0, init="micrograd") for _ in range(2)]
+    for model, compiled in zip(models, (False, True)):
+        fit(model, xs, ys, hinge, SGD(model.parameters(), lr=0.5), epochs=5, shuffle=False,
+            regularization=lambda m: l2(m.parameters(), 1e-4), progress=False,
+            compiled=compiled)
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        assert close(a.data, b.data), (a.data, b.data)
+
+
+def test_numpy_calls_grow_with_depth_not_width():
+    def groups(width: int) -> int:
+        model = MLP(64, [width, 10], activation="relu")
+        xs = [Value(0.0) for _ in range(64)]
+        return compile(model(xs), xs, model.parameters()).n_groups
+
+    assert groups(8) == groups(256) == 3  # dot, relu, dot
+
+
+def test_bad_batches_and_misuse_get_clear_errors():
+    x, w = Value(1.0), Value(2.0)
+    program = compile([(x * w).log()], [x], [w])
+    with pytest.raises(ValueError, match=r"X must have shape \(batch, 1\), got \(3, 2\)"):
+        program(np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"X must have shape \(batch, 1\), got \(3,\)"):
+        program(np.ones(3))
+    with pytest.raises(TypeError, match="X must hold numbers, got dtype <U1"):
+        program(np.array([["a"]]))
+    with pytest.raises(RuntimeError, match="call it on a batch before backward"):
+        compile([x * w], [x], [w]).backward(np.ones((1, 1)))
+    with pytest.raises(ValueError, match="log: input must be positive; batch row 2 has -6.0"):
+        program(np.array([[1.0], [2.0], [-3.0]]))
+    program(np.array([[1.0], [2.0]]))
+    with pytest.raises(ValueError, match=r"seed must have shape \(2, 1\)"):
+        program.backward(np.ones((3, 1)))
+    with pytest.raises(ValueError, match="must be leaves"):
+        compile([x * w], [x * 2], [w])
+    with pytest.raises(ValueError, match="appears twice"):
+        compile([x * w], [x], [x, w])
+
+
+def test_without_numpy_compile_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    x = Value(1.0)
+    with pytest.raises(ImportError, match="pip install numpy"):
+        compile([x * 2], [x])
