@@ -9,9 +9,10 @@ and the median is reported. The garbage collector stays ON while timing, as user
 for another's garbage. Peers are optional (``pip install -e .[bench]``); a missing one is
 reported as missing.
 
-micrograd 0.1.0 has no ``tanh``; the chain workload gives it one written in micrograd's
-own style (a closure, as in its author's lecture). Its backward pass is recursive, so the
-recursion limit is raised for it, after recording the depth where the default limit fails.
+micrograd 0.1.0 has no ``tanh``, ``exp`` or ``log``; the script gives it these, written in
+micrograd's own style (a closure, as in its author's lecture). Its backward pass is
+recursive, so the recursion limit is raised for it, after recording the depth where the
+default limit fails.
 """
 
 from __future__ import annotations
@@ -65,8 +66,32 @@ def micrograd_tanh(self):
     return out
 
 
+def micrograd_exp(self):
+    """exp for micrograd, in micrograd's closure style."""
+    out = micrograd.engine.Value(math.exp(self.data), (self,), "exp")
+
+    def _backward():
+        self.grad += out.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def micrograd_log(self):
+    """log for micrograd, in micrograd's closure style."""
+    out = micrograd.engine.Value(math.log(self.data), (self,), "log")
+
+    def _backward():
+        self.grad += out.grad / self.data
+
+    out._backward = _backward
+    return out
+
+
 if micrograd is not None:
     micrograd.engine.Value.tanh = micrograd_tanh
+    micrograd.engine.Value.exp = micrograd_exp
+    micrograd.engine.Value.log = micrograd_log
 
 
 def chain_builder(make: Callable[[float], Any]) -> Callable[[int], Any]:
@@ -334,6 +359,7 @@ def bench_mlp(steps: int, n_samples: int) -> dict:
         return sum((ours(x)[0].data > 0) == (y > 0) for x, y in zip(xs, ys)) / len(ys)
 
     trainers["chainrule"] = (step_ours, accuracy_ours)
+    trainers["chainrule (compiled)"] = compiled_mlp(start, xs, ys, alpha, lr)
 
     if micrograd is not None:
         mg = micrograd.nn.MLP(2, [16, 16, 1])
@@ -378,6 +404,40 @@ def bench_mlp(steps: int, n_samples: int) -> dict:
         else:
             out[name] = {"step_s": statistics.median(times[name]), "accuracy": trainer[1]()}
     return out
+
+
+def compiled_mlp(start, xs, ys, alpha, lr):
+    """The same scalar model, its per-example loss traced once by ``autograd.compile`` and
+    run over the whole batch with NumPy."""
+    import numpy as np
+
+    from autograd.compile import compile
+    from nn import MLP, SGD, l2
+
+    model = MLP(2, [16, 16, 1], activation="relu", init="micrograd")
+    for p, w in zip(model.parameters(), start):
+        p.data = w
+    x = [Value(v) for v in xs[0]]
+    y = Value(ys[0])
+    program = compile([(1 - y * model(x)[0]).relu()], [*x, y], model.parameters())
+    data = np.hstack([np.array(xs), np.array(ys)[:, None]])
+    opt = SGD(model.parameters(), lr=1.0)
+    seed = np.full((len(xs), 1), 1.0 / len(xs))
+
+    def step(k):
+        opt.zero_grad()
+        losses = program(data)
+        program.backward(seed)  # mean hinge loss over the batch
+        reg = l2(model.parameters(), alpha)
+        reg.backward()
+        opt.lr = lr(k)
+        opt.step()
+        return float(losses.mean()) + reg.data
+
+    def accuracy():
+        return sum((model(x)[0].data > 0) == (y > 0) for x, y in zip(xs, ys)) / len(ys)
+
+    return step, accuracy
 
 
 def torch_scalar_mlp(model, start, xs, ys, alpha, lr):
@@ -459,6 +519,111 @@ def torch_vector_mlp(model, start, xs, ys, alpha, lr):
     return step, accuracy
 
 
+# --- batched: a digits epoch ------------------------------------------------------------
+
+def bench_digits(batch_size: int, slow_batches: int, reps: int) -> dict:
+    """Seconds per epoch of mini-batch SGD on the 1,437 training digits, MLP(64, [32, 10]),
+    softmax cross-entropy. Engines that take minutes per epoch (eager scalar graphs) are
+    timed on ``slow_batches`` batches and scaled to the epoch, which the table says."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    import digits
+
+    from autograd.compile import compile
+    from nn import MLP, SGD, cross_entropy
+
+    x_train, y_train, _, _ = digits.load()
+    n_batches = math.ceil(len(x_train) / batch_size)
+    batches = [list(range(i, min(i + batch_size, len(x_train))))
+               for i in range(0, len(x_train), batch_size)]
+    ours = MLP(64, [32, 10], activation="relu", seed=0)
+    start = [p.data for p in ours.parameters()]
+    out: dict[str, Any] = {}
+    engines: dict[str, Any] = {}
+
+    def eager_epoch(n):
+        opt = SGD(ours.parameters(), lr=0.1)
+        for batch in batches[:n]:
+            loss = sum(cross_entropy(ours(x_train[i]), y_train[i]) for i in batch) / len(batch)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    engines["chainrule"] = (eager_epoch, slow_batches)
+
+    model_c = MLP(64, [32, 10], activation="relu", seed=0)
+    xs = [Value(v) for v in x_train[0]]
+    ts = [Value(v) for v in y_train[0]]
+    program = compile([cross_entropy(model_c(xs), ts)], xs + ts, model_c.parameters())
+    table = np.hstack([np.array(x_train), np.array(y_train)])
+    opt_c = SGD(model_c.parameters(), lr=0.1)
+
+    def compiled_epoch(n):
+        for batch in batches[:n]:
+            opt_c.zero_grad()
+            program(table[batch])
+            program.backward(np.full((len(batch), 1), 1.0 / len(batch)))
+            opt_c.step()
+
+    engines["chainrule (compiled)"] = (compiled_epoch, n_batches)
+
+    if micrograd is not None:
+        mg = micrograd.nn.MLP(64, [32, 10])
+        for p, w in zip(mg.parameters(), start):
+            p.data = w
+
+        def mg_epoch(n):
+            for batch in batches[:n]:
+                total = 0
+                for i in batch:
+                    total = total + micrograd_cross_entropy(mg(x_train[i]), y_train[i])
+                loss = total * (1.0 / len(batch))
+                mg.zero_grad()
+                loss.backward()
+                for p in mg.parameters():
+                    p.data -= 0.1 * p.grad
+
+        engines["micrograd"] = (mg_epoch, slow_batches)
+    if torch is not None:
+        W = [torch.tensor(np.array([[n.w[j].data for j in range(len(n.w))] for n in layer.neurons]),
+                          requires_grad=True) for layer in ours.layers]
+        B = [torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64,
+                          requires_grad=True) for layer in ours.layers]
+        X = torch.tensor(x_train, dtype=torch.float64)
+        Y = torch.tensor(np.argmax(y_train, axis=1))
+        opt_t = torch.optim.SGD(W + B, lr=0.1)
+
+        def torch_epoch(n):
+            for batch in batches[:n]:
+                h = torch.relu(X[batch] @ W[0].T + B[0])
+                loss = torch.nn.functional.cross_entropy(h @ W[1].T + B[1], Y[batch])
+                opt_t.zero_grad()
+                loss.backward()
+                opt_t.step()
+
+        engines["torch (vectorized)"] = (torch_epoch, n_batches)
+    samples: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(reps):
+        for name, (epoch, n) in engines.items():
+            gc.collect()
+            t, _ = timed(lambda epoch=epoch, n=n: epoch(n))
+            samples[name].append(t * n_batches / n)
+    for name, (_, n) in engines.items():
+        out[name] = {"epoch_s": statistics.median(samples[name]),
+                     "batches_timed": n, "batches": n_batches}
+    if micrograd is None:
+        out["micrograd"] = {"error": "not installed"}
+    return out
+
+
+def micrograd_cross_entropy(z, target):
+    """Softmax cross-entropy log Σ exp(z - c) + c - z_target in micrograd's ops."""
+    c = max(v.data for v in z)
+    k = target.index(1.0)
+    return sum((v - c).exp() for v in z).log() + c - z[k]
+
+
 # --- report -------------------------------------------------------------------------------
 
 def ratio(ours: dict, peer: dict, key: str) -> str:
@@ -498,11 +663,25 @@ def report(results: dict) -> str:
                   f"{results['mlp_samples']} samples, hinge + 1e-4 L2, SGD, "
                   f"{results['mlp_steps']} steps", "",
                   "| engine | ms per step (median) | accuracy after the last step "
-                  "| ours / engine |", "|---|---|---|---|"]
+                  "| ours / engine | ours compiled / engine |", "|---|---|---|---|---|"]
         for name, r in mlp.items():
             acc = "—" if "error" in r else f"{r['accuracy']:.0%}"
             lines.append(f"| {name} | {cell(r, 'step_s', 1e3, ',.2f')} | {acc} | "
-                         f"{ratio(mlp['chainrule'], r, 'step_s')} |")
+                         f"{ratio(mlp['chainrule'], r, 'step_s')} | "
+                         f"{ratio(mlp['chainrule (compiled)'], r, 'step_s')} |")
+        lines.append("")
+    if "digits" in results:
+        dig = results["digits"]
+        lines += ["### digits: one epoch of mini-batch SGD (batch 32) on 1,437 images, "
+                  "MLP(64, [32, 10]), softmax cross-entropy", "",
+                  "| engine | s per epoch | timed on | ours compiled / engine |",
+                  "|---|---|---|---|"]
+        for name, r in dig.items():
+            timed_on = ("—" if "error" in r else "the whole epoch"
+                        if r["batches_timed"] == r["batches"]
+                        else f"{r['batches_timed']} of {r['batches']} batches, scaled")
+            lines.append(f"| {name} | {cell(r, 'epoch_s', 1, ',.3f')} | {timed_on} | "
+                         f"{ratio(dig['chainrule (compiled)'], r, 'epoch_s')} |")
         lines.append("")
     if "memory" in results:
         mem = results["memory"]
@@ -568,7 +747,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks it works")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per measurement")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results.json")
-    parser.add_argument("--only", default="chain,wide,mlp,memory",
+    parser.add_argument("--only", default="chain,wide,mlp,digits,memory",
                         help="comma-separated workloads to run (default: all)")
     args = parser.parse_args()
 
@@ -608,6 +787,9 @@ def main() -> None:
         results["mlp_steps"], results["mlp_samples"] = mlp_steps, mlp_samples
         results["mlp"] = bench_mlp(mlp_steps, mlp_samples)
         print("  mlp done", file=sys.stderr)
+    if "digits" in only:
+        results["digits"] = bench_digits(32, 2 if args.quick else 5, 1 if args.quick else 3)
+        print("  digits done", file=sys.stderr)
     if "memory" in only:
         results["memory_n"] = mem_n
         results["memory"] = bench_memory(mem_n)
