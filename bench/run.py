@@ -440,6 +440,17 @@ def compiled_mlp(start, xs, ys, alpha, lr):
     return step, accuracy
 
 
+def torch_sgd_step(loss, params, lr: float) -> float:
+    """Backward and a plain SGD update, as the other engines' steps do."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    return loss.item()
+
+
 def torch_scalar_mlp(model, start, xs, ys, alpha, lr):
     """The same network with every weight a 0-d tensor: the same scalar graph in PyTorch."""
     layers = []
@@ -463,13 +474,7 @@ def torch_scalar_mlp(model, start, xs, ys, alpha, lr):
         scores = [forward(x) for x in xs]
         loss = sum((1 - y * s).relu() for s, y in zip(scores, ys)) / len(ys)
         loss = loss + alpha * sum(p * p for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= lr(k) * p.grad
-        return loss.item()
+        return torch_sgd_step(loss, params, lr(k))
 
     def accuracy():
         with torch.no_grad():
@@ -504,13 +509,7 @@ def torch_vector_mlp(model, start, xs, ys, alpha, lr):
     def step(k):
         scores = forward()
         loss = (1 - Y * scores).relu().mean() + alpha * sum((p * p).sum() for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= lr(k) * p.grad
-        return loss.item()
+        return torch_sgd_step(loss, params, lr(k))
 
     def accuracy():
         with torch.no_grad():
@@ -629,7 +628,7 @@ def micrograd_cross_entropy(z, target):
 def ratio(ours: dict, peer: dict, key: str) -> str:
     if "error" in ours or "error" in peer:
         return "—"
-    return f"{ours[key] / peer[key]:.3f}"
+    return f"{ours[key] / peer[key]:.3g}"
 
 
 def cell(r: dict, key: str, scale: float, fmt: str) -> str:

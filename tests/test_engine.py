@@ -240,3 +240,19 @@ def test_an_infinite_derivative_in_backward_names_the_op_and_node():
     z = y**0.5 + x
     z.backward()
     assert y.grad == 0.25
+
+
+def test_engine_and_nn_import_and_train_without_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "import autograd, nn\n"
+        "m = nn.MLP(300, [1])\n"  # enough parameters for the optimizers' array path
+        "opt = nn.Adam(m.parameters(), lr=0.1)\n"
+        "loss = nn.mse(m([0.1] * 300), [1.0]); loss.backward(); opt.step()\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
