@@ -86,7 +86,7 @@ def _node(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> 
 def _node_checked(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
     """``_node`` plus a check that the result is finite: used inside ``detect_anomaly()``."""
     v = _make_node(data, op, x, y)
-    if not math.isfinite(data):
+    if op is not None and not math.isfinite(data):  # leaves are inputs, not results
         raise FloatingPointError(f"detect_anomaly: forward produced {data!r} in {describe(v)}")
     return v
 

@@ -787,7 +787,7 @@ def main() -> None:
         results["mlp"] = bench_mlp(mlp_steps, mlp_samples)
         print("  mlp done", file=sys.stderr)
     if "digits" in only:
-        results["digits"] = bench_digits(32, 2 if args.quick else 5, 1 if args.quick else 3)
+        results["digits"] = bench_digits(32, 1 if args.quick else 5, 1 if args.quick else 3)
         print("  digits done", file=sys.stderr)
     if "memory" in only:
         results["memory_n"] = mem_n

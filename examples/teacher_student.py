@@ -46,8 +46,8 @@ def plot(student: MLP, history) -> None:
     left.set_ylabel("mean squared error")
     left.set_title("student learning the teacher's data")
     predicted = [student(x)[0].data for x in xs]
-    left_lim = (min(ys) - 0.1, max(ys) + 0.1)
-    right.plot(left_lim, left_lim, color="gray", lw=1)
+    limits = (min(ys) - 0.1, max(ys) + 0.1)
+    right.plot(limits, limits, color="gray", lw=1)
     right.scatter(ys, predicted, s=16, color="tab:blue")
     right.set_xlabel("teacher MLP(3, [5, 1]) output")
     right.set_ylabel("student MLP(3, [8, 8, 1]) output")
