@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .engine import Value, adjoints, topological_order
 
-__all__ = ["explain", "Explanation", "Factor"]
+__all__ = ["explain", "path_counts", "Explanation", "Factor"]
 
 
 @dataclass
@@ -177,20 +177,25 @@ def _formula(node: Value, i: int, names: dict[int, str]) -> str:
     return re.sub(r"\b(out|a|b|x)\b", lambda m: symbols.get(m.group(1), m.group(1)), formula)
 
 
+def path_counts(order: list[Value], target: Value) -> dict[int, int]:
+    """For each node of ``order`` (a topological order) from which ``target`` can be
+    reached, the number of paths down to it, keyed by ``id``; ``target`` itself counts 1."""
+    counts = {id(target): 1}
+    for node in order:  # inputs first
+        n = sum(counts.get(id(p), 0) for p in node.parents)
+        if n and node is not target:
+            counts[id(node)] = n
+    return counts
+
+
 def explain(root: Value, wrt: Value, max_paths: int = 64) -> Explanation:
     """How ∂root/∂wrt follows from the chain rule, path by path (see the module doc)."""
     if not isinstance(root, Value) or not isinstance(wrt, Value):
         raise TypeError("explain: root and wrt must be Values")
     order = topological_order(root)
     names = _names(order)
-    reaches = {id(wrt)}  # nodes from which wrt can be reached
-    paths_to = {id(wrt): 1}  # number of paths from a node down to wrt
-    for node in order:  # inputs first
-        n = sum(paths_to.get(id(p), 0) for p in node.parents)
-        if n and node is not wrt:
-            reaches.add(id(node))
-            paths_to[id(node)] = n
-    n_paths = paths_to.get(id(root), 0) if id(root) in reaches else 0
+    reaches = path_counts(order, wrt)
+    n_paths = reaches.get(id(root), 0)
     _, adj = adjoints(root)
     gradient = float(adj.get(id(wrt), 0.0))
     grad_field = wrt.grad if not isinstance(wrt.grad, Value) else None
@@ -210,7 +215,9 @@ def explain(root: Value, wrt: Value, max_paths: int = 64) -> Explanation:
     return result
 
 
-def _paths(root: Value, wrt: Value, reaches: set[int], names: dict[int, str]) -> list[list[Edge]]:
+def _paths(
+    root: Value, wrt: Value, reaches: dict[int, int], names: dict[int, str]
+) -> list[list[Edge]]:
     """Every path root → wrt as its list of edges (an iterative depth-first search)."""
     out: list[list[Edge]] = []
     stack: list[tuple[Value, list[Edge]]] = [(root, [])]
@@ -220,7 +227,7 @@ def _paths(root: Value, wrt: Value, reaches: set[int], names: dict[int, str]) ->
             out.append(edges)
             continue
         for i, p in reversed(list(enumerate(node.parents))):
-            if p is wrt or id(p) in reaches:
+            if id(p) in reaches:
                 stack.append((p, [*edges, _edge(node, i, names)]))
     return out
 

@@ -9,6 +9,7 @@ from typing import Any
 import graphviz
 
 from .engine import Value, topological_order
+from .explain import path_counts
 
 __all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DotNotFoundError", "DEFAULT_MAX_NODES"]
 
@@ -148,12 +149,9 @@ def draw_dot(
 
 
 def _on_paths(nodes: list[Value], target: Value) -> set[int]:
-    """Nodes on some path from the root down to ``target`` (both included)."""
-    reaches = {id(target)}
-    for node in nodes:  # inputs first
-        if any(id(p) in reaches for p in node.parents):
-            reaches.add(id(node))
-    return reaches if id(nodes[-1]) in reaches else set()
+    """Nodes on some path from the root (last in ``nodes``) down to ``target``."""
+    reaches = path_counts(nodes, target)
+    return set(reaches) if id(nodes[-1]) in reaches else set()
 
 
 def _grad_colors(nodes: list[Value]) -> dict[int, str]:
