@@ -2,37 +2,56 @@
 
 Where things are:
 
-* ``ops.py``        the primitive ops, each with its forward and its local derivatives;
-* ``engine.py``     ``Value`` (a graph node), the backward pass, ``detect_anomaly``;
-* ``functional.py`` ``grad``, ``hessian``, ``jvp``, ``grad_of``;
-* ``check.py``      ``gradcheck``: gradients against finite differences;
-* ``testing.py``    Hypothesis strategies for random expressions (needs hypothesis);
-* ``graph.py``      ``draw_dot``, the picture of a graph.
+* ``ops.py``          the op table: every primitive op declared once (forward, partials,
+                      domain); **to add an op, add one entry there**;
+* ``maths.py``        the maths namespace the rules are written in (floats, Values, arrays,
+                      complex numbers); ``symbolic.py`` runs the same rules on symbols;
+* ``engine.py``       ``Value`` (a graph node), the backward pass, ``no_grad``,
+                      ``detect_anomaly``;
+* ``functional.py``   ``grad``, ``hessian``, ``jvp``, ``grad_of``;
+* ``check.py``        ``gradcheck``: gradients against finite differences;
+* ``testing.py``      Hypothesis strategies for random expressions (needs hypothesis);
+* ``compiler.py``     ``compile``: a traced graph replayed over batches (needs NumPy);
+* ``explanation.py``  ``explain``: a gradient written out by the chain rule;
+* ``graph.py``        ``draw_dot``, the picture of a graph (imports graphviz when used).
+
+``import autograd`` loads nothing optional. ``from autograd import *`` does not shadow
+Python's builtins: the n-ary ``sum``, ``max``, ``min`` and ``compile`` are reached as
+``autograd.sum`` and so on.
 
 Note: the PyPI package ``autograd`` (HIPS) uses the same import name.
 """
 
+from typing import Any
+
 from .check import GradcheckError, gradcheck
 from .engine import (
+    StaleGraphError,
     Value,
     detect_anomaly,
     dot,
+    enable_grad,
+    is_anomaly_enabled,
     is_grad_enabled,
+    max,  # noqa: F401 (autograd.max, not in __all__: it would shadow the builtin)
+    min,  # noqa: F401
     no_grad,
-    sum,
+    sum,  # noqa: F401
     topological_order,
 )
+from .explanation import Explanation, explain
 from .functional import grad, grad_of, hessian, jvp
-from .graph import GraphTooLargeError, draw_dot
-from .ops import PRIMITIVES, Op
+from .ops import FAMILIES, OPS, Op
 
 __all__ = [
     "Value",
-    "sum",
     "dot",
     "no_grad",
+    "enable_grad",
     "is_grad_enabled",
     "detect_anomaly",
+    "is_anomaly_enabled",
+    "StaleGraphError",
     "topological_order",
     "grad",
     "grad_of",
@@ -40,8 +59,35 @@ __all__ = [
     "jvp",
     "gradcheck",
     "GradcheckError",
+    "explain",
+    "Explanation",
     "draw_dot",
     "GraphTooLargeError",
     "Op",
-    "PRIMITIVES",
+    "OPS",
+    "FAMILIES",
 ]
+
+# Loaded on first use: graph.py imports graphviz, compiler.py imports NumPy.
+_LAZY = {
+    "draw_dot": ("graph", "draw_dot"),
+    "GraphTooLargeError": ("graph", "GraphTooLargeError"),
+    "DotNotFoundError": ("graph", "DotNotFoundError"),
+    "compile": ("compiler", "compile"),
+    "Program": ("compiler", "Program"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

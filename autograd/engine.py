@@ -1,114 +1,167 @@
 """``Value``: a scalar node of a computation graph, and the reverse-mode backward pass.
 
-A node stores its float ``data``, its ``grad``, the ``Op`` that made it and its inputs.
-It holds no closure, so a graph has no reference cycles and is freed by reference counting
-as soon as it is dropped. ``backward`` walks the graph without recursion and asks each
-node's op for its local derivatives (see ``ops.py``); it knows nothing about particular ops.
+A node stores its float ``data``, its ``grad``, the ``Op`` that made it (``ops.py``) and
+its inputs. It holds no closure, so a graph has no reference cycles and is freed by
+reference counting as soon as it is dropped. ``backward`` walks the graph without
+recursion and asks each node's op for its local derivatives; it knows nothing about
+particular ops.
+
+Rules the engine keeps, as PyTorch does:
+
+* grad mode (``no_grad``) and anomaly mode (``detect_anomaly``) belong to the thread (and
+  the async context) that set them, never to the whole process;
+* NaN propagates; local derivatives follow IEEE arithmetic (±inf, NaN) where the plain
+  float rule would raise, and masks (relu, max) block a gradient exactly;
+* a graph whose leaves changed after it was built (``x.data = ...``, ``optimizer.step()``)
+  is stale: ``backward`` on it raises instead of mixing old and new values;
+* an interrupted ``backward`` (Ctrl-C) leaves no state behind: each pass stamps its
+  counters with its own number, so the next pass cannot read a stale one.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextvars
 import functools
 import itertools
 import math
 import numbers
-from collections.abc import Iterable, Iterator
-from typing import Any, Union
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Union
 
 from . import ops
+from .maths import FLOATS, VALUES
 from .ops import Op
 
-__all__ = ["Value", "apply", "sum", "dot", "no_grad", "is_grad_enabled", "detect_anomaly",
-           "topological_order", "adjoints"]
+__all__ = ["Value", "apply", "sum", "dot", "max", "min", "no_grad", "enable_grad",
+           "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "topological_order",
+           "adjoints", "StaleGraphError"]
 
 Number = int | float
 Operand = Union["Value", int, float]  # noqa: UP007 (forward reference)
 
-_grad_enabled = True
-_anomaly = False  # inside detect_anomaly(): see that class
+
+class StaleGraphError(RuntimeError):
+    """``backward`` met a node whose input changed after the node was computed."""
 
 
-class no_grad:
-    """Context manager (and decorator) in which operations record no graph.
+# --- modes: per thread and per async context ----------------------------------------------
+# The fast path reads one module global, _modes_active (how many no_grad / enable_grad /
+# detect_anomaly blocks are open anywhere); only while it is non-zero does making a node
+# consult the context variables. Each block changes only its own context's variables.
 
-    Results made inside are leaves: ``backward`` does not reach past them.
-    """
+_GRAD = contextvars.ContextVar("chainrule_grad_enabled", default=True)
+_ANOMALY = contextvars.ContextVar("chainrule_anomaly", default=False)
+_modes_active = 0
+_modes_lock = threading.Lock()
+
+
+def _enter_mode() -> None:
+    global _modes_active
+    with _modes_lock:
+        _modes_active += 1
+
+
+def _leave_mode() -> None:
+    global _modes_active
+    with _modes_lock:
+        _modes_active -= 1
+
+
+class _Mode:
+    """A context manager (and decorator) that sets a context variable for its block."""
+
+    _var: contextvars.ContextVar[bool]
+    _value: bool
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
+        _enter_mode()
+        self._tokens = getattr(self, "_tokens", [])
+        self._tokens.append(self._var.set(self._value))
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous
+        self._var.reset(self._tokens.pop())
+        _leave_mode()
 
-    def __call__(self, fn: Any) -> Any:
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
+            with type(self)():
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
+class no_grad(_Mode):
+    """Context manager (and decorator): operations in this thread record no graph.
+
+    Results made inside are leaves: ``backward`` does not reach past them. Other threads
+    are not affected."""
+
+    _var, _value = _GRAD, False
+
+
+class enable_grad(_Mode):
+    """Context manager (and decorator): record graphs again, inside a ``no_grad`` block."""
+
+    _var, _value = _GRAD, True
+
+
+class detect_anomaly(_Mode):
+    """Context manager: in this thread, the first NaN or infinity made by an op, in the
+    forward pass or in ``backward``, raises ``FloatingPointError`` naming the op, the
+    node's label and its inputs; a stale graph is checked as always. Slower (every node is
+    checked); outside it, and in other threads, nothing is checked."""
+
+    _var, _value = _ANOMALY, True
+
+
 def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
-    return _grad_enabled
+    """True unless this thread is inside ``no_grad()``."""
+    return _GRAD.get()
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()`` in this thread."""
+    return _ANOMALY.get()
 
 
 # --- making nodes -------------------------------------------------------------------------
 # A node's inputs live in two slots, so that the common one- and two-input nodes need no
 # tuple (one object per node for the garbage collector to track, not two):
 #     leaf: _x = None            unary: _x = input        binary: _x, _y = the inputs
-#     n-ary (sum, dot): _x = tuple of inputs, _y = None
+#     n-ary (sum, dot, max): _x = tuple of inputs, _y = None
+# A leaf made by backward(create_graph=True) as a stand-in for a leaf of the original graph
+# keeps a weak reference to that leaf in _y (see _twin).
+#
+# _t is the node's time stamp on the clock that setting ``.data`` advances: a node made
+# from an input whose _t is later than its own is stale.
 
 _new = object.__new__
+_clock = 0
 
 
 def _node(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
     """Make a node without going through ``__init__`` (the hot path of every op)."""
     v = _new(Value)
-    v.data = data
+    v._data = data
     v.grad = 0.0
     v.label = ""
-    if _grad_enabled:
-        v._op = op
-        v._x = x
-        v._y = y
-    else:
-        v._op = v._x = v._y = None
+    v._t = _clock
     v._pending = 0
+    if _modes_active and op is not None:
+        if _ANOMALY.get() and not math.isfinite(data):
+            v._op, v._x, v._y = op, x, y
+            raise FloatingPointError(f"detect_anomaly: forward produced {data!r} in "
+                                     f"{describe(v)}")
+        if not _GRAD.get():
+            op = x = y = None
+    v._op = op
+    v._x = x
+    v._y = y
     return v
-
-
-def _node_checked(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
-    """``_node`` plus a check that the result is finite: used inside ``detect_anomaly()``."""
-    v = _make_node(data, op, x, y)
-    if op is not None and not math.isfinite(data):  # leaves are inputs, not results
-        raise FloatingPointError(f"detect_anomaly: forward produced {data!r} in {describe(v)}")
-    return v
-
-
-_make_node = _node
-
-
-class detect_anomaly:
-    """Context manager: the first NaN or infinity made by an op, in the forward pass or in
-    ``backward``, raises ``FloatingPointError`` naming the op, the node's label and its
-    inputs. Slower (every node is checked); outside it nothing is checked."""
-
-    def __enter__(self) -> None:
-        global _node, _anomaly
-        self._previous = (_node, _anomaly)
-        # Every op makes its node through the module-level name _node: swapping it here
-        # checks every op without a test on the fast path.
-        _node, _anomaly = _node_checked, True
-
-    def __exit__(self, *exc: object) -> None:
-        global _node, _anomaly
-        _node, _anomaly = self._previous
 
 
 def _check_number(x: object, where: str) -> float:
@@ -141,14 +194,17 @@ def _operand(x: object, symbol: str) -> Any:
 
 
 def apply(op: Op, *inputs: Operand) -> Value:
-    """Run ``op`` on ``inputs`` (Values or numbers) and record the result's node."""
+    """Run ``op`` on ``inputs`` (Values or numbers, flat as the op's layout says) and
+    record the result's node: the one generic way every op is applied."""
     args = [_lift(x, op.name) for x in inputs]
-    data = op.forward(*[a.data for a in args])
+    if not op.layout.valid(len(args)):
+        raise TypeError(f"{op.name}: {len(args)} inputs do not fit its layout {op.layout}")
+    data = op.eval(*[a._data for a in args])
+    if op.layout.nary:
+        return _node(data, op, tuple(args))
     if len(args) == 1:
         return _node(data, op, args[0])
-    if len(args) == 2:
-        return _node(data, op, args[0], args[1])
-    return _node(data, op, tuple(args))
+    return _node(data, op, args[0], args[1])
 
 
 class Value:
@@ -156,25 +212,41 @@ class Value:
 
     ``data`` is the float value; ``grad`` is ∂root/∂self after ``root.backward()``.
     ``==`` compares identity (so Values can be dict keys); ``<``, ``>``, ``<=``, ``>=``
-    compare ``data`` and return a ``bool``.
+    compare ``data`` and return a ``bool``. ``float(v)`` raises (it would silently drop
+    the graph): read ``v.data``. Every op of ``ops.OPS`` with a ``method`` is a method
+    (``v.exp()``, ``v.sin()``, ``v.leaky_relu(0.1)``, ...).
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_pending", "__weakref__")
+    __slots__ = ("_data", "grad", "label", "_op", "_x", "_y", "_pending", "_t", "__weakref__")
 
-    data: float
     grad: Any  # float, or a Value after backward(create_graph=True)
     label: str
 
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, Value):
             raise TypeError("Value(...) takes a number, got a Value (use v.detach() to copy one)")
-        self.data = _check_number(data, "Value")
+        self._data = _check_number(data, "Value")
         self.grad = 0.0
         self.label = label
         self._op: Op | None = None
         self._x: Any = None
-        self._y: Value | None = None
-        self._pending = 0  # backward's count of unprocessed consumers; 0 outside backward
+        self._y: Any = None
+        self._pending = 0  # stamped by backward: see _backward
+        self._t = _clock
+
+    # --- data, with the clock that finds stale graphs ----------------------------------
+    @property
+    def data(self) -> float:
+        """The float value. Setting it (as an optimizer does) makes every graph already
+        built from this node stale: ``backward`` on one of them raises."""
+        return self._data
+
+    @data.setter
+    def data(self, value: float) -> None:
+        global _clock
+        self._data = _check_number(value, "Value.data")
+        _clock += 1
+        self._t = _clock
 
     # --- introspection ---------------------------------------------------------------------
     @property
@@ -198,127 +270,137 @@ class Value:
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.4f}"`` formats ``data`` like a float."""
+        return format(self._data, spec) if spec else repr(self)
 
     def __float__(self) -> float:
-        return self.data
+        raise TypeError(
+            "float(Value) would drop the graph silently (math.exp(v) gives a float with no "
+            "gradient): read v.data for the number, or use v.exp(), autograd.maths "
+            "functions and the Value methods to stay differentiable"
+        )
+
+    def __bool__(self) -> bool:
+        """``bool(v)`` is ``v.data != 0`` (like ``<``, it reads data and records nothing)."""
+        return self._data != 0.0
+
+    def __reduce__(self) -> Any:
+        """Pickle and deepcopy: a leaf as its data, grad and label; a graph as a flat list
+        of nodes (no recursion, so any depth works) whose leaves are pickled as objects
+        (so a model's parameters keep their identity)."""
+        if self._x is None:
+            return (_leaf, (self._data, _float_grad(self.grad), self.label))
+        return (_rebuild, (_records(self),))
 
     # --- arithmetic (binary ops accept Values and numbers on either side) ------------------
+    # The forwards of + - * and neg are inlined here (the hottest path); a test checks each
+    # against its op's declared forward.
     def __add__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = _operand(other, "+")
             if other is NotImplemented:
                 return other
-        return _node(self.data + other.data, ops.ADD, self, other)
+        return _node(self._data + other._data, ops.ADD, self, other)
 
     def __radd__(self, other: Operand) -> Value:
         other = _operand(other, "+")
         if other is NotImplemented:
             return other
-        return _node(other.data + self.data, ops.ADD, other, self)
+        return _node(other._data + self._data, ops.ADD, other, self)
 
     def __sub__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = _operand(other, "-")
             if other is NotImplemented:
                 return other
-        return _node(self.data - other.data, ops.SUB, self, other)
+        return _node(self._data - other._data, ops.SUB, self, other)
 
     def __rsub__(self, other: Operand) -> Value:
         other = _operand(other, "-")
         if other is NotImplemented:
             return other
-        return _node(other.data - self.data, ops.SUB, other, self)
+        return _node(other._data - self._data, ops.SUB, other, self)
 
     def __mul__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = _operand(other, "*")
             if other is NotImplemented:
                 return other
-        return _node(self.data * other.data, ops.MUL, self, other)
+        return _node(self._data * other._data, ops.MUL, self, other)
 
     def __rmul__(self, other: Operand) -> Value:
         other = _operand(other, "*")
         if other is NotImplemented:
             return other
-        return _node(other.data * self.data, ops.MUL, other, self)
+        return _node(other._data * self._data, ops.MUL, other, self)
 
     def __truediv__(self, other: Operand) -> Value:
         other = _operand(other, "/")
         if other is NotImplemented:
             return other
-        return _node(ops.DIV.forward(self.data, other.data), ops.DIV, self, other)
+        return _node(ops.DIV.eval(self._data, other._data), ops.DIV, self, other)
 
     def __rtruediv__(self, other: Operand) -> Value:
         other = _operand(other, "/")
         if other is NotImplemented:
             return other
-        return _node(ops.DIV.forward(other.data, self.data), ops.DIV, other, self)
+        return _node(ops.DIV.eval(other._data, self._data), ops.DIV, other, self)
 
     def __neg__(self) -> Value:
-        return _node(-self.data, ops.NEG, self)
+        return _node(-self._data, ops.NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
+    def __abs__(self) -> Value:
+        return _node(ops.ABS.eval(self._data), ops.ABS, self)
+
     def __pow__(self, other: Operand) -> Value:
         if type(other) is Value:
-            return _node(ops.POW.forward(self.data, other.data), ops.POW, self, other)
+            return _node(ops.POW.eval(self._data, other._data), ops.POW, self, other)
         if not isinstance(other, (int, float, numbers.Real)):
             return _operand(other, "**")  # NotImplemented, or a TypeError
-        op = ops.pow_const(float(other))
-        return _node(op.forward(self.data), op, self)
+        op = ops.pow_const(float(other))  # type: ignore[arg-type]
+        return _node(op.eval(self._data), op, self)
 
     def __rpow__(self, other: Operand) -> Value:
         other = _operand(other, "**")
         if other is NotImplemented:
             return other
-        return _node(ops.POW.forward(other.data, self.data), ops.POW, other, self)
+        return _node(ops.POW.eval(other._data, self._data), ops.POW, other, self)
 
     # --- comparisons on data (for control flow such as accuracy; they record no graph) ---
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _data(other)
+        return self._data < _data(other)
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _data(other)
+        return self._data <= _data(other)
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _data(other)
+        return self._data > _data(other)
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _data(other)
+        return self._data >= _data(other)
 
     __hash__ = object.__hash__
 
-    # --- functions -------------------------------------------------------------------------
-    def exp(self) -> Value:
-        """e^x; ``OverflowError`` above x ≈ 709.78."""
-        return _node(ops.EXP.forward(self.data), ops.EXP, self)
-
-    def log(self) -> Value:
-        """Natural log; ``ValueError`` for x <= 0."""
-        return _node(ops.LOG.forward(self.data), ops.LOG, self)
-
-    def tanh(self) -> Value:
-        """tanh(x); derivative 1 - tanh²(x)."""
-        return _node(math.tanh(self.data), ops.TANH, self)
-
-    def sigmoid(self) -> Value:
-        """σ(x) = 1 / (1 + e^-x), computed without overflow; derivative σ(1 - σ)."""
-        return _node(ops.SIGMOID.forward(self.data), ops.SIGMOID, self)
-
-    def relu(self) -> Value:
-        """max(x, 0); derivative 1 for x > 0, else 0."""
-        x = self.data
-        return _node(x if x > 0.0 else 0.0, ops.RELU, self)
-
-    def sqrt(self) -> Value:
-        """x ** 0.5."""
-        return self**0.5
+    # --- functions: every op with a ``method`` in ops.py becomes one (see _attach) ------
+    if TYPE_CHECKING:
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def leaky_relu(self, slope: float = 0.01) -> Value: ...
+        def __getattr__(self, name: str) -> Callable[..., Value]: ...  # ops added later
 
     def detach(self) -> Value:
         """A new leaf with the same data (and label): gradients do not flow through it."""
-        return Value(self.data, self.label)
+        return Value(self._data, self.label)
 
     # --- the backward pass -----------------------------------------------------------------
     def backward(self, grad: float = 1.0, create_graph: bool = False) -> None:
@@ -327,21 +409,39 @@ class Value:
         The pass is seeded with ``grad`` (1.0 by default). As in PyTorch, gradients of
         leaves *accumulate* across calls (``x.grad += ...``): reset them with
         ``zero_grad()`` between steps. Each interior node's ``.grad`` holds the gradient of
-        the latest pass. The walk is iterative, so graphs of any depth work.
+        the latest pass. The walk is iterative, so graphs of any depth work. Raises
+        ``StaleGraphError`` if a node's input changed after the node was computed.
 
         With ``create_graph=True`` every ``.grad`` is a ``Value`` whose graph can be
-        differentiated again (higher-order derivatives); by default they are floats.
+        differentiated again (higher-order derivatives); that graph is built on stand-ins
+        for this graph's nodes, so no node's ``.grad`` refers back to the node (no
+        reference cycles), and its gradients flow back to the original leaves.
         """
         seed = _check_number(grad, "backward")
-        if not (create_graph or _anomaly):
+        if not (create_graph or _ANOMALY.get()):
             _backward(self, seed)
             return
-        order, adj = adjoints(self, seed, create_graph)
-        for node in order:
-            g = adj[id(node)]
-            if create_graph and type(g) is not Value:  # a constant gradient: a Value too
+        if not create_graph:
+            order, adj = adjoints(self, seed)
+            for node in order:
+                g = adj[id(node)]
+                if node._x is None:
+                    _accumulate_leaf(node, g)
+                else:
+                    node.grad = g
+            return
+        twins = _twin_graph(self)
+        order, adj = adjoints(twins[id(self)], seed, create_graph=True)
+        for node in topological_order(self):
+            g = adj.get(id(twins[id(node)]), 0.0)
+            if type(g) is not Value:  # a constant gradient: a Value too
                 g = Value(g)
-            node.grad = node.grad + g if node._x is None else g
+            if node._x is None:
+                target = _original(node)
+                if target is not None:
+                    target.grad = target.grad + g
+            else:
+                node.grad = g
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0.0 on this node and every node it depends on."""
@@ -361,9 +461,86 @@ class Value:
                     stack.append(p)
 
 
-def _data(x: Operand) -> float:
-    return x.data if type(x) is Value else _check_number(x, "comparison")
+def _method(op: Op) -> Callable[..., Value]:
+    evaluate = op.eval
 
+    def method(self: Value) -> Value:
+        return _node(evaluate(self._data), op, self)
+
+    method.__name__ = method.__qualname__ = op.method or op.name
+    method.__doc__ = op.doc
+    return method
+
+
+def _family_method(family: ops.Family) -> Callable[..., Value]:
+    def method(self: Value, param: float | None = family.default) -> Value:
+        if param is None:
+            raise TypeError(f"{family.method}() needs its parameter")
+        op = family(_check_number(param, family.method or "op"))
+        return _node(op.eval(self._data), op, self)
+
+    method.__name__ = method.__qualname__ = family.method or ""
+    method.__doc__ = family(family.default or 0.0).doc if family.default is not None else ""
+    return method
+
+
+def _attach() -> None:
+    """Give ``Value`` a method for every op of the table that names one."""
+    for op in ops.OPS.values():
+        if op.method and not op.layout.nary:
+            setattr(Value, op.method, _method(op))
+    for family in ops.FAMILIES.values():
+        if family.method:
+            setattr(Value, family.method, _family_method(family))
+
+
+_attach()
+
+
+def _data(x: Operand) -> float:
+    return x._data if type(x) is Value else _check_number(x, "comparison")
+
+
+def _float_grad(g: Any) -> float:
+    return g._data if type(g) is Value else g
+
+
+# --- pickling -----------------------------------------------------------------------------
+
+def _leaf(data: float, grad: float, label: str) -> Value:
+    v = Value(data, label)
+    v.grad = grad
+    return v
+
+
+def _records(root: Value) -> list[Any]:
+    """Interior nodes in topological order, each ``(data, grad, label, op, inputs)`` with
+    inputs as leaf objects or ``int`` positions of earlier records."""
+    position: dict[int, int] = {}
+    out: list[Any] = []
+    for node in topological_order(root):
+        if node._x is None:
+            continue
+        inputs = [p if p._x is None else position[id(p)] for p in node.parents]
+        position[id(node)] = len(out)
+        out.append((node._data, _float_grad(node.grad), node.label, node._op, inputs))
+    return out
+
+
+def _rebuild(records: list[Any]) -> Value:
+    made: list[Value] = []
+    for data, grad, label, op, inputs in records:
+        args = [made[p] if type(p) is int else p for p in inputs]
+        if op.layout.nary:
+            v = _node(data, op, tuple(args))
+        else:
+            v = _node(data, op, *args)
+        v.grad, v.label = grad, label
+        made.append(v)
+    return made[-1]
+
+
+# --- walking the graph --------------------------------------------------------------------
 
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each once and after all of its inputs (root last)."""
@@ -383,50 +560,99 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
+def _stale(node: Value, p: Value) -> StaleGraphError:
+    what = f"input {p.label!r}" if p.label else "an input"
+    return StaleGraphError(
+        f"backward: {what} of {describe(node)} changed after the node was computed (its "
+        ".data was set, e.g. by optimizer.step() or load_state_dict()): this graph holds "
+        "old values. Run the forward pass again, then backward."
+    )
+
+
+def _check_fresh(order: list[Value]) -> None:
+    for node in order:
+        t = node._t
+        for p in node.parents:
+            if p._t > t:
+                raise _stale(node, p)
+
+
+def _twin_graph(root: Value) -> dict[int, Value]:
+    """A stand-in for every node of ``root``'s graph: leaves become new leaves that point
+    back (weakly) to the original, interior nodes repeat the op on the stand-ins. Built so
+    that the gradient graph of ``backward(create_graph=True)`` never refers to the nodes
+    whose ``.grad`` holds it."""
+    order = topological_order(root)
+    _check_fresh(order)
+    twin: dict[int, Value] = {}
+    for node in order:
+        if node._x is None:
+            t = _node(node._data, None)
+            t._y = node._y if node._y is not None else weakref.ref(node)
+        elif node._op.layout.nary:
+            t = _node(node._data, node._op, tuple(twin[id(p)] for p in node._x))
+        else:
+            t = _node(node._data, node._op, *[twin[id(p)] for p in node.parents])
+        t.label = node.label
+        twin[id(node)] = t
+    return twin
+
+
 def adjoints(
     root: Value, seed: Any = 1.0, create_graph: bool = False
 ) -> tuple[list[Value], dict[int, Any]]:
     """The general backward pass: ``(topological order, {id(node): ∂root/∂node})``, no
     ``.grad`` touched. With ``create_graph`` the partials are computed on the Values
-    themselves, so the results are Values that can be differentiated again. Checks every
-    gradient for NaN and infinity inside ``detect_anomaly()``."""
-    global _grad_enabled
+    themselves (the ``VALUES`` namespace), so the results are Values that can be
+    differentiated again. Checks every gradient for NaN and infinity inside
+    ``detect_anomaly()``."""
     order = topological_order(root)
+    _check_fresh(order)
     adj: dict[int, Any] = {id(root): seed}
-    previous = _grad_enabled
-    _grad_enabled = create_graph  # derivative nodes are recorded only when asked for
+    anomaly = _ANOMALY.get()
+    mode = enable_grad() if create_graph else None
+    if mode is not None:
+        mode.__enter__()
     try:
         for node in reversed(order):  # consumers before their inputs
             if node._x is None:
                 continue
             g = adj[id(node)]
             inputs = node.parents
+            op = node._op
             try:
                 if create_graph:
-                    partials = node._op.partials(node, *inputs)
+                    partials = op._flat(op.partials(VALUES, node, *op._split(inputs)))
                 else:
-                    partials = node._op.partials(node.data, *[p.data for p in inputs])
+                    partials = op.local(node._data, *[p._data for p in inputs])
             except (ArithmeticError, ValueError) as exc:
                 raise local_derivative_error(node, exc) from exc
             for p, d in zip(inputs, partials):
+                if op.masks and _data_of(d) == 0.0:
+                    continue  # a mask blocks the gradient exactly
                 contribution = d * g
-                if _anomaly and not math.isfinite(contribution):
+                if anomaly and not math.isfinite(_data_of(contribution)):
                     raise FloatingPointError(
-                        f"detect_anomaly: backward produced {float(contribution)!r} "
-                        f"through {describe(node)}: local derivative {float(d)!r} "
-                        f"times gradient {float(g)!r}"
+                        f"detect_anomaly: backward produced {_data_of(contribution)!r} "
+                        f"through {describe(node)}: local derivative {_data_of(d)!r} "
+                        f"times gradient {_data_of(g)!r}"
                     )
                 adj[id(p)] = adj.get(id(p), 0.0) + contribution
     finally:
-        _grad_enabled = previous
+        if mode is not None:
+            mode.__exit__(None, None, None)
     return order, adj
+
+
+def _data_of(x: Any) -> float:
+    return x._data if type(x) is Value else x
 
 
 def describe(node: Value) -> str:
     """'op' (label 'name') with its inputs' labels and data: for error messages."""
     where = f" (label {node.label!r})" if node.label else ""
     inputs = ", ".join(
-        f"{p.label}={p.data!r}" if p.label else repr(p.data) for p in node.parents
+        f"{p.label}={p._data!r}" if p.label else repr(p._data) for p in node.parents
     )
     return f"'{node.op}'{where} at inputs ({inputs})"
 
@@ -436,76 +662,132 @@ def local_derivative_error(node: Value, exc: Exception) -> Exception:
     return type(exc)(f"backward: local derivative of {describe(node)}: {exc}")
 
 
+# --- the fast backward pass ---------------------------------------------------------------
+# Each pass takes a new number; its counters in _pending are offsets from base = number
+# << 32. A counter below base belongs to an earlier pass (finished or interrupted) and is
+# simply overwritten, so an interrupted pass cannot leave a trap for the next one. A lock
+# keeps two threads' passes over shared nodes from interleaving.
+
+_pass_numbers = itertools.count(1)
+_backward_lock = threading.RLock()
+
+
 def _backward(root: Value, seed: float) -> None:
     if root._x is None:  # a leaf: nothing to propagate
-        root.grad += seed
+        _accumulate_leaf(root, seed)
         return
-    # Pass 1: count in _pending, for each interior node below root, how many of its
-    # consumers lie below root; reset interior grads (they hold only this pass's gradient).
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        x, y = node._x, node._y
-        for p in (x, y) if y is not None else x if type(x) is tuple else (x,):
-            if p._x is not None:  # leaves need no count: they are never made ready
-                if not p._pending:  # first visit
-                    p.grad = 0.0
-                    stack.append(p)
-                p._pending += 1
-
-    # Pass 2: a node is ready once every consumer has added its share to node.grad; then
-    # it passes grad × (local derivative) on to each input, and an interior input whose
-    # consumers are all done becomes ready in turn. (One and two inputs are unrolled:
-    # this is the engine's hottest loop.)
-    root.grad = seed
-    ready = [root]
-    node = root
-    try:
-        while ready:
-            node = ready.pop()
-            g = node.grad
+    with _backward_lock:
+        base = next(_pass_numbers) << 32
+        twins: list[Value] = []
+        # Pass 1: count in _pending, for each interior node below root, how many of its
+        # consumers lie below root; reset interior grads (they hold only this pass's
+        # gradient); check that no input changed after its consumer was made.
+        root._pending = base
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            t = node._t
             x, y = node._x, node._y
-            if y is not None:  # two inputs
-                dx, dy = node._op.partials(node.data, x.data, y.data)
-                x.grad += dx * g
-                if x._x is not None:
-                    x._pending -= 1
-                    if not x._pending:
-                        ready.append(x)
-                y.grad += dy * g
-                if y._x is not None:
-                    y._pending -= 1
-                    if not y._pending:
-                        ready.append(y)
-            elif type(x) is not tuple:  # one input
-                (dx,) = node._op.partials(node.data, x.data)
-                x.grad += dx * g
-                if x._x is not None:
-                    x._pending -= 1
-                    if not x._pending:
-                        ready.append(x)
-            else:  # n inputs
+            for p in (x, y) if y is not None else x if type(x) is tuple else (x,):
+                if p._t > t:
+                    raise _stale(node, p)
+                if p._x is not None:
+                    if p._pending < base:  # first visit in this pass
+                        p._pending = base + 1
+                        p.grad = 0.0
+                        stack.append(p)
+                    else:
+                        p._pending += 1
+                elif p._y is not None:  # a stand-in leaf: its gradient goes back
+                    twins.append(p)
+
+        # Pass 2: a node is ready once every consumer has added its share to node.grad;
+        # then it passes grad × (local derivative) on to each input, and an interior input
+        # whose consumers are all done becomes ready in turn. (One and two inputs are
+        # unrolled: this is the engine's hottest loop. A product that is NaN is checked
+        # against the op's mask: 0 × inf through relu is 0, as in PyTorch.)
+        root.grad = seed
+        ready = [root]
+        node = root
+        F = FLOATS
+        try:
+            while ready:
+                node = ready.pop()
+                g = node.grad
                 op = node._op
-                partials = (itertools.repeat(1.0) if op.unit_partials
-                            else op.partials(node.data, *[p.data for p in x]))
-                for p, d in zip(x, partials):
-                    p.grad += d * g
-                    if p._x is not None:
-                        p._pending -= 1
-                        if not p._pending:
-                            ready.append(p)
-    except (ArithmeticError, ValueError) as exc:
-        _reset_pending(root)
-        raise local_derivative_error(node, exc) from exc
-    except BaseException:
-        _reset_pending(root)
-        raise
+                x, y = node._x, node._y
+                if y is not None:  # two inputs
+                    try:
+                        dx, dy = op.partials(F, node._data, x._data, y._data)
+                    except ArithmeticError:
+                        dx, dy = op.local(node._data, x._data, y._data)
+                    c = dx * g
+                    if c != c and dx == 0.0 and op.masks:
+                        c = 0.0
+                    x.grad += c
+                    if x._x is not None:
+                        x._pending -= 1
+                        if x._pending == base:
+                            ready.append(x)
+                    c = dy * g
+                    if c != c and dy == 0.0 and op.masks:
+                        c = 0.0
+                    y.grad += c
+                    if y._x is not None:
+                        y._pending -= 1
+                        if y._pending == base:
+                            ready.append(y)
+                elif type(x) is not tuple:  # one input
+                    try:
+                        (dx,) = op.partials(F, node._data, x._data)
+                    except ArithmeticError:
+                        (dx,) = op.local(node._data, x._data)
+                    c = dx * g
+                    if c != c and dx == 0.0 and op.masks:
+                        c = 0.0
+                    x.grad += c
+                    if x._x is not None:
+                        x._pending -= 1
+                        if x._pending == base:
+                            ready.append(x)
+                else:  # n inputs
+                    partials = (itertools.repeat(1.0) if op.unit
+                                else op.local(node._data, *[p._data for p in x]))
+                    for p, d in zip(x, partials):
+                        c = d * g
+                        if c != c and d == 0.0 and op.masks:
+                            c = 0.0
+                        p.grad += c
+                        if p._x is not None:
+                            p._pending -= 1
+                            if p._pending == base:
+                                ready.append(p)
+        except (ArithmeticError, ValueError) as exc:
+            raise local_derivative_error(node, exc) from exc
+        for t in twins:
+            _accumulate_leaf(t, 0.0)
 
 
-def _reset_pending(root: Value) -> None:
-    for node in root.walk():
-        node._pending = 0
+def _original(leaf: Value) -> Value | None:
+    """The leaf whose gradient a leaf receives: itself, or for a stand-in the original
+    (None once the original is gone)."""
+    ref = leaf._y
+    return leaf if ref is None else ref()
 
+
+def _accumulate_leaf(leaf: Value, extra: Any) -> None:
+    """Add ``extra`` to a leaf's grad; a stand-in leaf passes its gradient to the original."""
+    ref = leaf._y
+    if ref is None:
+        leaf.grad += extra
+        return
+    original = ref()
+    g, leaf.grad = leaf.grad + extra, 0.0
+    if original is not None:
+        original.grad += g
+
+
+# --- n-ary ops as functions ---------------------------------------------------------------
 
 def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
     """``start + Σ values`` as **one** node (a 1,000-term sum is not a 1,000-deep chain)."""
@@ -514,7 +796,7 @@ def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
         inputs = (_lift(start, "sum"), *inputs)
     if not inputs:
         return _node(0.0, None)
-    return _node(builtins.sum([p.data for p in inputs]), ops.SUM, inputs)
+    return _node(builtins.sum([p._data for p in inputs]), ops.SUM, inputs)
 
 
 def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Value:
@@ -523,5 +805,31 @@ def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Val
     b = [_lift(x, "dot") for x in b]
     if len(a) != len(b):
         raise ValueError(f"dot: the two sequences differ in length ({len(a)} and {len(b)})")
+    if not a:
+        raise ValueError("dot: empty sequences")
     inputs = (_lift(start, "dot"), *a, *b)
-    return _node(ops.DOT.forward(*[p.data for p in inputs]), ops.DOT, inputs)
+    # inlined forward of ops.DOT (checked against it by a test)
+    data = inputs[0]._data + builtins.sum(map(_mul_data, a, b))
+    return _node(data, ops.DOT, inputs)
+
+
+def _mul_data(x: Value, y: Value) -> float:
+    return x._data * y._data
+
+
+def _extreme(op: Op, values: Iterable[Operand], where: str) -> Value:
+    inputs = tuple(_lift(v, where) for v in values)
+    if not inputs:
+        raise ValueError(f"{where}: needs at least one value")
+    return _node(op.eval(*[p._data for p in inputs]), op, inputs)
+
+
+def max(values: Iterable[Operand]) -> Value:
+    """The largest of ``values`` as one node; its gradient goes to the largest (split
+    evenly between ties, as ``torch.max``); NaN if any value is NaN."""
+    return _extreme(ops.MAX, values, "max")
+
+
+def min(values: Iterable[Operand]) -> Value:
+    """The smallest of ``values`` as one node (gradient as for ``max``)."""
+    return _extreme(ops.MIN, values, "min")

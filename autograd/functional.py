@@ -89,6 +89,8 @@ def jvp(
         if node._x is None:
             continue
         inputs = node.parents
-        partials = node._op.partials(node.data, *[p.data for p in inputs])
-        tangent[id(node)] = sum(d * tangent.get(id(p), 0.0) for p, d in zip(inputs, partials))
-    return out.data, tangent.get(id(out), 0.0)
+        op = node._op
+        partials = op.local(node._data, *[p._data for p in inputs])
+        tangent[id(node)] = sum(d * tangent.get(id(p), 0.0) for p, d in zip(inputs, partials)
+                                if not (op.masks and d == 0.0))  # a mask blocks exactly
+    return out._data, tangent.get(id(out), 0.0)

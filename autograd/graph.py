@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-import graphviz
-
 from .engine import Value, topological_order
-from .explain import path_counts
 
-__all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DotNotFoundError", "DEFAULT_MAX_NODES"]
+__all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DEFAULT_MAX_NODES"]
 
 DEFAULT_MAX_NODES = 2000
 
@@ -27,27 +25,47 @@ class GraphTooLargeError(ValueError):
     """The graph has more nodes than ``draw_dot``'s ``max_nodes``."""
 
 
-class DotNotFoundError(graphviz.ExecutableNotFound):
-    """Graphviz's ``dot`` program is missing; the message says how to install it."""
+@lru_cache(maxsize=1)
+def _classes() -> tuple[Any, Any]:
+    """(ComputationGraph, DotNotFoundError), made on first use: graphviz is imported only
+    when something is drawn."""
+    try:
+        import graphviz
+    except ImportError:
+        raise ImportError("drawing needs the Python package 'graphviz': from a clone, "
+                          "pip install -e . (it is a dependency of chainrule)") from None
 
-    def __init__(self) -> None:
-        RuntimeError.__init__(self, _INSTALL_HINT)
+    class DotNotFoundError(graphviz.ExecutableNotFound):
+        """Graphviz's ``dot`` program is missing; the message says how to install it."""
+
+        def __init__(self) -> None:
+            RuntimeError.__init__(self, _INSTALL_HINT)
+
+    class ComputationGraph(graphviz.Digraph):
+        """A ``graphviz.Digraph`` whose render errors say how to install Graphviz."""
+
+        def pipe(self, *args: Any, **kwargs: Any) -> Any:  # Jupyter's inline display
+            try:
+                return super().pipe(*args, **kwargs)
+            except graphviz.ExecutableNotFound as exc:
+                raise DotNotFoundError() from exc
+
+        def render(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().render(*args, **kwargs)
+            except graphviz.ExecutableNotFound as exc:
+                raise DotNotFoundError() from exc
+
+    DotNotFoundError.__module__ = ComputationGraph.__module__ = __name__
+    return ComputationGraph, DotNotFoundError
 
 
-class ComputationGraph(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose render errors say how to install Graphviz."""
-
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:  # used by Jupyter's inline display
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as exc:
-            raise DotNotFoundError() from exc
-
-    def render(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as exc:
-            raise DotNotFoundError() from exc
+def __getattr__(name: str) -> Any:
+    if name == "ComputationGraph":
+        return _classes()[0]
+    if name == "DotNotFoundError":
+        return _classes()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _escape(text: str) -> str:
@@ -80,7 +98,7 @@ def draw_dot(
     highlight: Value | None = None,
     color_by_grad: bool = False,
     clusters: Any = None,
-) -> ComputationGraph:
+) -> Any:
     """The graph behind ``root`` as a ``graphviz.Digraph``.
 
     One record per Value (label | data | grad) and one small node per op, with edges
@@ -107,6 +125,8 @@ def draw_dot(
     tops = clusters.clusters() if hasattr(clusters, "clusters") else list(clusters or [])
     member = _membership(nodes, tops)
 
+    ComputationGraph = _classes()[0]
+    ids = {id(v): f"n{i}" for i, v in enumerate(nodes)}  # stable: same graph, same SVG
     dot = ComputationGraph(format=format, graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname="Helvetica", fontsize="11")
     red = {"color": "#d62728", "penwidth": "2.5"}  # hex: a colorscheme would rename "red"
@@ -114,9 +134,9 @@ def draw_dot(
     for node in nodes:
         boxes.setdefault(member.get(id(node), 0), []).append(node)
 
-    def emit(graph: graphviz.Digraph, members: list[Value]) -> None:
+    def emit(graph: Any, members: list[Value]) -> None:
         for node in members:
-            uid = str(id(node))
+            uid = ids[id(node)]
             label = _escape(node.label) if node.label else " "
             attrs = dict(red) if id(node) in on_path else {}
             if id(node) in fill:
@@ -125,31 +145,35 @@ def draw_dot(
                        f"{_number(node.grad)} }}", shape="record", **attrs)
             if node.parents:
                 op_attrs = red if id(node) in on_path else {}
-                graph.node(uid + node.op, label=node.op, shape="ellipse", width="0.3",
+                graph.node(uid + "_op", label=node.op, shape="ellipse", width="0.3",
                            height="0.3", **op_attrs)
 
-    def emit_cluster(graph: graphviz.Digraph, cluster: Cluster) -> None:
-        with graph.subgraph(name=f"cluster_{id(cluster)}") as box:
+    def emit_cluster(graph: Any, cluster: Cluster, number: list[int]) -> None:
+        number[0] += 1
+        with graph.subgraph(name=f"cluster_{number[0]}") as box:
             box.attr(label=cluster.label, style="rounded", color="gray50", fontname="Helvetica")
             emit(box, boxes.get(id(cluster), []))
             for child in cluster.children:
-                emit_cluster(box, child)
+                emit_cluster(box, child, number)
 
     emit(dot, boxes.get(0, []))
+    counter = [0]
     for cluster in tops:
-        emit_cluster(dot, cluster)
+        emit_cluster(dot, cluster, counter)
     for node in nodes:  # edges: input -> op -> result
         if node.parents:
-            uid = str(id(node))
+            uid = ids[id(node)]
             lit = id(node) in on_path
-            dot.edge(uid + node.op, uid, **(red if lit else {}))
+            dot.edge(uid + "_op", uid, **(red if lit else {}))
             for p in node.parents:
-                dot.edge(str(id(p)), uid + node.op, **(red if lit and id(p) in on_path else {}))
+                dot.edge(ids[id(p)], uid + "_op", **(red if lit and id(p) in on_path else {}))
     return dot
 
 
 def _on_paths(nodes: list[Value], target: Value) -> set[int]:
     """Nodes on some path from the root (last in ``nodes``) down to ``target``."""
+    from .explanation import path_counts
+
     reaches = path_counts(nodes, target)
     return set(reaches) if id(nodes[-1]) in reaches else set()
 
@@ -157,7 +181,7 @@ def _on_paths(nodes: list[Value], target: Value) -> set[int]:
 def _grad_colors(nodes: list[Value]) -> dict[int, str]:
     """Fill colour 1..6 of oranges9 (light enough to read) by |grad|, on a log scale over
     the 6 decades below the largest."""
-    mags = {id(v): abs(float(v.grad)) for v in nodes}
+    mags = {id(v): abs(v.grad.data if isinstance(v.grad, Value) else v.grad) for v in nodes}
     top = max(mags.values(), default=0.0)
     if top == 0.0 or not math.isfinite(top):
         return {}

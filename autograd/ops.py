@@ -1,244 +1,369 @@
-"""The primitive operations: each one's forward and its local derivatives, side by side.
+"""The op table: every primitive op, declared once.
 
-An ``Op`` holds two plain functions:
+An ``Op`` entry holds everything about an op: its name, how its inputs are laid out, its
+forward, its local derivatives (``partials``), the inputs it rejects (``domain``), and the
+facts the tests and tools need (is it smooth, where does its derivative jump, which inputs
+exercise it). Forward and partials are written against the maths namespace ``m``
+(``autograd.maths``), so the same text runs on floats (the engine), ``Value`` objects
+(higher order), NumPy arrays (``compile``), complex numbers (complex-step checks) and
+symbols (the formulas that ``explain`` and ``draw_dot`` show)::
 
-* ``forward(*xs)`` computes the result from the inputs' floats and rejects inputs outside
-  the op's domain with an error that names the op;
-* ``partials(out, *xs)`` returns the tuple ``(∂out/∂x0, ∂out/∂x1, ...)``, given the result
-  ``out`` and the inputs ``xs``;
-* ``vectorized(*arrays)``: the forward on NumPy arrays (a batch at a time), for ``compile``.
+    SIN = Op("sin", forward=lambda m, x: m.sin(x), partials=lambda m, out, x: (m.cos(x),))
 
-The partials are written with ordinary arithmetic (and :func:`log`), so the same rule runs
-on floats (the fast backward pass), on ``Value`` objects (differentiable gradients) and on
-NumPy arrays. The backward pass in ``engine.py`` knows nothing about particular ops; it only
-multiplies these partials by the incoming gradient.
-
-To add an op: write its forward and partials here, build an ``Op``, and give ``Value`` a
-method that calls ``apply`` with it (see ``engine.py``).
+**To add an op: add one entry here** (and ``OPS`` picks it up). ``Value`` gains a method
+named ``Op.method``; the backward pass, ``jvp``, ``compile``, ``explain``, the drawings,
+the Hypothesis strategies and the test suite all read this table. A test fails if an
+entry lacks anything they need.
 """
 
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["Op", "log", "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "TANH",
-           "SIGMOID", "RELU", "SUM", "DOT", "pow_const", "PRIMITIVES"]
+from .maths import FLOATS, IEEE
+from .symbolic import SYMBOLS, Symbol, symbol
+
+__all__ = ["Op", "Layout", "Domain", "Family", "OPS", "FAMILIES", "all_ops", "pow_const",
+           "leaky_relu", "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "TANH",
+           "SIGMOID", "RELU", "SQRT", "SIN", "COS", "ABS", "SOFTPLUS", "SUM", "DOT", "MAX",
+           "MIN"]
+
+Rule = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a node's inputs are arranged: ``heads`` single operands, then ``runs`` runs of
+    one common length n. ``Layout(2)`` is a binary op; ``Layout(1, 2)`` is
+    ``(start, a1..an, b1..bn)`` (dot); ``Layout(0, 1)`` is ``(x1..xn)`` (sum, max)."""
+
+    heads: int
+    runs: int = 0
+
+    @property
+    def nary(self) -> bool:
+        return self.runs > 0
+
+    def run_length(self, n_inputs: int) -> int:
+        """n, the length of each run, for a node with ``n_inputs`` inputs."""
+        return (n_inputs - self.heads) // self.runs if self.runs else 0
+
+    def valid(self, n_inputs: int) -> bool:
+        if not self.runs:
+            return n_inputs == self.heads
+        rest = n_inputs - self.heads
+        return rest >= self.runs and rest % self.runs == 0
+
+    def split(self, inputs: Sequence[Any]) -> list[Any]:
+        """The operands as the rules see them: each head, then each run as a tuple."""
+        if not self.runs:
+            return list(inputs)
+        h, n = self.heads, self.run_length(len(inputs))
+        return [*inputs[:h], *(tuple(inputs[h + k * n:h + (k + 1) * n])
+                               for k in range(self.runs))]
+
+    def flatten(self, parts: Sequence[Any]) -> list[Any]:
+        """The inverse of ``split``: one entry per input."""
+        if not self.runs:
+            return list(parts)
+        out = list(parts[:self.heads])
+        for run in parts[self.heads:]:
+            out.extend(run)
+        return out
+
+    def position(self, i: int, n_inputs: int) -> tuple[int, int | None]:
+        """Input ``i`` as (operand index in ``split``, index within its run or None)."""
+        if i < self.heads or not self.runs:
+            return i, None
+        n = self.run_length(n_inputs)
+        k, j = divmod(i - self.heads, n)
+        return self.heads + k, j
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Inputs an op rejects: ``bad(m, *xs)`` is true (elementwise, for arrays) where the
+    forward is undefined; ``error`` is raised with ``message(*xs)``. Written so that NaN is
+    never bad (NaN propagates)."""
+
+    bad: Rule
+    error: type[Exception]
+    message: Callable[..., str]
 
 
 class Op:
-    """A primitive operation: a name, a forward function and its local derivatives."""
-
-    __slots__ = ("name", "forward", "partials", "formulas", "unit_partials", "vectorized")
+    """A primitive operation. See the module doc; every field is read by some consumer."""
 
     def __init__(
         self,
         name: str,
-        forward: Callable[..., float],
-        partials: Callable[..., tuple[Any, ...]],
-        formulas: tuple[str, ...],
-        unit_partials: bool = False,
-        vectorized: Callable[..., Any] | None = None,
+        forward: Rule,
+        partials: Rule,
+        *,
+        layout: Layout | int = 1,
+        domain: Sequence[Domain] = (),
+        method: str | None = None,
+        masks: bool = False,
+        smooth: bool = True,
+        kinks: Sequence[float] = (),
+        sample: Sequence[tuple[float, float]] = ((-10.0, 10.0),),
+        overflows: bool = False,
+        params: tuple[float, ...] = (),
+        family: str | None = None,
+        title: str | None = None,
+        doc: str = "",
     ) -> None:
         self.name = name
+        #: the name error messages give (``pow`` for ``**``)
+        self.title = title or name
+        #: the rules: forward(m, *operands) and partials(m, out, *operands)
         self.forward = forward
-        #: forward on NumPy arrays, elementwise over a batch (used by ``compile``); n-ary ops
-        #: take (segment offsets, stacked inputs): see SUM and DOT below.
-        self.vectorized = vectorized
         self.partials = partials
-        #: each partial as a formula in ``out`` and the inputs ``a, b`` (or ``x``), for display.
-        self.formulas = formulas
-        #: True when every partial is 1 (sums): the backward pass then skips the multiply.
-        self.unit_partials = unit_partials
+        self.layout = layout if isinstance(layout, Layout) else Layout(layout)
+        self.arity = self.layout.heads if not self.layout.nary else None
+        self.domain = tuple(domain)
+        #: the ``Value`` method that applies it (None: an operator or a function)
+        self.method = method
+        #: a local derivative of exactly 0 blocks the gradient (0 × inf is 0, not NaN), as
+        #: PyTorch's relu and max do with a mask instead of a product
+        self.masks = masks
+        #: differentiable everywhere in its domain except at ``kinks`` (finite differences
+        #: and complex steps apply)
+        self.smooth = smooth
+        self.kinks = tuple(kinks)
+        #: for each operand (head or run), a range of inputs that exercises the op
+        self.sample = tuple(sample)
+        #: the float forward raises OverflowError where the result leaves the float range
+        self.overflows = overflows
+        #: parameters of a parametrized op (the c of x**c) and the family it belongs to
+        self.params, self.family = params, family or name
+        self.doc = doc
+        #: every partial is the constant 1 (sums): the backward pass skips the multiply
+        self.unit = all(isinstance(p, Symbol) and p.is_number(1) for p in self._symbolic())
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    def __reduce__(self) -> Any:  # pickled by name: rules are code, not data
+        if self.params:
+            return (_family_op, (self.family, *self.params))
+        return (_op_by_name, (self.name,))
 
-def log(x: Any) -> Any:
-    """Natural log of a float, a ``Value`` or a NumPy array (the one function rules need)."""
-    if isinstance(x, (float, int)):
-        return math.log(x)
-    method = getattr(x, "log", None)
-    if method is not None:
-        return method()
-    import numpy  # only reached for arrays, so NumPy stays optional
+    # --- running the rules on floats ------------------------------------------------------
+    def eval(self, *xs: Any) -> float:
+        """The forward on floats (flat inputs), with the domain checked; errors name the op."""
+        parts = self.layout.split(xs) if self.layout.nary else xs
+        for d in self.domain:
+            if d.bad(FLOATS, *parts):
+                raise d.error(f"{self.title}: {d.message(*parts)}")
+        try:
+            return self.forward(FLOATS, *parts)
+        except (OverflowError, ZeroDivisionError) as exc:
+            shown = ", ".join(repr(x) for x in xs)
+            raise type(exc)(f"{self.title}: '{self.name}' of {shown} overflows the float "
+                            f"range ({exc})") from None
 
-    return numpy.log(x)
+    def local(self, out: float, *xs: float) -> list[float]:
+        """The local derivatives on floats, one per input (flat), following IEEE arithmetic
+        where the plain float rule raises (±inf and NaN, as PyTorch)."""
+        try:
+            return self._flat(self.partials(FLOATS, out, *self._split(xs)))
+        except ArithmeticError:
+            ieee = [IEEE(x) for x in xs]
+            parts = self.partials(FLOATS, IEEE(out), *self._split(ieee))
+            return [float(p) for p in self._flat(parts)]
 
+    def _split(self, xs: Sequence[Any]) -> Sequence[Any]:
+        return self.layout.split(xs) if self.layout.nary else xs
 
-# --- forward functions that check their domain ------------------------------------------
+    def _flat(self, parts: Sequence[Any]) -> list[Any]:
+        return self.layout.flatten(parts) if self.layout.nary else list(parts)
 
-def _div(a: float, b: float) -> float:
-    if b == 0.0:
-        raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
-    return a / b
+    # --- formulas -------------------------------------------------------------------------
+    def formulas(self, out: str = "out", inputs: Sequence[str] | None = None) -> list[Symbol]:
+        """Each local derivative as a formula in the given names (derived from ``partials``
+        run on symbols). Default names: ``x`` for one input, ``a, b`` for two, and for
+        n-ary ops one symbol per run element."""
+        if inputs is None:
+            inputs = _default_names(self)
+        syms = [symbol(n) for n in inputs]
+        return [_as_symbol(p) for p in
+                self._flat(self.partials(SYMBOLS, symbol(out), *self._split(syms)))]
 
-
-def _pow(a: float, b: float) -> float:
-    if a <= 0.0:
-        raise ValueError(
-            f"pow: base {a!r} must be positive when the exponent is a Value: d(a**b)/db = "
-            "a**b * log(a) is real only for a > 0 (for a constant exponent, write x ** 2)"
-        )
-    try:
-        return a**b
-    except OverflowError:
-        raise OverflowError(f"pow: {a!r} ** {b!r} overflows the float range") from None
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        raise OverflowError(f"exp: exp({x!r}) overflows the float range (x > 709.78)") from None
-
-
-def _log(x: float) -> float:
-    if x <= 0.0:
-        raise ValueError(f"log: input must be positive, got {x!r}")
-    return math.log(x)
-
-
-def _sigmoid(x: float) -> float:
-    # Two branches so that exp never overflows: exp(-|x|) is always in (0, 1].
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    def _symbolic(self) -> list[Any]:
+        return self.formulas()
 
 
-def _relu(x: float) -> float:
-    return x if x > 0.0 else 0.0
+def _as_symbol(p: Any) -> Symbol:
+    return p if isinstance(p, Symbol) else Symbol("num", (), float(p))
 
 
-def _sum(*xs: float) -> float:
-    return sum(xs)
+def _default_names(op: Op) -> list[str]:
+    lay = op.layout
+    if not lay.nary:
+        return ["x"] if lay.heads == 1 else ["a", "b", "c"][:lay.heads]
+    heads = ["start"] if lay.heads == 1 else [f"h{i}" for i in range(lay.heads)]
+    letters = "x" if lay.runs == 1 else "ab"
+    return heads + [f"{letters[k]}{i}" for k in range(lay.runs) for i in (1, 2)]
 
 
-def _dot(start: float, *ab: float) -> float:
-    n = len(ab) // 2
-    return start + sum(map(operator.mul, ab[:n], ab[n:]))
+def _op_by_name(name: str) -> Op:
+    return OPS[name]
 
 
-# --- forward functions on NumPy arrays (a batch at a time; NumPy is imported lazily) ------
-
-def _np() -> Any:
-    import numpy
-
-    return numpy
+def _family_op(family: str, *params: float) -> Op:
+    return FAMILIES[family](*params)
 
 
-def _first(mask: Any) -> int:
-    """The batch row (last axis) of the first True in ``mask``."""
-    return int(_np().argwhere(mask)[0][-1])
+# --- domains ------------------------------------------------------------------------------
+
+def _bad_divisor(m: Any, a: Any, b: Any) -> Any:
+    return b == 0.0
 
 
-def _div_array(a: Any, b: Any) -> Any:
-    if (b == 0.0).any():
-        raise ZeroDivisionError(f"div: division by zero in batch row {_first(b == 0.0)}")
-    return a / b
+def _positive_required(m: Any, x: Any) -> Any:
+    return x <= 0.0
 
 
-def _pow_array(a: Any, b: Any) -> Any:
-    if (a <= 0.0).any():
-        raise ValueError(f"pow: base must be positive when the exponent is a Value; batch "
-                         f"row {_first(a <= 0.0)} has base {float(a[a <= 0.0][0])!r}")
-    return _finite("pow", _np().power(a, b))
+_LOG_DOMAIN = Domain(_positive_required, ValueError,
+                     lambda x: f"input must be positive, got {x!r}")
+_EXP_MAX = 709.782712893384  # the largest x with a finite exp(x)
 
 
-def _exp_array(x: Any) -> Any:
-    return _finite("exp", _np().exp(x))
+# --- the ops ------------------------------------------------------------------------------
 
-
-def _finite(name: str, out: Any) -> Any:
-    bad = _np().isinf(out)
-    if bad.any():
-        raise OverflowError(f"{name}: overflows the float range in batch row {_first(bad)}")
-    return out
-
-
-def _log_array(x: Any) -> Any:
-    if (x <= 0.0).any():
-        raise ValueError(f"log: input must be positive; batch row {_first(x <= 0.0)} has "
-                         f"{float(x[x <= 0.0][0])!r}")
-    return _np().log(x)
-
-
-def _sigmoid_array(x: Any) -> Any:
-    np = _np()
-    e = np.exp(-np.abs(x))  # the two branches of _sigmoid, elementwise
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _sum_array(offsets: Any, xs: Any) -> Any:
-    return _np().add.reduceat(xs, offsets, axis=0)
-
-
-def _dot_array(offsets: Any, start: Any, a: Any, b: Any) -> Any:
-    return start + _np().add.reduceat(a * b, offsets, axis=0)
-
-
-# --- the primitives -----------------------------------------------------------------------
-# partials(out, *inputs) -> one local derivative per input.
-
-ADD = Op("+", operator.add, lambda out, a, b: (1.0, 1.0), ("1", "1"), vectorized=operator.add)
-SUB = Op("-", operator.sub, lambda out, a, b: (1.0, -1.0), ("1", "-1"), vectorized=operator.sub)
-MUL = Op("*", operator.mul, lambda out, a, b: (b, a), ("b", "a"), vectorized=operator.mul)
-DIV = Op("/", _div, lambda out, a, b: (1.0 / b, -out / b), ("1/b", "-a/b²"), vectorized=_div_array)
-NEG = Op("neg", operator.neg, lambda out, x: (-1.0,), ("-1",), vectorized=operator.neg)
-POW = Op("**", _pow, lambda out, a, b: (b * out / a, out * log(a)), ("b·a^(b-1)", "a^b·ln a"),
-         vectorized=_pow_array)
-EXP = Op("exp", _exp, lambda out, x: (out,), ("exp(x)",), vectorized=_exp_array)
-LOG = Op("log", _log, lambda out, x: (1.0 / x,), ("1/x",), vectorized=_log_array)
-TANH = Op("tanh", math.tanh, lambda out, x: (1.0 - out * out,), ("1 - tanh²(x)",),
-          vectorized=lambda x: _np().tanh(x))
-SIGMOID = Op("sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), ("σ(x)(1 - σ(x))",),
-             vectorized=_sigmoid_array)
-RELU = Op("relu", _relu, lambda out, x: ((x > 0) * 1.0,), ("1 if x > 0 else 0",),
-          vectorized=lambda x: _np().maximum(x, 0.0))
-# n-ary: SUM(start, x1, ..., xn) = start + Σ xi; DOT(start, a1..an, b1..bn) = start + Σ ai·bi.
-SUM = Op("sum", _sum, lambda out, *xs: (1.0,) * len(xs), ("1",), unit_partials=True,
-         vectorized=_sum_array)
-DOT = Op(
-    "dot",
-    _dot,
-    lambda out, start, *ab: (1.0, *ab[len(ab) // 2:], *ab[: len(ab) // 2]),
-    ("1", "b_i", "a_i"),
-    vectorized=_dot_array,
+ADD = Op("+", lambda m, a, b: a + b, lambda m, out, a, b: (1.0, 1.0), layout=2,
+         sample=((-100, 100), (-100, 100)), doc="a + b")
+SUB = Op("-", lambda m, a, b: a - b, lambda m, out, a, b: (1.0, -1.0), layout=2,
+         sample=((-100, 100), (-100, 100)), doc="a − b")
+MUL = Op("*", lambda m, a, b: a * b, lambda m, out, a, b: (b, a), layout=2,
+         sample=((-100, 100), (-100, 100)), doc="a · b")
+DIV = Op("/", lambda m, a, b: a / b, lambda m, out, a, b: (1.0 / b, -out / b), layout=2,
+         title="div",
+         domain=[Domain(_bad_divisor, ZeroDivisionError,
+                        lambda a, b: f"division by zero ({a!r} / {b!r})")],
+         sample=((-100, 100), (0.1, 100)), doc="a / b; ZeroDivisionError for b = 0")
+NEG = Op("neg", lambda m, x: -x, lambda m, out, x: (-1.0,), sample=((-100, 100),), doc="−x")
+POW = Op(
+    "**", lambda m, a, b: a**b, lambda m, out, a, b: (b * out / a, out * m.log(a)), layout=2,
+    title="pow",
+    domain=[Domain(lambda m, a, b: a <= 0.0, ValueError,
+                   lambda a, b: f"base {a!r} must be positive when the exponent is a Value: "
+                   "d(a**b)/db = a**b·log(a) is real only for a > 0 (for a constant "
+                   "exponent, write x ** 2)")],
+    overflows=True, sample=((0.1, 10), (-3, 3)), doc="a ** b for a Value exponent b, a > 0",
+)
+EXP = Op("exp", lambda m, x: m.exp(x), lambda m, out, x: (out,), method="exp",
+         domain=[Domain(lambda m, x: (x > _EXP_MAX) & (x < math.inf), OverflowError,
+                        lambda x: f"exp({x!r}) overflows the float range (x > 709.78)")],
+         overflows=True, sample=((-20, 20),), doc="e^x; OverflowError above x ≈ 709.78")
+LOG = Op("log", lambda m, x: m.log(x), lambda m, out, x: (1.0 / x,), method="log",
+         domain=[_LOG_DOMAIN], sample=((0.01, 1000),), doc="natural log; ValueError for x ≤ 0")
+SQRT = Op("sqrt", lambda m, x: m.sqrt(x), lambda m, out, x: (0.5 / out,), method="sqrt",
+          domain=[Domain(lambda m, x: x < 0.0, ValueError,
+                         lambda x: f"input must be ≥ 0, got {x!r}")],
+          sample=((0.01, 100),), doc="√x; ValueError for x < 0; derivative 1/(2√x), inf at 0")
+TANH = Op("tanh", lambda m, x: m.tanh(x), lambda m, out, x: (1.0 - out * out,),
+          method="tanh", sample=((-20, 20),), doc="tanh(x); derivative 1 − tanh²(x)")
+SIGMOID = Op("sigmoid", lambda m, x: m.sigmoid(x), lambda m, out, x: (out * (1.0 - out),),
+             method="sigmoid", sample=((-30, 30),),
+             doc="σ(x) = 1/(1 + e^−x), computed without overflow; derivative σ(1 − σ)")
+RELU = Op("relu", lambda m, x: m.where(x <= 0.0, 0.0, x),
+          lambda m, out, x: (m.where(x <= 0.0, 0.0, 1.0),), method="relu", masks=True,
+          smooth=False, kinks=(0.0,), sample=((-100, 100),),
+          doc="max(x, 0) (NaN stays NaN); derivative 1 for x > 0, else 0")
+SIN = Op("sin", lambda m, x: m.sin(x), lambda m, out, x: (m.cos(x),), method="sin",
+         sample=((-10, 10),), doc="sin(x); derivative cos(x)")
+COS = Op("cos", lambda m, x: m.cos(x), lambda m, out, x: (-m.sin(x),), method="cos",
+         sample=((-10, 10),), doc="cos(x); derivative −sin(x)")
+ABS = Op("abs", lambda m, x: m.abs(x), lambda m, out, x: (m.sign(x),), method="abs",
+         smooth=False, kinks=(0.0,), sample=((-100, 100),),
+         doc="|x|; derivative sign(x) (0 at 0, as PyTorch)")
+SOFTPLUS = Op(
+    "softplus",
+    # log(1 + e^x) = max(x, 0) + log1p(e^−|x|), never overflowing; x above 20 gives x
+    # itself, as PyTorch's softplus (threshold 20)
+    lambda m, x: m.where(x > 20.0, x, m.where(x >= 0.0, x, 0.0) + m.log1p(m.exp(-m.abs(x)))),
+    lambda m, out, x: (m.where(x > 20.0, 1.0, m.sigmoid(x)),),
+    method="softplus", sample=((-30, 19),),
+    doc="log(1 + e^x) (x itself above 20, as PyTorch); derivative σ(x)",
 )
 
+# n-ary ops: one node for any number of inputs
+SUM = Op("sum", lambda m, xs: m.total(xs), lambda m, out, xs: (m.ones(xs),),
+         layout=Layout(0, 1), sample=((-100, 100),), doc="Σ x_i")
+DOT = Op("dot", lambda m, start, a, b: start + m.dot(a, b),
+         lambda m, out, start, a, b: (1.0, b, a), layout=Layout(1, 2),
+         sample=((-10, 10), (-10, 10), (-10, 10)), doc="start + Σ a_i·b_i (a neuron)")
+MAX = Op("max", lambda m, xs: m.largest(xs), lambda m, out, xs: (m.tie_share(xs, out),),
+         layout=Layout(0, 1), masks=True, smooth=False, sample=((-100, 100),),
+         doc="max_i x_i; the gradient goes to the largest, split evenly between ties "
+             "(as torch.max); NaN if any x_i is NaN")
+MIN = Op("min", lambda m, xs: m.smallest(xs), lambda m, out, xs: (m.tie_share(xs, out),),
+         layout=Layout(0, 1), masks=True, smooth=False, sample=((-100, 100),),
+         doc="min_i x_i; the gradient goes to the smallest, split evenly between ties")
 
-@lru_cache(maxsize=256)
+
+# --- parametrized ops: one Op per parameter value, made on demand -------------------------
+
+@lru_cache(maxsize=512)
 def pow_const(c: float) -> Op:
-    """The op ``x ** c`` for a constant exponent ``c`` (one cached ``Op`` per exponent)."""
-
-    def forward(x: float) -> float:
-        if x < 0.0 and c != int(c):
-            raise ValueError(f"pow: negative base {x!r} with non-integer exponent {c!r}")
-        try:
-            return x**c
-        except ZeroDivisionError:
-            raise ZeroDivisionError(f"pow: {x!r} ** {c!r} (zero to a negative power)") from None
-        except OverflowError:
-            raise OverflowError(f"pow: {x!r} ** {c!r} overflows the float range") from None
-
-    def vectorized(x: Any) -> Any:
-        if c != int(c) and (x < 0.0).any():
-            raise ValueError(f"pow: negative base with non-integer exponent {c!r} in batch "
-                             f"row {_first(x < 0.0)}")
-        if c < 0 and (x == 0.0).any():
-            raise ZeroDivisionError(f"pow: 0.0 ** {c!r} in batch row {_first(x == 0.0)}")
-        return _finite("pow", _np().power(x, c))
-
-    return Op(f"**{c:g}", forward, lambda out, x: (c * x ** (c - 1),), (f"{c:g}·x^{c - 1:g}",),
-              vectorized=vectorized)
+    """The op ``x ** c`` for a constant exponent ``c``. Its derivative c·x^(c−1) is 0 for
+    c = 0 at any x (PyTorch's convention), ±inf where x^(c−1) overflows."""
+    domain = [Domain(lambda m, x: (x < 0.0) & (c != int(c)), ValueError,
+                     lambda x: f"negative base {x!r} with non-integer exponent {c!r}")]
+    if c < 0:
+        domain.append(Domain(lambda m, x: x == 0.0, ZeroDivisionError,
+                             lambda x: f"{x!r} ** {c!r} (zero to a negative power)"))
+    if c == 0:  # d(x**0)/dx = 0 everywhere, with no 0·inf at x = 0
+        partials: Rule = lambda m, out, x: (0.0,)  # noqa: E731
+    else:
+        partials = lambda m, out, x: (c * x ** (c - 1),)  # noqa: E731
+    lo = 0.01 if c != int(c) or c < 0 else -20.0
+    return Op(f"**{c:g}", lambda m, x: x**c, partials, domain=domain, overflows=True,
+              sample=((lo, 20.0),), params=(c,), family="**c", title="pow",
+              doc=f"x ** {c:g}; derivative {c:g}·x^{c - 1:g}")
 
 
-#: Every primitive by name (``pow_const`` makes one op per exponent, named ``**c``).
-PRIMITIVES: dict[str, Op] = {
-    op.name: op for op in (ADD, SUB, MUL, DIV, NEG, POW, EXP, LOG, TANH, SIGMOID, RELU, SUM, DOT)
+@lru_cache(maxsize=512)
+def leaky_relu(slope: float) -> Op:
+    """The op ``x if x > 0 else slope·x``."""
+    return Op(f"leaky_relu({slope:g})", lambda m, x: m.where(x > 0.0, x, slope * x),
+              lambda m, out, x: (m.where(x > 0.0, 1.0, slope),), method="leaky_relu",
+              smooth=False, kinks=(0.0,), sample=((-100, 100),), params=(slope,),
+              family="leaky_relu", doc=f"x for x > 0, else {slope:g}·x")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A parametrized op: ``make(param)`` gives the op; ``examples`` are parameters the
+    test suite runs; ``default`` is the method's default parameter (None: required)."""
+
+    make: Callable[[float], Op]
+    examples: tuple[float, ...]
+    method: str | None = None
+    default: float | None = None
+
+    def __call__(self, param: float) -> Op:
+        return self.make(float(param))
+
+
+#: Every fixed op by name.
+OPS: dict[str, Op] = {op.name: op for op in (
+    ADD, SUB, MUL, DIV, NEG, POW, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SIN, COS, ABS,
+    SOFTPLUS, SUM, DOT, MAX, MIN)}
+
+#: Every parametrized op family by name.
+FAMILIES: dict[str, Family] = {
+    "**c": Family(pow_const, (2.0, 3.0, 0.5, -1.0, 0.0, 1.0, 2.5, -0.5)),
+    "leaky_relu": Family(leaky_relu, (0.01, 0.2, 0.0), method="leaky_relu", default=0.01),
 }
+
+
+def all_ops() -> list[Op]:
+    """Every fixed op and one op per example parameter of each family: what tests run."""
+    return [*OPS.values(), *(f(p) for f in FAMILIES.values() for p in f.examples)]

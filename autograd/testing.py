@@ -1,8 +1,8 @@
 """Hypothesis strategies for property-testing code built on the engine.
 
-``expressions()`` draws random expression graphs over the engine's ops, with input values,
-such that every op stays inside its domain (``log`` and fractional powers see positive
-arguments, divisors are kept away from zero) and no value overflows::
+``expressions()`` draws random expression graphs over the op table (``ops.OPS``), with
+input values, such that every op stays inside its domain (an operand of an op with a
+domain is mapped into the op's sample range) and no value overflows::
 
     from hypothesis import given
     from autograd.check import gradcheck
@@ -12,7 +12,7 @@ arguments, divisors are kept away from zero) and no value overflows::
     def test_gradients(expr):
         assert gradcheck(expr, expr.inputs)
 
-Requires ``hypothesis`` (``pip install chainrule[test]``).
+Requires ``hypothesis`` (from a clone: ``pip install -e ".[test]"``).
 """
 
 from __future__ import annotations
@@ -25,38 +25,34 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from . import engine
-from .engine import Value
+from .engine import Value, apply
+from .ops import Op, all_ops
 
-__all__ = ["Expression", "expressions", "OPS"]
+__all__ = ["Expression", "expressions", "OPS", "SMOOTH_OPS", "operand_count", "in_domain",
+           "op_inputs"]
 
-# Each op: (arity, build from Values, formula from sub-formulas). Domain guards are part of
-# the expression itself (e.g. log(a² + 0.5)), so any input value is valid.
-OPS: dict[str, tuple[int, Any, Any]] = {
-    "add": (2, lambda a, b: a + b, lambda a, b: f"({a} + {b})"),
-    "sub": (2, lambda a, b: a - b, lambda a, b: f"({a} - {b})"),
-    "mul": (2, lambda a, b: a * b, lambda a, b: f"({a} * {b})"),
-    "div": (2, lambda a, b: a / (b * b + 0.5), lambda a, b: f"({a} / ({b}² + 0.5))"),
-    "neg": (1, lambda a: -a, lambda a: f"-{a}"),
-    "square": (1, lambda a: a**2, lambda a: f"{a}²"),
-    "cube": (1, lambda a: a**3, lambda a: f"{a}³"),
-    "sqrt": (1, lambda a: (a * a + 0.5) ** 0.5, lambda a: f"sqrt({a}² + 0.5)"),
-    "pow": (2, lambda a, b: (a * a + 0.5) ** b.tanh(), lambda a, b: f"({a}² + 0.5)**tanh({b})"),
-    "exp": (1, lambda a: a.exp(), lambda a: f"exp({a})"),
-    "log": (1, lambda a: (a * a + 0.5).log(), lambda a: f"log({a}² + 0.5)"),
-    "tanh": (1, lambda a: a.tanh(), lambda a: f"tanh({a})"),
-    "sigmoid": (1, lambda a: a.sigmoid(), lambda a: f"sigmoid({a})"),
-    "relu": (1, lambda a: a.relu(), lambda a: f"relu({a})"),
-    "sum": (3, lambda a, b, c: engine.sum([a, b, c]), lambda a, b, c: f"sum({a}, {b}, {c})"),
-    "dot": (
-        4,
-        lambda a, b, c, d: engine.dot([a, b], [c, d]),
-        lambda a, b, c, d: f"dot([{a}, {b}], [{c}, {d}])",
-    ),
-}
+#: Every op the table has (one per example parameter of each family), by name.
+OPS: dict[str, Op] = {op.name: op for op in all_ops()}
 
-#: The default ops: all but relu, whose kink at 0 makes finite differences unreliable.
-SMOOTH_OPS = tuple(name for name in OPS if name != "relu")
+#: The default ops: those that are smooth, so finite differences apply everywhere.
+SMOOTH_OPS = tuple(name for name, op in OPS.items() if op.smooth)
+
+RUN_LENGTH = 2  # n-ary ops are drawn with runs of this length
+
+
+def operand_count(op: Op) -> int:
+    """How many inputs an expression gives ``op`` (runs of ``RUN_LENGTH``)."""
+    return op.layout.heads + op.layout.runs * RUN_LENGTH
+
+
+def in_domain(op: Op, j: int, a: Value) -> Value:
+    """Input ``j`` of ``op`` mapped into the op's sample range when the op has a domain
+    (lo + (hi − lo)·σ(a)), so that any value is valid; unchanged otherwise."""
+    if not op.domain:
+        return a
+    slot = j if j < op.layout.heads else op.layout.heads + (j - op.layout.heads) // RUN_LENGTH
+    lo, hi = op.sample[min(slot, len(op.sample) - 1)]
+    return lo + (hi - lo) * a.sigmoid()
 
 
 @dataclass(frozen=True)
@@ -82,7 +78,9 @@ def _evaluate(tree: Any, xs: Sequence[Value]) -> Value:
         return xs[tree[1]]
     if kind == "c":
         return Value(tree[1])
-    return OPS[kind][1](*[_evaluate(t, xs) for t in tree[1:]])
+    op = OPS[kind]
+    args = [in_domain(op, j, _evaluate(t, xs)) for j, t in enumerate(tree[1:])]
+    return apply(op, *args)
 
 
 def _formula(tree: Any) -> str:
@@ -91,7 +89,7 @@ def _formula(tree: Any) -> str:
         return f"x{tree[1]}"
     if kind == "c":
         return repr(tree[1])
-    return OPS[kind][2](*[_formula(t) for t in tree[1:]])
+    return f"{kind}({', '.join(_formula(t) for t in tree[1:])})"
 
 
 def _trees(n_inputs: int, ops: Sequence[str], max_depth: int) -> st.SearchStrategy:
@@ -102,7 +100,7 @@ def _trees(n_inputs: int, ops: Sequence[str], max_depth: int) -> st.SearchStrate
 
     def extend(children: st.SearchStrategy) -> st.SearchStrategy:
         return st.sampled_from(list(ops)).flatmap(
-            lambda name: st.tuples(st.just(name), *[children] * OPS[name][0])
+            lambda name: st.tuples(st.just(name), *[children] * operand_count(OPS[name]))
         )
 
     return st.recursive(leaves, extend, max_leaves=2**max_depth)
@@ -117,9 +115,10 @@ def expressions(
     bound: float = 2.0,
     max_value: float = 1e6,
 ) -> Expression:
-    """A strategy for ``Expression``s over ``ops`` with 1–3 inputs (or ``n_inputs``) drawn
-    from [-bound, bound]. Draws that would overflow or exceed ``max_value`` anywhere are
-    rejected, so gradients stay well-conditioned for finite-difference checks."""
+    """A strategy for ``Expression``s over ``ops`` (names of ``OPS``) with 1–3 inputs (or
+    ``n_inputs``) drawn from [-bound, bound]. Operands of ops with a domain are mapped into
+    it; draws that would overflow or exceed ``max_value`` anywhere are rejected, so
+    gradients stay well-conditioned for finite-difference checks."""
     unknown = set(ops) - set(OPS)
     if unknown:
         raise ValueError(f"expressions: unknown ops {sorted(unknown)}; choose from {sorted(OPS)}")
@@ -132,3 +131,32 @@ def expressions(
         assume(False)
     assume(all(math.isfinite(v.data) and abs(v.data) <= max_value for v in out.walk()))
     return Expression(tree, inputs)
+
+
+def op_inputs(op: Op, margin: float = 1e-3) -> st.SearchStrategy[tuple[float, ...]]:
+    """Flat input tuples for ``op`` inside its sample ranges (runs of 1–4 elements), kept
+    ``margin`` away from its kinks, and for ``max``/``min`` without near-ties, so that
+    finite differences apply."""
+    lay = op.layout
+
+    def real(slot: int) -> st.SearchStrategy[float]:
+        lo, hi = op.sample[min(slot, len(op.sample) - 1)]
+        s = st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+        return s.filter(lambda x: all(abs(x - k) > margin for k in op.kinks)) if op.kinks else s
+
+    if not lay.nary:
+        return st.tuples(*[real(j) for j in range(lay.heads)])
+
+    @st.composite
+    def nary(draw: Any) -> tuple[float, ...]:
+        n = draw(st.integers(1, 4))
+        heads = [draw(real(j)) for j in range(lay.heads)]
+        runs = [draw(st.lists(real(lay.heads + k), min_size=n, max_size=n))
+                for k in range(lay.runs)]
+        flat = (*heads, *[x for run in runs for x in run])
+        if not op.smooth:  # max/min: the top two must not nearly tie
+            top = sorted(flat)
+            assume(len(top) < 2 or (top[-1] - top[-2] > margin and top[1] - top[0] > margin))
+        return flat
+
+    return nary()

@@ -411,7 +411,7 @@ def compiled_mlp(start, xs, ys, alpha, lr):
     run over the whole batch with NumPy."""
     import numpy as np
 
-    from autograd.compile import compile
+    from autograd.compiler import compile
     from nn import MLP, SGD, l2
 
     model = MLP(2, [16, 16, 1], activation="relu", init="micrograd")
@@ -529,7 +529,7 @@ def bench_digits(batch_size: int, slow_batches: int, reps: int) -> dict:
     sys.path.insert(0, str(ROOT / "examples"))
     import digits
 
-    from autograd.compile import compile
+    from autograd.compiler import compile
     from nn import MLP, SGD, cross_entropy
 
     x_train, y_train, _, _ = digits.load()

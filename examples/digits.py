@@ -16,8 +16,7 @@ import time
 
 import _common  # noqa: F401
 
-from autograd import Value
-from autograd.compile import compile
+from autograd import Value, compile
 from nn import MLP, Adam, cross_entropy, fit
 
 

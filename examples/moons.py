@@ -9,27 +9,10 @@ Run:  python examples/moons.py [output-dir]
 
 from __future__ import annotations
 
-import math
-import random
-
 from _common import pyplot, save_figure
 
 from nn import MLP, SGD, fit, hinge, l2
-
-
-def make_moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[list, list]:
-    """Two half circles, one shifted under the other (as scikit-learn's make_moons), with
-    Gaussian noise; labels -1 and +1."""
-    rng = random.Random(seed)
-    xs, ys = [], []
-    for i in range(n):
-        upper = i < n // 2
-        k = i if upper else i - n // 2
-        t = math.pi * k / (n // 2 - 1)
-        x, y = (math.cos(t), math.sin(t)) if upper else (1 - math.cos(t), 0.5 - math.sin(t))
-        xs.append([x + rng.gauss(0, noise), y + rng.gauss(0, noise)])
-        ys.append(-1.0 if upper else 1.0)
-    return xs, ys
+from nn.datasets import make_moons
 
 
 def accuracy(model: MLP, xs: list, ys: list) -> float:

@@ -20,42 +20,11 @@ from __future__ import annotations
 
 from _common import output_dir
 
-from autograd import Value, draw_dot
-from autograd.explain import explain
-from nn import MLP, SGD, draw_network, squared_error
+from autograd import draw_dot, explain
+from nn import SGD, draw_network
+from nn.datasets import LEARNING_RATE, seed_003
 
-X = [0.85, 0.25]
-THETA1 = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
-THETA2 = [[0.24, 0.4, 0.74],   # output 1: bias, w5 (from hidden 1), w6 (from hidden 2)
-          [0.40, 0.1, 0.75]]   # output 2: bias, w7 (from hidden 1), w8 (from hidden 2)
-TARGETS = [0.6905, 0.8657]
-LEARNING_RATE = 0.1
-
-
-def build() -> tuple[MLP, Value, Value]:
-    """The seed's network with labelled nodes; returns (model, total error, w5)."""
-    model = MLP.from_matrices([THETA1, THETA2], activation="sigmoid")
-    hidden, output = model.layers
-    for i, neuron in enumerate(hidden.neurons, 1):
-        neuron.b.label = f"b_h{i}"
-        for j, w in enumerate(neuron.w, 1):
-            w.label = f"w{2 * (i - 1) + j}"  # h1: w1, w2; h2: w3, w4 (w1, w3 leave input 1)
-    names = [["w5", "w6"], ["w7", "w8"]]
-    for i, neuron in enumerate(output.neurons):
-        neuron.b.label = f"b_o{i + 1}"
-        for w, name in zip(neuron.w, names[i]):
-            w.label = name
-    xs = [Value(x, label=f"x{i}") for i, x in enumerate(X, 1)]
-    h = hidden(xs)
-    for i, v in enumerate(h, 1):
-        v.label = f"out_h{i}"
-    outs = output(h)
-    for i, v in enumerate(outs, 1):
-        v.label = f"out_o{i}"
-        v.parents[0].label = f"net_o{i}"
-    error = squared_error(outs, TARGETS)
-    error.label = "E_total"
-    return model, error, output.neurons[0].w[0]
+build = seed_003
 
 
 def main() -> None:

@@ -3,7 +3,9 @@ the edges (the compact view, next to ``draw_dot``'s full computation graph)."""
 
 from __future__ import annotations
 
-from autograd.graph import ComputationGraph
+from typing import Any
+
+from autograd import Value
 
 from .module import MLP
 
@@ -13,7 +15,7 @@ __all__ = ["draw_network"]
 def draw_network(
     model: MLP, input_names: list[str] | None = None, show_grad: bool = False,
     format: str = "svg",
-) -> ComputationGraph:
+) -> Any:
     """Inputs and neurons as circles (bias and activation inside), one edge per weight
     labelled with its value (and its gradient with ``show_grad``)."""
     if not isinstance(model, MLP):
@@ -22,6 +24,8 @@ def draw_network(
     names = input_names or [f"x{i + 1}" for i in range(nin)]
     if len(names) != nin:
         raise ValueError(f"draw_network: {nin} inputs but {len(names)} input names")
+    from autograd.graph import ComputationGraph
+
     g = ComputationGraph(format=format, graph_attr={"rankdir": "LR", "splines": "line",
                                                     "nodesep": "0.3", "ranksep": "1.6"})
     g.attr("node", fontname="Helvetica", fontsize="10", shape="circle", fixedsize="true",
@@ -46,7 +50,8 @@ def draw_network(
                 current.append(uid)
         for j, neuron in enumerate(layer.neurons):
             for src, w in zip(previous, neuron.w):
-                text = f"{w.data:.3g}" + (f"\\n(grad {float(w.grad):.3g})" if show_grad else "")
+                grad = w.grad.data if isinstance(w.grad, Value) else w.grad
+                text = f"{w.data:.3g}" + (f"\\n(grad {grad:.3g})" if show_grad else "")
                 label = f"{w.label}={text}" if w.label else text
                 g.edge(src, f"L{k}N{j}", label=label)
         previous = current

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import autograd
 from autograd import Value, dot, sum
 
 __all__ = ["squared_error", "mse", "hinge", "binary_cross_entropy", "cross_entropy", "l2"]
 
 Scalar = Value | int | float
+
+
+def _number(x: Scalar) -> float:
+    """A target's number (a Value target is read through its data)."""
+    return x.data if isinstance(x, Value) else float(x)
 
 
 def _pairs(outputs: Sequence[Scalar], targets: Sequence[Scalar], name: str) -> list[tuple]:
@@ -36,7 +42,7 @@ def hinge(scores: Sequence[Scalar], labels: Sequence[Scalar]) -> Value:
     """Max-margin loss (1/n) Σ relu(1 − y·score), labels y in {−1, +1}."""
     pairs = _pairs(scores, labels, "hinge")
     for _, y in pairs:
-        if float(y) not in (-1.0, 1.0):
+        if _number(y) not in (-1.0, 1.0):
             raise ValueError(f"hinge: labels must be -1 or +1, got {y!r}")
     return sum((1 - y * s).relu() for s, y in pairs) / len(pairs)
 
@@ -49,7 +55,7 @@ def binary_cross_entropy(probs: Sequence[Scalar], targets: Sequence[Scalar]) -> 
     pairs = _pairs(probs, targets, "binary_cross_entropy")
     terms = []
     for p, t in pairs:
-        if not 0.0 <= float(t) <= 1.0:
+        if not 0.0 <= _number(t) <= 1.0:
             raise ValueError(f"binary_cross_entropy: targets must lie in [0, 1], got {t!r}")
         p = p if isinstance(p, Value) else Value(p)
         terms.append(-(t * p.log() + (1 - t) * (1 - p).log()))
@@ -60,9 +66,9 @@ def cross_entropy(logits: Sequence[Scalar], target: int | Sequence[Scalar]) -> V
     """Softmax cross-entropy −Σ t_i log softmax(z)_i = log Σ exp(z_j) − Σ t_i z_i, for a
     class index or a one-hot (or probability) vector ``target``.
 
-    log Σ exp(z_j) is computed as c + log Σ exp(z_j − c) with c = max z_j taken as a
-    constant: exact for any c, and no exp overflows. (Under ``compile`` c is the value at
-    trace time; the result stays exact.)
+    log Σ exp(z_j) is computed as c + log Σ exp(z_j − c) with c = max z_j, a ``max``
+    node of the graph (so ``compile`` replays it per example): no exp overflows, and the
+    gradient through c is (1 − Σ softmax) = 0 up to rounding.
     """
     logits = [z if isinstance(z, Value) else Value(z) for z in logits]
     if isinstance(target, int) and not isinstance(target, bool):
@@ -72,7 +78,7 @@ def cross_entropy(logits: Sequence[Scalar], target: int | Sequence[Scalar]) -> V
         target = [1.0 if i == target else 0.0 for i in range(len(logits))]
     if len(target) != len(logits):
         raise ValueError(f"cross_entropy: {len(logits)} logits but {len(target)} targets")
-    c = max(z.data for z in logits)
+    c = autograd.max(logits)
     log_norm = sum((z - c).exp() for z in logits).log() + c
     return log_norm - dot(target, logits)
 

@@ -28,6 +28,11 @@ def _sqrt(x: Any) -> Any:
     return numpy.sqrt(x)
 
 
+def _number(g: Any) -> float:
+    """A gradient as a float (a Value after backward(create_graph=True))."""
+    return g.data if isinstance(g, Value) else float(g)
+
+
 class Optimizer:
     """Holds the parameters and per-parameter state; ``zero_grad()`` resets gradients."""
 
@@ -68,14 +73,14 @@ class Optimizer:
         self.before_step()
         if self._np is not None:  # all parameters at once
             data = self._np.array([p.data for p in self.params])
-            grad = self._np.array([float(p.grad) for p in self.params])
+            grad = self._np.array([_number(p.grad) for p in self.params])
             data, self.state = self.update(data, grad, **self.state)
             for p, x in zip(self.params, data.tolist()):
                 p.data = x
             return
         for i, p in enumerate(self.params):
             state = {name: values[i] for name, values in self.state.items()}
-            p.data, new = self.update(p.data, float(p.grad), **state)
+            p.data, new = self.update(p.data, _number(p.grad), **state)
             for name, value in new.items():
                 self.state[name][i] = value
 

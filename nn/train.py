@@ -142,7 +142,7 @@ class _CompiledLoss:
     def __init__(self, model: Module, loss_fn: Loss, xs: Sequence[Any], ys: Sequence[Any]):
         import numpy as np
 
-        from autograd.compile import compile
+        from autograd.compiler import compile
 
         self.np = np
         first_x, first_y = list(xs[0]), _targets(ys[0])

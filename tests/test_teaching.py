@@ -7,19 +7,15 @@ import json
 import math
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from autograd import Value, draw_dot
-from autograd.explain import explain
+from autograd import Value, draw_dot, explain
 from nn import MLP, SGD, Adam, draw_network, fit, load, mse
+from nn.datasets import seed_003
 
 from support import in_ci
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-import w5_update  # noqa: E402
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None and not in_ci(),
                                reason="Graphviz's dot is not installed")
@@ -33,7 +29,7 @@ def sigmoid(z: float) -> float:
 # --- explain ----------------------------------------------------------------------------
 
 def test_explain_seed_003_reads_like_the_tutorial():
-    model, error, w5 = w5_update.build()
+    model, error, w5 = seed_003()
     error.backward()
     text = str(explain(error, w5))
     assert "Path 1: E_total → out_o1 → net_o1 → w5" in text
@@ -44,8 +40,8 @@ def test_explain_seed_003_reads_like_the_tutorial():
                         ("∂net_o1/∂w5", h1)]:
         line = next(ln for ln in text.splitlines() if ln.strip().startswith(name))
         assert float(line.split("=")[1].split()[0]) == pytest.approx(value, rel=1e-8)
-    assert "sigmoid: σ(net_o1)(1 - σ(net_o1))" in text
-    assert "dot: ∂/∂w5 = out_h1" in text
+    assert "sigmoid: out_o1·(1 − out_o1)" in text  # σ′ = σ(1 − σ), derived from the rule
+    assert "dot: out_h1" in text
     assert "(matches)" in text
     md = explain(error, w5).to_markdown()
     assert "\\frac{\\partial E_{total}}{\\partial w_{5}}" in md
@@ -94,7 +90,7 @@ def node_line(source: str, label: str) -> str:
 
 
 def test_highlight_marks_the_path_to_w5_only():
-    model, error, w5 = w5_update.build()
+    model, error, w5 = seed_003()
     error.backward()
     src = draw_dot(error, highlight=w5).source
     for label in ("w5", "net_o1", "out_o1", "E_total"):
@@ -104,7 +100,7 @@ def test_highlight_marks_the_path_to_w5_only():
 
 
 def test_color_by_grad_and_clusters():
-    model, error, w5 = w5_update.build()
+    model, error, w5 = seed_003()
     error.backward()
     src = draw_dot(error, color_by_grad=True, clusters=model).source
     assert "fillcolor=6" in node_line(src, "E_total")  # the largest |grad| (1.0)
@@ -116,7 +112,7 @@ def test_color_by_grad_and_clusters():
 
 @needs_dot
 def test_pictures_render_to_svg(tmp_path):
-    model, error, w5 = w5_update.build()
+    model, error, w5 = seed_003()
     error.backward()
     path = draw_dot(error, highlight=w5, clusters=model, color_by_grad=True).render(
         str(tmp_path / "g"), cleanup=True)

@@ -154,27 +154,14 @@ def _names(order: list[Value]) -> dict[int, str]:
 
 def _edge(node: Value, i: int, names: dict[int, str]) -> Edge:
     inputs = node.parents
-    partials = node._op.partials(node.data, *[p.data for p in inputs])
-    return Edge(node, i, float(partials[i]), _formula(node, i, names))
+    value = node._op.local(node._data, *[p._data for p in inputs])[i]
+    return Edge(node, i, float(value), _formula(node, i, names))
 
 
 def _formula(node: Value, i: int, names: dict[int, str]) -> str:
-    op, inputs = node._op, node.parents
-    if op.name == "dot":  # dot(start, a1..an, b1..bn): ∂/∂a_k = b_k, ∂/∂b_k = a_k
-        n = (len(inputs) - 1) // 2
-        if i == 0:
-            return "1"
-        partner = inputs[i + n] if i <= n else inputs[i - n]
-        return f"∂/∂{names[id(inputs[i])]} = {names[id(partner)]}"
-    if op.unit_partials:
-        return "1"
-    formula = op.formulas[min(i, len(op.formulas) - 1)]
-    symbols = {"out": names[id(node)]}
-    if len(inputs) >= 1:
-        symbols["a"] = symbols["x"] = names[id(inputs[0])]
-    if len(inputs) >= 2:
-        symbols["b"] = names[id(inputs[1])]
-    return re.sub(r"\b(out|a|b|x)\b", lambda m: symbols.get(m.group(1), m.group(1)), formula)
+    """∂node/∂(input i) as a formula in the nodes' names, derived from the op's rule."""
+    inputs = node.parents
+    return str(node._op.formulas(names[id(node)], [names[id(p)] for p in inputs])[i])
 
 
 def path_counts(order: list[Value], target: Value) -> dict[int, int]:

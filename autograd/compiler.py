@@ -5,13 +5,13 @@ and op, so that one NumPy call computes every node of a group for the whole batc
 number of NumPy calls per step grows with the depth of the graph, not with its number of
 nodes. Computed nodes and inputs live in the rows of a (rows × batch) array ``V``;
 parameters and constants live in a vector ``P`` and are broadcast over the batch. The
-forward of each op on arrays is ``Op.vectorized``; the backward calls the very same
-``Op.partials`` rules as the scalar engine, on arrays.
+forward and the backward run each op's own rules from ``ops.py`` on arrays (the
+``maths.Arrays`` namespace): the same text as the scalar engine runs on floats.
 
 Honest limits: the graph is recorded once, so Python control flow that read ``.data``
 while the graph was built (an ``if``, a ``max``) is frozen at what it chose for the
 values the placeholders had; leaves that are neither inputs nor parameters are constants.
-Requires NumPy (``pip install chainrule[fast]``).
+Requires NumPy (from a clone: ``pip install -e ".[fast]"``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from . import ops
+from . import maths, ops
 from .engine import Value, _node, topological_order
 
 __all__ = ["compile", "Program"]
@@ -30,7 +30,7 @@ def _numpy() -> Any:
         import numpy
     except ImportError:
         raise ImportError(
-            "compile needs NumPy: pip install numpy (or pip install chainrule[fast])"
+            "compile needs NumPy: pip install numpy (from a clone: pip install -e \".[fast]\")"
         ) from None
     return numpy
 
@@ -67,69 +67,91 @@ class _Operand:
 
 
 class _Group:
-    """Every node of one op at one depth, evaluated with one call for the whole batch."""
+    """Every node of one op at one depth, evaluated with one call for the whole batch.
+
+    The op's own rules run on arrays (``maths.Arrays``): operand j of the group stacks
+    operand j of every node; a run of an n-ary op is stacked into one segment per node."""
 
     def __init__(self, op: ops.Op, nodes: list[Value], refs: Any, kinds: tuple) -> None:
         """``refs(mixed)`` maps a Value to its reference; ``kinds[j]`` is None where operand
         j mixes parameters with computed values (then every entry refers to a row)."""
         np = _numpy()
         self.op = op
+        lay = op.layout
         self.out = np.array([refs(False)(v)[1] for v in nodes])
-        self.nary = type(nodes[0]._x) is tuple
-        if not self.nary:
-            arity = len(nodes[0].parents)
-            self.operands = [_Operand([refs(False)(v.parents[i]) for v in nodes])
-                             for i in range(arity)]
-            return
-        # n-ary nodes (sum, dot) of varying length: their operands flattened into segments.
-        counts = []
-        if op is ops.DOT:
-            starts, a, b = [], [], []
-            r_start, r_a, r_b = (refs(k is None) for k in kinds)
-            for v in nodes:
-                inputs = v.parents
-                n = (len(inputs) - 1) // 2
-                starts.append(r_start(inputs[0]))
-                a += [r_a(p) for p in inputs[1:n + 1]]
-                b += [r_b(p) for p in inputs[n + 1:]]
-                counts.append(n)
-            self.operands = [_Operand(starts), _Operand(a), _Operand(b)]
-        else:  # unit partials: a plain sum of every input
-            flat = []
-            r = refs(kinds[0] is None)
-            for v in nodes:
-                flat += [r(p) for p in v.parents]
-                counts.append(len(v.parents))
-            self.operands = [_Operand(flat)]
-        if min(counts) == 0:
+        parts = [lay.split(v.parents) for v in nodes]
+        self.operands = []
+        for j in range(len(parts[0])):
+            ref = refs(kinds[j] is None)
+            if j < lay.heads:
+                self.operands.append(_Operand([ref(p[j]) for p in parts]))
+            else:
+                self.operands.append(_Operand([ref(x) for p in parts for x in p[j]]))
+        counts = [lay.run_length(len(v.parents)) for v in nodes] if lay.nary else []
+        if counts and min(counts) == 0:
             raise ValueError(f"compile: an empty '{op.name}' node cannot be compiled")
-        self.counts = np.array(counts)
-        self.offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        self.m = maths.Arrays(np.concatenate(([0], np.cumsum(counts)[:-1])) if counts else None,
+                              np.array(counts) if counts else None)
+        self.counts = self.m.counts
 
     def forward(self, V: Any, P: Any) -> None:
+        np = _numpy()
+        op, m = self.op, self.m
         args = [x.gather(V, P) for x in self.operands]
-        out = self.op.vectorized(self.offsets, *args) if self.nary else self.op.vectorized(*args)
+        for d in op.domain:  # raise where the scalar engine raises
+            bad = np.broadcast_to(d.bad(m, *args), (len(self.out), V.shape[1]))
+            if bad.any():
+                row = int(np.argwhere(bad)[0][1])
+                raise d.error(f"{op.name}: {_message(d, args, bad)} (batch row {row})")
+        with np.errstate(all="ignore"):
+            out = np.broadcast_to(op.forward(m, *args), (len(self.out), V.shape[1]))
+        if op.overflows:
+            finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
+            if not finite.all():
+                row = int(np.argwhere(~finite)[0][1])
+                raise OverflowError(f"{op.name}: the result leaves the float range in batch "
+                                    f"row {row}")
         V[self.out] = out
 
     def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
         np = _numpy()
+        op, m = self.op, self.m
         g = G[self.out]
         args = [x.gather(V, P) for x in self.operands]
-        if not self.nary:
-            for x, d in zip(self.operands, self.op.partials(V[self.out], *args)):
-                x.scatter(G, GP, np.broadcast_to(d * g, g.shape))
-            return
-        per_term = np.repeat(g, self.counts, axis=0)
-        if self.op.unit_partials:
-            self.operands[0].scatter(G, GP, per_term)
-            return
-        # The n-ary rule is elementwise in its pairs, so it applies to whole stacked
-        # operands at once: DOT's partials(out, start, A, B) = (1, B, A).
-        d_start, d_a, d_b = self.op.partials(V[self.out], *args)
-        start, a, b = self.operands
-        start.scatter(G, GP, np.broadcast_to(d_start * g, g.shape))
-        a.scatter(G, GP, np.broadcast_to(d_a * per_term, per_term.shape))
-        b.scatter(G, GP, np.broadcast_to(d_b * per_term, per_term.shape))
+        with np.errstate(all="ignore"):
+            partials = op.partials(m, V[self.out], *args)
+            for j, (x, d) in enumerate(zip(self.operands, partials)):
+                upstream = g if j < op.layout.heads else np.repeat(g, self.counts, axis=0)
+                if op.unit and j >= op.layout.heads:
+                    x.scatter(G, GP, upstream)
+                    continue
+                c = np.broadcast_to(d * upstream, upstream.shape)
+                if op.masks:  # a zero local derivative blocks the gradient exactly
+                    c = np.where(np.broadcast_to(d, upstream.shape) == 0.0, 0.0, c)
+                x.scatter(G, GP, c)
+
+
+def _all_finite(args: list[Any], shape: tuple[int, ...], m: Any) -> Any:
+    """Per output entry: are all of its inputs finite? (Runs reduce over their segment.)"""
+    np = _numpy()
+    ok = np.ones(shape, dtype=bool)
+    for a in args:
+        fin = np.isfinite(a)
+        if m.offsets is not None and fin.shape[0] != shape[0]:
+            fin = np.logical_and.reduceat(fin, m.offsets, axis=0)
+        ok &= np.broadcast_to(fin, shape)
+    return ok
+
+
+def _message(d: ops.Domain, args: list[Any], bad: Any) -> str:
+    """The domain's message for the first bad entry, with its own input values."""
+    np = _numpy()
+    k, row = (int(i) for i in np.argwhere(bad)[0])
+    values = []
+    for a in args:
+        a = np.broadcast_to(a, bad.shape) if a.shape[0] in (1, bad.shape[0]) else a
+        values.append(float(a[k, row if a.shape[1] > 1 else 0]))
+    return d.message(*values)
 
 
 class Program:
@@ -156,11 +178,11 @@ class Program:
         # Trace. Rows of V: inputs, then computed nodes by depth. Entries of P: params,
         # then constants. An output that is itself a leaf is given a node (x + 0).
         outputs = [v if not v.is_leaf else v + 0.0 for v in outputs]
-        root = _node(0.0, ops.SUM, tuple(outputs))  # a throwaway node above every output
+        root = _node(0.0, None)  # a throwaway node above every output, made by hand so
+        root._op, root._x = ops.SUM, tuple(outputs)  # that no_grad cannot turn it into a leaf
         nodes = [v for v in topological_order(root) if v is not root]
-        input_ids = {id(v) for v in inputs}
-        param_ids = {id(v) for v in params}
-        consts = [v for v in nodes if v.is_leaf and id(v) not in input_ids | param_ids]
+        known = {id(v) for v in (*inputs, *params)}  # built once: linear in graph size
+        consts = [v for v in nodes if v.is_leaf and id(v) not in known]
         interior = [v for v in nodes if not v.is_leaf]
         depth: dict[int, int] = {id(v): 0 for v in (*inputs, *params, *consts)}
         for v in interior:  # topological: inputs before the nodes made from them
@@ -188,9 +210,6 @@ class Program:
 
             return ref
 
-        missing = {v.op for v in interior if v._op.vectorized is None}
-        if missing:
-            raise NotImplementedError(f"compile: no vectorized forward for {sorted(missing)}")
         groups: dict[tuple[Any, ...], list[Value]] = {}
         for v in interior:
             key = (depth[id(v)], id(v._op), type(v._x) is tuple, kinds[id(v)])
@@ -249,19 +268,13 @@ class Program:
 
 
 def _kinds(v: Value, scalars: dict[int, int]) -> tuple[bool | None, ...]:
-    """Per operand position: True if it is parameters or constants only, False if computed
-    values or inputs only, None if mixed (only n-ary ops can mix)."""
-    inputs = v.parents
-    if type(v._x) is not tuple:
-        return tuple(id(p) in scalars for p in inputs)
-    if v._op is ops.DOT:
-        n = (len(inputs) - 1) // 2
-        parts = [inputs[:1], inputs[1:n + 1], inputs[n + 1:]]
-    else:
-        parts = [inputs]
+    """Per operand (head or run, as the op's layout splits them): True if it is
+    parameters or constants only, False if computed values or inputs only, None if mixed
+    (only runs can mix)."""
     out: list[bool | None] = []
-    for part in parts:
-        flags = {id(p) in scalars for p in part}
+    for part in v._op.layout.split(v.parents):
+        members = part if isinstance(part, tuple) else (part,)
+        flags = {id(p) in scalars for p in members}
         out.append(flags.pop() if len(flags) == 1 else None)
     return tuple(out)
 

@@ -1,0 +1,458 @@
+"""The maths namespace that every op's rule is written against.
+
+An op's forward and partials take a namespace ``m`` as their first argument and use only
+ordinary arithmetic (``+ - * / **``, comparisons) and the functions named in ``FUNCTIONS``::
+
+    partials=lambda m, out, x: (m.cos(x),)          # d sin(x)/dx
+
+The caller picks the interpretation by picking the namespace, so one rule runs on
+
+* ``FLOATS``: Python floats (the fast backward pass);
+* ``VALUES``: ``Value`` objects (differentiable gradients, higher order);
+* ``ARRAYS``: NumPy arrays, one batch at a time (``compile``);
+* ``COMPLEX``: complex numbers (complex-step derivatives);
+* ``autograd.symbolic.SYMBOLS``: symbols (the formulas that ``explain`` and drawings show).
+
+n-ary ops (sum, dot, max, min) see their runs of operands as sequences: ``total``, ``dot``,
+``largest``, ``smallest`` reduce a run, ``tie_share`` gives each element of a run its share
+of the gradient of ``largest``/``smallest`` (ties split evenly, as PyTorch's ``max``).
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["FUNCTIONS", "FLOATS", "VALUES", "ARRAYS", "COMPLEX", "IEEE", "CStep", "Namespace"]
+
+#: Every function a rule may call; each namespace implements all of them.
+FUNCTIONS = ("exp", "log", "log1p", "tanh", "sigmoid", "sin", "cos", "sqrt", "abs", "sign", "where",
+             "isnan", "total", "dot", "largest", "smallest", "tie_share", "ones")
+
+_INF = math.inf
+
+
+class Namespace:
+    """Base class: a namespace is an object whose attributes are ``FUNCTIONS``."""
+
+    name = "namespace"
+
+    def __repr__(self) -> str:
+        return f"<maths namespace {self.name}>"
+
+
+# --- floats -------------------------------------------------------------------------------
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0  # 0 for ±0 and NaN, as torch.sign
+
+
+def _sigmoid(x: float) -> float:
+    # two branches so that exp never overflows: exp(-|x|) lies in (0, 1]
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _largest(xs: Sequence[float]) -> float:
+    out = xs[0]
+    for x in xs:
+        if x != x:  # NaN wins, as in PyTorch (builtin max would depend on the order)
+            return x
+        if x > out:
+            out = x
+    return out
+
+
+def _smallest(xs: Sequence[float]) -> float:
+    out = xs[0]
+    for x in xs:
+        if x != x:
+            return x
+        if x < out:
+            out = x
+    return out
+
+
+def _tie_share(xs: Sequence[Any], out: Any) -> list[float]:
+    """1/k for each of the k elements equal to ``out`` (or NaN when ``out`` is), else 0."""
+    hit = [x != x for x in xs] if out != out else [x == out for x in xs]
+    share = 1.0 / builtin_sum(hit)
+    return [share if h else 0.0 for h in hit]
+
+
+builtin_sum = sum
+
+
+class _Floats(Namespace):
+    """Python floats, with the math module. ``exp`` and ``**`` raise ``OverflowError`` on
+    overflow, division by zero raises: the ops' forwards turn these into messages."""
+
+    name = "floats"
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    log1p = staticmethod(math.log1p)
+    tanh = staticmethod(math.tanh)
+    sigmoid = staticmethod(_sigmoid)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
+    sqrt = staticmethod(math.sqrt)
+    abs = staticmethod(abs)
+    sign = staticmethod(_sign)
+    isnan = staticmethod(math.isnan)
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        return a if cond else b
+
+    total = staticmethod(builtin_sum)
+
+    @staticmethod
+    def dot(a: Sequence[Any], b: Sequence[Any]) -> Any:
+        return builtin_sum(map(operator.mul, a, b))
+
+    largest = staticmethod(_largest)
+    smallest = staticmethod(_smallest)
+    tie_share = staticmethod(_tie_share)
+
+    @staticmethod
+    def ones(xs: Sequence[Any]) -> list[float]:
+        return [1.0] * len(xs)
+
+
+FLOATS = _Floats()
+
+
+# --- floats with IEEE semantics (no exceptions): the fallback for local derivatives --------
+
+class IEEE(float):
+    """A float whose ``/`` and ``**`` follow IEEE 754 (±inf, NaN) instead of raising.
+
+    The backward pass re-evaluates a local derivative on these when the plain float rule
+    raised, so that d sqrt(x)/dx at 0 is inf and d(x**0)/dx at 0 is 0, as in PyTorch.
+    """
+
+    def __add__(self, o: Any) -> IEEE:
+        return IEEE(float(self) + o)
+
+    __radd__ = __add__
+
+    def __sub__(self, o: Any) -> IEEE:
+        return IEEE(float(self) - o)
+
+    def __rsub__(self, o: Any) -> IEEE:
+        return IEEE(o - float(self))
+
+    def __mul__(self, o: Any) -> IEEE:
+        return IEEE(float(self) * o)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> IEEE:
+        return IEEE(-float(self))
+
+    def __truediv__(self, o: Any) -> IEEE:
+        return IEEE(_ieee_div(float(self), float(o)))
+
+    def __rtruediv__(self, o: Any) -> IEEE:
+        return IEEE(_ieee_div(float(o), float(self)))
+
+    def __pow__(self, o: Any) -> IEEE:  # type: ignore[override]
+        return IEEE(_ieee_pow(float(self), float(o)))
+
+    def __rpow__(self, o: Any) -> IEEE:  # type: ignore[override]
+        return IEEE(_ieee_pow(float(o), float(self)))
+
+
+def _ieee_div(a: float, b: float) -> float:
+    if b != 0.0:
+        return a / b  # float division overflows to inf without raising
+    if a != a or a == 0.0:
+        return math.nan
+    return math.copysign(_INF, a) * math.copysign(1.0, b)
+
+
+def _ieee_pow(a: float, b: float) -> float:
+    try:
+        out = a**b
+    except ZeroDivisionError:  # ±0 to a negative power
+        odd = b == int(b) and int(b) % 2 == 1
+        return math.copysign(_INF, a) if odd else _INF
+    except OverflowError:
+        odd = b == int(b) and int(b) % 2 == 1
+        return -_INF if a < 0.0 and odd else _INF
+    return out if type(out) is float else math.nan  # a negative base to a fraction
+
+
+# --- Values (higher order) ----------------------------------------------------------------
+
+def _method(name: str) -> Any:
+    def call(x: Any) -> Any:
+        if isinstance(x, (int, float)):  # a constant partial such as 1.0
+            return getattr(FLOATS, name)(x)
+        return getattr(x, name)()
+
+    call.__name__ = name
+    return call
+
+
+class _Values(Namespace):
+    """``Value`` objects: every function records a node, so results are differentiable."""
+
+    name = "values"
+    exp = staticmethod(_method("exp"))
+    log = staticmethod(_method("log"))
+    log1p = staticmethod(_method("log1p"))
+    tanh = staticmethod(_method("tanh"))
+    sigmoid = staticmethod(_method("sigmoid"))
+    sin = staticmethod(_method("sin"))
+    cos = staticmethod(_method("cos"))
+    sqrt = staticmethod(_method("sqrt"))
+    abs = staticmethod(_method("abs"))
+
+    @staticmethod
+    def sign(x: Any) -> float:  # piecewise constant: its derivative is 0
+        return _sign(_data(x))
+
+    @staticmethod
+    def isnan(x: Any) -> bool:
+        return math.isnan(_data(x))
+
+    where = staticmethod(_Floats.where)
+
+    @staticmethod
+    def total(xs: Sequence[Any]) -> Any:
+        from .engine import sum as value_sum
+
+        return value_sum(xs)
+
+    @staticmethod
+    def dot(a: Sequence[Any], b: Sequence[Any]) -> Any:
+        from .engine import dot
+
+        return dot(a, b)
+
+    @staticmethod
+    def largest(xs: Sequence[Any]) -> Any:
+        from .engine import max as value_max
+
+        return value_max(xs)
+
+    @staticmethod
+    def smallest(xs: Sequence[Any]) -> Any:
+        from .engine import min as value_min
+
+        return value_min(xs)
+
+    @staticmethod
+    def tie_share(xs: Sequence[Any], out: Any) -> list[float]:
+        return _tie_share([_data(x) for x in xs], _data(out))
+
+    ones = staticmethod(_Floats.ones)
+
+
+def _data(x: Any) -> float:
+    return x if isinstance(x, (int, float)) else x.data
+
+
+VALUES = _Values()
+
+
+# --- complex numbers (complex-step differentiation) ---------------------------------------
+
+class CStep(complex):
+    """A complex number ordered by its real part, for complex-step differentiation.
+
+    f(x + ih) = f(x) + ih f'(x) + O(h²) for analytic f, so Im f(x + ih) / h is f'(x) with
+    no cancellation. Comparisons (``where`` conditions) look at the real part only.
+    """
+
+    def _wrap(self, z: Any) -> CStep:
+        return CStep(z)
+
+    def __add__(self, o: Any) -> CStep:
+        return CStep(complex(self) + o)
+
+    __radd__ = __add__
+
+    def __sub__(self, o: Any) -> CStep:
+        return CStep(complex(self) - o)
+
+    def __rsub__(self, o: Any) -> CStep:
+        return CStep(o - complex(self))
+
+    def __mul__(self, o: Any) -> CStep:
+        return CStep(complex(self) * o)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o: Any) -> CStep:
+        return CStep(complex(self) / o)
+
+    def __rtruediv__(self, o: Any) -> CStep:
+        return CStep(o / complex(self))
+
+    def __neg__(self) -> CStep:
+        return CStep(-complex(self))
+
+    def __pow__(self, o: Any) -> CStep:  # type: ignore[override]
+        if isinstance(o, (int, float)) and o == int(o):
+            return CStep(complex(self) ** int(o))
+        return CStep(cmath.exp(o * cmath.log(complex(self))))
+
+    def __rpow__(self, o: Any) -> CStep:  # type: ignore[override]
+        return CStep(cmath.exp(complex(self) * cmath.log(o)))
+
+    def __lt__(self, o: Any) -> bool:
+        return self.real < _real(o)
+
+    def __le__(self, o: Any) -> bool:
+        return self.real <= _real(o)
+
+    def __gt__(self, o: Any) -> bool:
+        return self.real > _real(o)
+
+    def __ge__(self, o: Any) -> bool:
+        return self.real >= _real(o)
+
+    def __eq__(self, o: Any) -> bool:  # type: ignore[override]
+        return self.real == _real(o)
+
+    def __ne__(self, o: Any) -> bool:  # type: ignore[override]
+        return self.real != _real(o)
+
+    __hash__ = complex.__hash__
+
+
+def _real(x: Any) -> float:
+    return x.real if isinstance(x, complex) else x
+
+
+def _c(fn: Any) -> Any:
+    def call(z: Any) -> CStep:
+        return CStep(fn(complex(z)))
+
+    return call
+
+
+def _c_log1p(z: Any) -> CStep:
+    # log(1 + z) loses the tiny imaginary part's precision only when |z| is tiny; there
+    # log1p(z) = z - z²/2 + ... is used instead.
+    z = complex(z)
+    if abs(z) < 1e-4:
+        return CStep(z - z * z / 2 + z * z * z / 3 - z**4 / 4)
+    return CStep(cmath.log(1 + z))
+
+
+class _Complex(Namespace):
+    """Complex numbers (``CStep``), with cmath."""
+
+    name = "complex"
+    exp = staticmethod(_c(cmath.exp))
+    log = staticmethod(_c(cmath.log))
+    log1p = staticmethod(_c_log1p)
+    tanh = staticmethod(_c(cmath.tanh))
+    sin = staticmethod(_c(cmath.sin))
+
+    @staticmethod
+    def sigmoid(z: Any) -> CStep:
+        return CStep(1.0 / (1.0 + cmath.exp(-complex(z))))
+
+    cos = staticmethod(_c(cmath.cos))
+    sqrt = staticmethod(_c(cmath.sqrt))
+
+    @staticmethod
+    def abs(z: Any) -> CStep:  # |x| continued analytically from the real axis: ±z
+        return CStep(complex(z) if _real(z) >= 0.0 else -complex(z))
+
+    @staticmethod
+    def sign(z: Any) -> float:
+        return _sign(_real(z))
+
+    @staticmethod
+    def isnan(z: Any) -> bool:
+        return cmath.isnan(complex(z))
+
+    where = staticmethod(_Floats.where)
+
+    @staticmethod
+    def total(xs: Sequence[Any]) -> CStep:
+        return CStep(builtin_sum(complex(x) for x in xs))
+
+    @staticmethod
+    def dot(a: Sequence[Any], b: Sequence[Any]) -> CStep:
+        return CStep(builtin_sum(complex(x) * complex(y) for x, y in zip(a, b)))
+
+    @staticmethod
+    def largest(xs: Sequence[Any]) -> Any:
+        return _largest(xs)
+
+    @staticmethod
+    def smallest(xs: Sequence[Any]) -> Any:
+        return _smallest(xs)
+
+    @staticmethod
+    def tie_share(xs: Sequence[Any], out: Any) -> list[float]:
+        return _tie_share([_real(x) for x in xs], _real(out))
+
+    ones = staticmethod(_Floats.ones)
+
+
+COMPLEX = _Complex()
+
+
+# --- NumPy arrays (compile) ---------------------------------------------------------------
+
+class Arrays(Namespace):
+    """NumPy arrays, elementwise over a batch. The runs of n-ary ops are stacked arrays cut
+    into segments (``offsets``, ``counts``): one segment per node."""
+
+    name = "arrays"
+
+    def __init__(self, offsets: Any = None, counts: Any = None) -> None:
+        import numpy
+
+        self.np = numpy
+        self.offsets, self.counts = offsets, counts
+        for fn in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "abs", "sign",
+                   "where", "isnan"):
+            setattr(self, fn, getattr(numpy, fn))
+
+    def sigmoid(self, x: Any) -> Any:
+        np = self.np
+        e = np.exp(-np.abs(x))  # the two branches of the float version, elementwise
+        return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def _per_term(self, out: Any) -> Any:
+        return self.np.repeat(out, self.counts, axis=0)
+
+    def total(self, xs: Any) -> Any:
+        return self.np.add.reduceat(xs, self.offsets, axis=0)
+
+    def dot(self, a: Any, b: Any) -> Any:
+        return self.np.add.reduceat(a * b, self.offsets, axis=0)
+
+    def largest(self, xs: Any) -> Any:
+        return self.np.maximum.reduceat(xs, self.offsets, axis=0)  # NaN propagates
+
+    def smallest(self, xs: Any) -> Any:
+        return self.np.minimum.reduceat(xs, self.offsets, axis=0)
+
+    def tie_share(self, xs: Any, out: Any) -> Any:
+        np = self.np
+        o = self._per_term(out)
+        hit = np.where(np.isnan(o), np.isnan(xs), xs == o)
+        count = np.add.reduceat(hit, self.offsets, axis=0)
+        return hit / self._per_term(count)
+
+    def ones(self, xs: Any) -> Any:
+        return self.np.ones_like(xs)
+
+
+def ARRAYS() -> Arrays:  # noqa: N802 (a namespace, made on demand so NumPy stays optional)
+    """The NumPy namespace for elementwise ops."""
+    return Arrays()
