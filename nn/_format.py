@@ -56,7 +56,8 @@ def write(path: str | os.PathLike, text: str) -> None:
     disk, then renamed over the target, so a crash mid-save leaves the old file whole.
 
     A symlink is written through (its target is replaced; the link stays). An existing
-    file keeps its permission bits; a new one gets the umask's (0o666 & ~umask). Temporary
+    file keeps its permission bits, and one the user may not write (``os.access``) is not
+    replaced (``PermissionError``); a new one gets the umask's (0o666 & ~umask). Temporary
     files that earlier crashed saves of the same target left behind (their process has
     ended) are removed.
     """
@@ -73,6 +74,9 @@ def write(path: str | os.PathLike, text: str) -> None:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = None
+    if mode is not None and not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "save: the file is read-only; not replaced",
+                              str(target))
     _remove_stale_temporaries(folder, target.name)
     tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -184,12 +188,16 @@ def _read_bytes(path: Path) -> bytes:
         raise FileNotFoundError(errno.ENOENT, "no such model file", str(path)) from None
     except IsADirectoryError:
         raise ValueError(f"{path}: is a folder, not a model file") from None
-    with os.fdopen(fd, "rb") as f:
-        kind = os.fstat(f.fileno()).st_mode
+    try:
+        kind = os.fstat(fd).st_mode
         if stat.S_ISDIR(kind):
             raise ValueError(f"{path}: is a folder, not a model file")
         if not stat.S_ISREG(kind):
             raise ValueError(f"{path}: not a regular file (a device, pipe or socket)")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         return f.read()
 
 
@@ -270,6 +278,11 @@ def _weight(x: Any, name: str, index: int | None) -> float:
     return float(x)  # finite: the parser refused the rest, and ints have <= 20 digits
 
 
-def _short(x: Any) -> str:
-    text = repr(x)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _short(x: Any, limit: int = 80) -> str:
+    """``repr(x)``, cut to ``limit`` characters."""
+    return shorten(repr(x), limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "..." when cut."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -352,7 +352,7 @@ class MLP(Module):
         held = sum(len(v) if isinstance(v, list) else 1 for v in state.values())
         if needed > held:  # refused before building anything
             names = itertools.islice(_state_names(config["nouts"]), len(state) + 5)
-            missing = [name for name in names if name not in state][:5]
+            missing = [name for name in names if name not in state][:5]  # names are short
             raise ValueError(
                 f"{path}: weights do not match the architecture: the config (nin="
                 f"{sizes[0]}, nouts={_format._short(sizes[1:])}) needs {needed} numbers but "
@@ -362,7 +362,7 @@ class MLP(Module):
         try:
             model.load_state_dict(state)
         except (KeyError, TypeError, ValueError) as exc:
-            message = exc.args[0] if exc.args else exc
+            message = _format.shorten(str(exc.args[0] if exc.args else exc), 400)
             raise ValueError(f"{path}: weights do not match the architecture: {message}") from None
         return model
 
