@@ -61,7 +61,7 @@ def write(path: str | os.PathLike, text: str) -> None:
     files that earlier crashed saves of the same target left behind (their process has
     ended) are removed.
     """
-    path = Path(path)
+    path = _path(path, "save")
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     folder = target.parent
     if not folder.is_dir():
@@ -100,6 +100,13 @@ def write(path: str | os.PathLike, text: str) -> None:
             pass
         raise
     _fsync_folder(folder)
+
+
+def _path(path: Any, who: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{who}: path must be a str or a pathlib.Path, got "
+                        f"{type(path).__name__}")
+    return Path(path)
 
 
 def _remove_stale_temporaries(folder: Path, name: str) -> None:
@@ -158,7 +165,7 @@ def read(path: str | os.PathLike, activations: Collection[str]) -> tuple[Config,
     ``activations``) raises ``ValueError`` starting with the path. ``state``'s numbers come
     back as finite floats.
     """
-    path = Path(path)
+    path = _path(path, "load")
     raw = _read_bytes(path)
     try:
         text = raw.decode("utf-8")

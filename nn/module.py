@@ -199,7 +199,11 @@ class Neuron(Module):
         return self._forward(x)
 
     def _forward(self, x: Sequence[Value | Number]) -> Value:
-        return _activation(self.activation)(dot(self.w, x, self.b))
+        try:
+            act = ACTIVATIONS[self.activation]
+        except (KeyError, TypeError):
+            act = _activation(self.activation)  # raises, naming the choices
+        return act(dot(self.w, x, self.b))
 
     def set_weights(self, row: Sequence[Number]) -> None:
         """Set ``[b, w1, ..., wn]`` (bias first, as the seeds' Theta matrices)."""
@@ -257,6 +261,8 @@ class Layer(Module):
     @classmethod
     def from_matrix(cls, theta: Sequence[Sequence[Number]], activation: str = "relu") -> Layer:
         """A layer whose weights are ``theta`` (rows ``[b, w1, ..., wn]``, bias first)."""
+        if not theta or not theta[0]:
+            raise ValueError("Layer.from_matrix: expected a non-empty matrix")
         layer = cls(len(theta[0]) - 1, len(theta), activation)
         layer.set_weights(theta)
         return layer

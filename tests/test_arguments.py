@@ -168,6 +168,10 @@ CASES = [
      "fit: lr_schedule\\(0\\) returned 0.0: SGD: lr must be positive"),
     ("evaluate lengths", lambda: evaluate(model(), XS, YS[:1], mse), ValueError,
      "evaluate: 3 inputs but 1 targets"),
+    ("save(path=3)", lambda: model().save(3), TypeError,
+     "save: path must be a str or a pathlib.Path, got int"),
+    ("load(path=None)", lambda: MLP.load(None), TypeError,
+     "load: path must be a str or a pathlib.Path, got NoneType"),
     ("evaluate empty", lambda: evaluate(model(), [], [], mse), ValueError,
      "evaluate: no examples"),
 ]
@@ -183,7 +187,7 @@ def test_bad_argument_is_refused_where_it_is_given(call, error, message):
 
 
 def test_the_case_table_is_what_the_report_counts():
-    assert len(CASES) == 83
+    assert len(CASES) == 85
     assert len({c[0] for c in CASES}) == len(CASES)
 
 
@@ -197,6 +201,15 @@ def test_good_arguments_still_work():
         MLP(2, [3, 1])([0.5, -1.0])[0].data, rel=0, abs=0)
     assert mse(Value(3.0), 1.0).data == 4.0  # two numbers: one pair
     assert SGD((q for q in m.parameters()), lr=0.1).params == m.parameters()
+
+
+def test_fit_without_tqdm_prints_one_line_per_epoch(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    m = model()
+    fit(m, XS, YS, mse, SGD(m.parameters(), lr=0.1), epochs=2)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split()[:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]
 
 
 def test_compiled_fit_without_numpy_says_what_to_install(monkeypatch):

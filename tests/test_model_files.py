@@ -235,6 +235,7 @@ def test_corrupted_and_truncated_files_load_as_the_original_config_or_raise_valu
 
 # --- saving -------------------------------------------------------------------------------
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
 def test_save_keeps_an_existing_files_permission_bits(tmp_path):
     path = tmp_path / "model.json"
     for mode in (0o640, 0o600, 0o644, 0o755):
@@ -482,3 +483,10 @@ def test_import_nn_does_not_import_the_drawing_code():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_lazily_generated_key_names_are_the_state_dicts():
+    from nn.module import _state_names
+
+    for nouts in ([1], [3, 1], [4, 2, 5]):
+        assert list(_state_names(nouts)) == list(MLP(3, nouts).state_dict())
