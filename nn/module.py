@@ -21,7 +21,6 @@ Number = int | float
 StateDict = dict[str, float | list[float]]
 
 
-
 def _linear(v: Value) -> Value:
     return v
 
@@ -359,10 +358,11 @@ class MLP(Module):
         if needed > held:  # refused before building anything
             names = itertools.islice(_state_names(config["nouts"]), len(state) + 5)
             missing = [name for name in names if name not in state][:5]  # names are short
+            nouts = _format.shorten(repr(sizes[1:]), 80)
             raise ValueError(
-                f"{path}: weights do not match the architecture: the config (nin="
-                f"{sizes[0]}, nouts={_format._short(sizes[1:])}) needs {needed} numbers but "
-                f"the file holds {held}; missing keys {missing}"
+                f"{path}: weights do not match the architecture: the config (nin={sizes[0]}, "
+                f"nouts={nouts}) needs {needed} numbers but the file holds {held}; "
+                f"missing keys {missing}"
             )
         model = cls(**config)
         try:
