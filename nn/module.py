@@ -342,7 +342,24 @@ class MLP(Module):
     def save(self, path: str | os.PathLike) -> None:
         """Write the architecture and every weight to a JSON file, atomically (see
         ``nn.serialize``); a NaN or infinite weight raises ``ValueError`` and writes nothing."""
+        self._check_config()
         _format.write(path, _format.encode(self.config, self.state_dict()))
+
+    def _check_config(self) -> None:
+        """Refuse to save a model that its ``config`` no longer describes (layers or
+        activations changed after it was built): the file would load as another model."""
+        config = self.config
+        sizes = [config["nin"], *config["nouts"]]
+        shape = [(name, len(v) if isinstance(v, list) else None)
+                 for name, v in self.state_dict().items()]
+        acts = [config["activation"]] * (len(sizes) - 2) + [config["output_activation"]]
+        actual = [n.activation for layer in self.layers for n in layer.neurons]
+        wanted = [a for a, n in zip(acts, sizes[1:]) for _ in range(n)]
+        if shape != list(_state_shape(sizes)) or actual != wanted:
+            raise ValueError(
+                f"save: the model no longer matches its config {config} (its layers, sizes "
+                f"or activations were changed after it was built); not saved"
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MLP:
@@ -376,9 +393,15 @@ class MLP(Module):
         return f"MLP({', '.join(map(repr, self.layers))})"
 
 
-def _state_names(nouts: Sequence[int]) -> Iterator[str]:
-    """The keys of an ``MLP``'s ``state_dict``, generated lazily (in order) from its sizes."""
-    for i, n in enumerate(nouts):
+def _state_shape(sizes: Sequence[int]) -> Iterator[tuple[str, int | None]]:
+    """``(key, length)`` of an ``MLP``'s ``state_dict`` (length None for a number), lazily
+    and in order, from its sizes ``[nin, *nouts]``."""
+    for i, n in enumerate(sizes[1:]):
         for j in range(n):
-            yield f"layers.{i}.neurons.{j}.w"
-            yield f"layers.{i}.neurons.{j}.b"
+            yield f"layers.{i}.neurons.{j}.w", sizes[i]
+            yield f"layers.{i}.neurons.{j}.b", None
+
+
+def _state_names(nouts: Sequence[int]) -> Iterator[str]:
+    """The keys of an ``MLP``'s ``state_dict``, lazily and in order (any ``nin``)."""
+    return (name for name, _ in _state_shape([1, *nouts]))

@@ -500,7 +500,28 @@ def test_import_nn_does_not_import_the_drawing_code():
 
 
 def test_the_lazily_generated_key_names_are_the_state_dicts():
-    from nn.module import _state_names
+    from nn.module import _state_names, _state_shape
 
     for nouts in ([1], [3, 1], [4, 2, 5]):
-        assert list(_state_names(nouts)) == list(MLP(3, nouts).state_dict())
+        state = MLP(3, nouts).state_dict()
+        assert list(_state_names(nouts)) == list(state)
+        assert list(_state_shape([3, *nouts])) == [
+            (k, len(v) if isinstance(v, list) else None) for k, v in state.items()]
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m.layers.append(Layer(1, 1)),
+    lambda m: m.layers.pop(),
+    lambda m: m.layers[0].neurons.pop(),
+    lambda m: m.layers[0].neurons[1].w.append(m.layers[0].neurons[1].b),
+    lambda m: setattr(m.layers[0].neurons[2], "activation", "sigmoid"),
+    lambda m: m.config.update(activation="relu"),
+    lambda m: m.config["nouts"].__setitem__(0, 4),
+], ids=["layer added", "layer removed", "neuron removed", "weight added",
+        "one activation changed", "config activation changed", "config size changed"])
+def test_save_refuses_a_model_its_config_no_longer_describes(tmp_path, change):
+    model = MLP(2, [3, 1], activation="tanh", seed=5)
+    change(model)
+    with pytest.raises(ValueError, match="no longer matches its config .* not saved"):
+        model.save(tmp_path / "model.json")
+    assert list(tmp_path.iterdir()) == []
