@@ -80,7 +80,7 @@ def test_a_file_with_fewer_weights_than_its_config_is_refused_before_building(tm
     ("[0.5]", "'layers.0.neurons.0.b' must be a number, got list"),
     ("null", "must be a number, got NoneType"),
     ("{}", "must be a number, got dict"),
-])
+], ids=lambda v: v if len(v) < 30 else f"{v[:8]}...({len(v)} chars)")
 def test_bad_weights_are_refused(tmp_path, literal, phrase):
     _, good, _ = saved(tmp_path)
     text = good.read_text()
@@ -137,7 +137,8 @@ def test_bad_documents_are_refused(tmp_path, change, phrase):
     (b"{\"a\":" * 100_000, "nested too deeply"),
     (b"\x80abc", "not UTF-8 text (byte 0)"),
     (b"{\"format\": \"chainrule.MLP\", \"format\": \"chainrule.MLP\"}", "'format' appears twice"),
-])
+], ids=["empty", "a list", "BOM", "trailing data", "deep list", "deep object", "not UTF-8",
+        "duplicate key"])
 def test_bad_bytes_are_refused(tmp_path, content, phrase):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
