@@ -416,8 +416,10 @@ def outputs(module, x):
 
 
 @pytest.mark.parametrize("make", MODULES)
-@pytest.mark.parametrize("clone", [lambda m: pickle.loads(pickle.dumps(m)), copy.deepcopy],
-                         ids=["pickle", "deepcopy"])
+@pytest.mark.parametrize("clone", [lambda m: pickle.loads(pickle.dumps(m, protocol=2)),
+                                   lambda m: pickle.loads(pickle.dumps(m)),
+                                   copy.deepcopy],
+                         ids=["pickle protocol 2", "pickle", "deepcopy"])
 def test_modules_pickle_and_deepcopy(make, clone):
     module = make()
     twin = clone(module)
