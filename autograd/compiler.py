@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import maths, ops
-from .engine import Value, _node, topological_order
+from .engine import Value, _node_fast, topological_order
 
 __all__ = ["compile", "Program"]
 
@@ -178,7 +178,7 @@ class Program:
         # Trace. Rows of V: inputs, then computed nodes by depth. Entries of P: params,
         # then constants. An output that is itself a leaf is given a node (x + 0).
         outputs = [v if not v.is_leaf else v + 0.0 for v in outputs]
-        root = _node(0.0, None)  # a throwaway node above every output, made by hand so
+        root = _node_fast(0.0, None)  # a throwaway node above every output, made by hand so
         root._op, root._x = ops.SUM, tuple(outputs)  # that no_grad cannot turn it into a leaf
         nodes = [v for v in topological_order(root) if v is not root]
         known = {id(v) for v in (*inputs, *params)}  # built once: linear in graph size

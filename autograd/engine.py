@@ -26,13 +26,14 @@ import functools
 import itertools
 import math
 import numbers
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Union
 
 from . import ops
-from .maths import FLOATS, VALUES
+from .maths import FLOATS, VALUES, _sigmoid
 from .ops import Op
 
 __all__ = ["Value", "apply", "sum", "dot", "max", "min", "no_grad", "enable_grad",
@@ -48,9 +49,10 @@ class StaleGraphError(RuntimeError):
 
 
 # --- modes: per thread and per async context ----------------------------------------------
-# The fast path reads one module global, _modes_active (how many no_grad / enable_grad /
-# detect_anomaly blocks are open anywhere); only while it is non-zero does making a node
-# consult the context variables. Each block changes only its own context's variables.
+# Each no_grad / enable_grad / detect_anomaly block sets only its own context's variable.
+# While any block is open anywhere (_modes_active > 0), ops make their nodes with
+# _node_in_modes, which reads the context variables; otherwise with _node_fast, which
+# reads nothing: the common case pays nothing for modes.
 
 _GRAD = contextvars.ContextVar("chainrule_grad_enabled", default=True)
 _ANOMALY = contextvars.ContextVar("chainrule_anomaly", default=False)
@@ -59,15 +61,18 @@ _modes_lock = threading.Lock()
 
 
 def _enter_mode() -> None:
-    global _modes_active
+    global _modes_active, _node
     with _modes_lock:
         _modes_active += 1
+        _node = _node_in_modes
 
 
 def _leave_mode() -> None:
-    global _modes_active
+    global _modes_active, _node
     with _modes_lock:
         _modes_active -= 1
+        if not _modes_active:
+            _node = _node_fast
 
 
 class _Mode:
@@ -143,25 +148,32 @@ _new = object.__new__
 _clock = 0
 
 
-def _node(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
+def _node_fast(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
     """Make a node without going through ``__init__`` (the hot path of every op)."""
     v = _new(Value)
     v._data = data
     v.grad = 0.0
-    v.label = ""
     v._t = _clock
-    v._pending = 0
-    if _modes_active and op is not None:
-        if _ANOMALY.get() and not math.isfinite(data):
-            v._op, v._x, v._y = op, x, y
-            raise FloatingPointError(f"detect_anomaly: forward produced {data!r} in "
-                                     f"{describe(v)}")
-        if not _GRAD.get():
-            op = x = y = None
+    v._pass = 0
     v._op = op
     v._x = x
     v._y = y
     return v
+
+
+def _node_in_modes(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
+    """``_node_fast`` that honours this context's grad mode and anomaly mode."""
+    if op is not None:
+        if _ANOMALY.get() and not math.isfinite(data):
+            v = _node_fast(data, op, x, y)
+            raise FloatingPointError(f"detect_anomaly: forward produced {data!r} in "
+                                     f"{describe(v)}")
+        if not _GRAD.get():
+            op = x = y = None
+    return _node_fast(data, op, x, y)
+
+
+_node = _node_fast  # swapped by _enter_mode / _leave_mode
 
 
 def _check_number(x: object, where: str) -> float:
@@ -200,7 +212,7 @@ def apply(op: Op, *inputs: Operand) -> Value:
     if not op.layout.valid(len(args)):
         raise TypeError(f"{op.name}: {len(args)} inputs do not fit its layout {op.layout}")
     data = op.eval(*[a._data for a in args])
-    if op.layout.nary:
+    if op.layout.nary or (op.masks and len(args) > 1):  # tuple: the generic backward path
         return _node(data, op, tuple(args))
     if len(args) == 1:
         return _node(data, op, args[0])
@@ -217,10 +229,10 @@ class Value:
     (``v.exp()``, ``v.sin()``, ``v.leaky_relu(0.1)``, ...).
     """
 
-    __slots__ = ("_data", "grad", "label", "_op", "_x", "_y", "_pending", "_t", "__weakref__")
+    __slots__ = ("_data", "grad", "_label", "_op", "_x", "_y", "_pass", "_pending", "_t",
+                 "__weakref__")
 
     grad: Any  # float, or a Value after backward(create_graph=True)
-    label: str
 
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, Value):
@@ -231,7 +243,7 @@ class Value:
         self._op: Op | None = None
         self._x: Any = None
         self._y: Any = None
-        self._pending = 0  # stamped by backward: see _backward
+        self._pass = 0  # the backward pass that last counted this node: see _backward
         self._t = _clock
 
     # --- data, with the clock that finds stale graphs ----------------------------------
@@ -247,6 +259,20 @@ class Value:
         self._data = _check_number(value, "Value.data")
         _clock += 1
         self._t = _clock
+
+    @property
+    def label(self) -> str:
+        """A name for drawings, explanations and error messages ('' if none)."""
+        try:
+            return self._label
+        except AttributeError:  # nodes made by ops leave the slot empty (one store less)
+            return ""
+
+    @label.setter
+    def label(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"Value.label must be a str, got {type(text).__name__}")
+        self._label = text
 
     # --- introspection ---------------------------------------------------------------------
     @property
@@ -388,13 +414,25 @@ class Value:
     __hash__ = object.__hash__
 
     # --- functions: every op with a ``method`` in ops.py becomes one (see _attach) ------
+    # The activations are written out here, forward inlined (the hot path of a network);
+    # a test checks each against its op's declared forward.
+    def tanh(self) -> Value:
+        """tanh(x); derivative 1 − tanh²(x)."""
+        return _node(math.tanh(self._data), ops.TANH, self)
+
+    def relu(self) -> Value:
+        """max(x, 0) (NaN stays NaN); derivative 1 for x > 0, else 0."""
+        x = self._data
+        return _node(0.0 if x <= 0.0 else x, ops.RELU, self)
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1/(1 + e^−x), computed without overflow; derivative σ(1 − σ)."""
+        return _node(_sigmoid(self._data), ops.SIGMOID, self)
+
     if TYPE_CHECKING:
         def exp(self) -> Value: ...
         def log(self) -> Value: ...
         def sqrt(self) -> Value: ...
-        def tanh(self) -> Value: ...
-        def sigmoid(self) -> Value: ...
-        def relu(self) -> Value: ...
         def leaky_relu(self, slope: float = 0.01) -> Value: ...
         def __getattr__(self, name: str) -> Callable[..., Value]: ...  # ops added later
 
@@ -463,6 +501,15 @@ class Value:
 
 def _method(op: Op) -> Callable[..., Value]:
     evaluate = op.eval
+    if not (op.domain or op.overflows):  # nothing to check: call the rule directly
+        forward, F = op.forward, FLOATS
+
+        def fast(self: Value) -> Value:
+            return _node(forward(F, self._data), op, self)
+
+        fast.__name__ = fast.__qualname__ = op.method or op.name
+        fast.__doc__ = op.doc
+        return fast
 
     def method(self: Value) -> Value:
         return _node(evaluate(self._data), op, self)
@@ -487,7 +534,7 @@ def _family_method(family: ops.Family) -> Callable[..., Value]:
 def _attach() -> None:
     """Give ``Value`` a method for every op of the table that names one."""
     for op in ops.OPS.values():
-        if op.method and not op.layout.nary:
+        if op.method and not op.layout.nary and op.method not in Value.__dict__:
             setattr(Value, op.method, _method(op))
     for family in ops.FAMILIES.values():
         if family.method:
@@ -531,7 +578,7 @@ def _rebuild(records: list[Any]) -> Value:
     made: list[Value] = []
     for data, grad, label, op, inputs in records:
         args = [made[p] if type(p) is int else p for p in inputs]
-        if op.layout.nary:
+        if op.layout.nary or (op.masks and len(args) > 1):
             v = _node(data, op, tuple(args))
         else:
             v = _node(data, op, *args)
@@ -582,6 +629,8 @@ def _twin_graph(root: Value) -> dict[int, Value]:
     back (weakly) to the original, interior nodes repeat the op on the stand-ins. Built so
     that the gradient graph of ``backward(create_graph=True)`` never refers to the nodes
     whose ``.grad`` holds it."""
+    global _stand_ins_made
+    _stand_ins_made = True
     order = topological_order(root)
     _check_fresh(order)
     twin: dict[int, Value] = {}
@@ -589,7 +638,7 @@ def _twin_graph(root: Value) -> dict[int, Value]:
         if node._x is None:
             t = _node(node._data, None)
             t._y = node._y if node._y is not None else weakref.ref(node)
-        elif node._op.layout.nary:
+        elif type(node._x) is tuple:
             t = _node(node._data, node._op, tuple(twin[id(p)] for p in node._x))
         else:
             t = _node(node._data, node._op, *[twin[id(p)] for p in node.parents])
@@ -663,12 +712,14 @@ def local_derivative_error(node: Value, exc: Exception) -> Exception:
 
 
 # --- the fast backward pass ---------------------------------------------------------------
-# Each pass takes a new number; its counters in _pending are offsets from base = number
-# << 32. A counter below base belongs to an earlier pass (finished or interrupted) and is
-# simply overwritten, so an interrupted pass cannot leave a trap for the next one. A lock
-# keeps two threads' passes over shared nodes from interleaving.
+# Each pass takes a new number and writes it in _pass of every node it counts; a node's
+# counter _pending is read only when _pass holds this pass's number. A counter left by an
+# earlier pass (finished or interrupted) is simply overwritten, so an interrupted pass
+# cannot leave a trap for the next one. A lock keeps two threads' passes over shared
+# nodes from interleaving.
 
 _pass_numbers = itertools.count(1)
+_stand_ins_made = False  # has backward(create_graph=True) made any stand-in leaf yet?
 _backward_lock = threading.RLock()
 
 
@@ -677,12 +728,13 @@ def _backward(root: Value, seed: float) -> None:
         _accumulate_leaf(root, seed)
         return
     with _backward_lock:
-        base = next(_pass_numbers) << 32
+        this = next(_pass_numbers)
         twins: list[Value] = []
+        stand_ins = _stand_ins_made
         # Pass 1: count in _pending, for each interior node below root, how many of its
         # consumers lie below root; reset interior grads (they hold only this pass's
         # gradient); check that no input changed after its consumer was made.
-        root._pending = base
+        root._pass, root._pending = this, 0
         stack = [root]
         while stack:
             node = stack.pop()
@@ -692,13 +744,14 @@ def _backward(root: Value, seed: float) -> None:
                 if p._t > t:
                     raise _stale(node, p)
                 if p._x is not None:
-                    if p._pending < base:  # first visit in this pass
-                        p._pending = base + 1
+                    if p._pass is not this:  # first visit in this pass
+                        p._pass = this
+                        p._pending = 1
                         p.grad = 0.0
                         stack.append(p)
                     else:
                         p._pending += 1
-                elif p._y is not None:  # a stand-in leaf: its gradient goes back
+                elif stand_ins and p._y is not None:  # a stand-in: its gradient goes back
                     twins.append(p)
 
         # Pass 2: a node is ready once every consumer has added its share to node.grad;
@@ -721,21 +774,15 @@ def _backward(root: Value, seed: float) -> None:
                         dx, dy = op.partials(F, node._data, x._data, y._data)
                     except ArithmeticError:
                         dx, dy = op.local(node._data, x._data, y._data)
-                    c = dx * g
-                    if c != c and dx == 0.0 and op.masks:
-                        c = 0.0
-                    x.grad += c
+                    x.grad += dx * g  # (an op that masks keeps its inputs in a tuple)
                     if x._x is not None:
                         x._pending -= 1
-                        if x._pending == base:
+                        if not x._pending:
                             ready.append(x)
-                    c = dy * g
-                    if c != c and dy == 0.0 and op.masks:
-                        c = 0.0
-                    y.grad += c
+                    y.grad += dy * g
                     if y._x is not None:
                         y._pending -= 1
-                        if y._pending == base:
+                        if not y._pending:
                             ready.append(y)
                 elif type(x) is not tuple:  # one input
                     try:
@@ -748,11 +795,11 @@ def _backward(root: Value, seed: float) -> None:
                     x.grad += c
                     if x._x is not None:
                         x._pending -= 1
-                        if x._pending == base:
+                        if not x._pending:
                             ready.append(x)
                 else:  # n inputs
                     partials = (itertools.repeat(1.0) if op.unit
-                                else op.local(node._data, *[p._data for p in x]))
+                                else op.local_flat(node._data, [p._data for p in x]))
                     for p, d in zip(x, partials):
                         c = d * g
                         if c != c and d == 0.0 and op.masks:
@@ -760,7 +807,7 @@ def _backward(root: Value, seed: float) -> None:
                         p.grad += c
                         if p._x is not None:
                             p._pending -= 1
-                            if p._pending == base:
+                            if not p._pending:
                                 ready.append(p)
         except (ArithmeticError, ValueError) as exc:
             raise local_derivative_error(node, exc) from exc
@@ -809,12 +856,9 @@ def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Val
         raise ValueError("dot: empty sequences")
     inputs = (_lift(start, "dot"), *a, *b)
     # inlined forward of ops.DOT (checked against it by a test)
-    data = inputs[0]._data + builtins.sum(map(_mul_data, a, b))
+    data = inputs[0]._data + builtins.sum(map(operator.mul, [x._data for x in a],
+                                              [y._data for y in b]))
     return _node(data, ops.DOT, inputs)
-
-
-def _mul_data(x: Value, y: Value) -> float:
-    return x._data * y._data
 
 
 def _extreme(op: Op, values: Iterable[Operand], where: str) -> Value:

@@ -142,6 +142,7 @@ class Op:
         #: parameters of a parametrized op (the c of x**c) and the family it belongs to
         self.params, self.family = params, family or name
         self.doc = doc
+        self._split_flat, self._flatten = _fast_layout(self.layout)
         #: every partial is the constant 1 (sums): the backward pass skips the multiply
         self.unit = all(isinstance(p, Symbol) and p.is_number(1) for p in self._symbolic())
 
@@ -167,21 +168,25 @@ class Op:
             raise type(exc)(f"{self.title}: '{self.name}' of {shown} overflows the float "
                             f"range ({exc})") from None
 
-    def local(self, out: float, *xs: float) -> list[float]:
+    def local(self, out: float, *xs: float) -> Sequence[float]:
         """The local derivatives on floats, one per input (flat), following IEEE arithmetic
         where the plain float rule raises (±inf and NaN, as PyTorch)."""
+        return self.local_flat(out, xs)
+
+    def local_flat(self, out: float, xs: Sequence[float]) -> Sequence[float]:
+        """``local`` with the inputs as one sequence (the backward pass's n-ary path)."""
         try:
-            return self._flat(self.partials(FLOATS, out, *self._split(xs)))
+            return self._flatten(self.partials(FLOATS, out, *self._split_flat(xs)))
         except ArithmeticError:
             ieee = [IEEE(x) for x in xs]
-            parts = self.partials(FLOATS, IEEE(out), *self._split(ieee))
-            return [float(p) for p in self._flat(parts)]
+            parts = self.partials(FLOATS, IEEE(out), *self._split_flat(ieee))
+            return [float(p) for p in self._flatten(parts)]
 
     def _split(self, xs: Sequence[Any]) -> Sequence[Any]:
-        return self.layout.split(xs) if self.layout.nary else xs
+        return self._split_flat(xs)
 
     def _flat(self, parts: Sequence[Any]) -> list[Any]:
-        return self.layout.flatten(parts) if self.layout.nary else list(parts)
+        return list(self._flatten(parts))
 
     # --- formulas -------------------------------------------------------------------------
     def formulas(self, out: str = "out", inputs: Sequence[str] | None = None) -> list[Symbol]:
@@ -196,6 +201,23 @@ class Op:
 
     def _symbolic(self) -> list[Any]:
         return self.formulas()
+
+
+def _fast_layout(lay: Layout) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """``split`` and ``flatten`` for a layout, written out for the common ones (they run
+    once per n-ary node in every backward pass)."""
+    if not lay.nary:
+        return (lambda xs: xs), (lambda parts: parts)
+    if (lay.heads, lay.runs) == (0, 1):
+        return (lambda xs: (tuple(xs),)), (lambda parts: parts[0])
+
+    if (lay.heads, lay.runs) == (1, 2):
+        def split(xs: Sequence[Any]) -> tuple[Any, ...]:
+            n = (len(xs) + 1) // 2
+            return xs[0], tuple(xs[1:n]), tuple(xs[n:])
+
+        return split, (lambda parts: [parts[0], *parts[1], *parts[2]])
+    return lay.split, lay.flatten
 
 
 def _as_symbol(p: Any) -> Symbol:

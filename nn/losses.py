@@ -17,9 +17,19 @@ def _number(x: Scalar) -> float:
     return x.data if isinstance(x, Value) else float(x)
 
 
+def _scalar(x: object) -> bool:
+    return isinstance(x, (Value, int, float)) or getattr(x, "ndim", None) == 0
+
+
 def _pairs(outputs: Sequence[Scalar], targets: Sequence[Scalar], name: str) -> list[tuple]:
-    if isinstance(outputs, (Value, int, float)):
-        outputs, targets = [outputs], [targets]  # type: ignore[list-item]
+    """(output, target) pairs: two numbers, or two sequences of the same length."""
+    if _scalar(outputs) and _scalar(targets):
+        return [(outputs, targets)]
+    if _scalar(outputs) or _scalar(targets):
+        one, many = ("output", "targets") if _scalar(outputs) else ("target", "outputs")
+        count = len(targets) if one == "output" else len(outputs)  # type: ignore[arg-type]
+        raise TypeError(f"{name}: one {one} but a list of {count} {many}; pass both as lists "
+                        f"of the same length (a model's output is a list: mse(model(x), [y]))")
     if len(outputs) != len(targets):
         raise ValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets")
     if not outputs:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 import os
 import random
 from collections.abc import Iterator, Sequence
@@ -11,17 +13,25 @@ from typing import Any
 from autograd import Value, dot
 from autograd.graph import Cluster
 
+from . import _format
+
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
 
 Number = int | float
 StateDict = dict[str, float | list[float]]
 
-#: Activation name -> function of a Value.
+
+def _linear(v: Value) -> Value:
+    return v
+
+
+#: Activation name -> function of a Value. Modules store the name and look it up here
+#: at each call, so a model pickles and deep-copies.
 ACTIVATIONS = {
     "relu": Value.relu,
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
-    "linear": lambda v: v,
+    "linear": _linear,
 }
 
 
@@ -112,10 +122,46 @@ def _real(x: Any, where: str) -> float:
 def _activation(name: str) -> Any:
     try:
         return ACTIVATIONS[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(
             f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
         ) from None
+
+
+def _size(n: Any, who: str, what: str) -> int:
+    """``n`` as a positive int (NumPy ints too), or an error naming ``who`` and ``what``."""
+    if isinstance(n, bool):
+        raise TypeError(f"{who}: {what} must be a positive int, got {n!r}")
+    try:
+        value = operator.index(n)
+    except TypeError:
+        raise TypeError(f"{who}: {what} must be a positive int, got {n!r}") from None
+    if value < 1:
+        raise ValueError(f"{who}: {what} must be a positive int, got {value!r}")
+    return value
+
+
+def _check_example(x: Any, n: int, who: str) -> None:
+    """Refuse anything but one example of ``n`` inputs, naming ``who``."""
+    ndim = getattr(x, "ndim", None)
+    if ndim is not None and ndim != 1:
+        if ndim == 0:
+            raise TypeError(f"{who}: expected a list of {n} inputs, got a 0-d array")
+        raise TypeError(
+            f"{who}: takes one example (a list of {n} inputs), got an array of shape "
+            f"{tuple(x.shape)}; for a batch use autograd.compile or fit(..., compiled=True)"
+        )
+    if isinstance(x, (Value, int, float, str, bytes)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{who}: expected a list of {n} inputs (one example), got "
+                        f"{type(x).__name__} {x!r:.60}")
+    if len(x) != n:
+        raise ValueError(f"{who}: expected {n} inputs, got {len(x)}")
+    if n and isinstance(x, (list, tuple)) and isinstance(x[0], (list, tuple)):
+        raise TypeError(
+            f"{who}: takes one example (a list of {n} numbers or Values), got a list of "
+            f"lists; call it once per example, or for a batch use autograd.compile or "
+            f"fit(..., compiled=True)"
+        )
 
 
 class Neuron(Module):
@@ -133,8 +179,8 @@ class Neuron(Module):
         rng: random.Random | None = None,
         init: str = "pytorch",
     ):
-        if not isinstance(nin, int) or isinstance(nin, bool) or nin < 1:
-            raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
+        nin = _size(nin, "Neuron", "nin")
+        _activation(activation)
         rng = rng if rng is not None else random.Random(0)
         if init == "pytorch":
             bound = 1.0 / math.sqrt(nin)
@@ -146,12 +192,17 @@ class Neuron(Module):
         else:
             raise ValueError(f"Neuron: init must be 'pytorch' or 'micrograd', got {init!r}")
         self.activation = activation
-        self._act = _activation(activation)
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        return self._act(dot(self.w, x, self.b))
+        _check_example(x, len(self.w), "Neuron")
+        return self._forward(x)
+
+    def _forward(self, x: Sequence[Value | Number]) -> Value:
+        try:
+            act = ACTIVATIONS[self.activation]
+        except (KeyError, TypeError):
+            act = _activation(self.activation)  # raises, naming the choices
+        return act(dot(self.w, x, self.b))
 
     def set_weights(self, row: Sequence[Number]) -> None:
         """Set ``[b, w1, ..., wn]`` (bias first, as the seeds' Theta matrices)."""
@@ -183,11 +234,19 @@ class Layer(Module):
         rng: random.Random | None = None,
         init: str = "pytorch",
     ):
+        nin, nout = _size(nin, "Layer", "nin"), _size(nout, "Layer", "nout")
         rng = rng if rng is not None else random.Random(0)
         self.neurons = [Neuron(nin, activation, rng, init) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
-        return [n(x) for n in self.neurons]
+        _check_example(x, len(self.neurons[0].w), "Layer")
+        return self._forward(x)
+
+    def _forward(self, x: Sequence[Value | Number]) -> list[Value]:
+        # Lift float inputs once for the whole layer: each input is one node of the graph
+        # (not one per neuron), and the neurons skip converting them again.
+        x = [v if type(v) is Value else Value(v) for v in x]
+        return [n._forward(x) for n in self.neurons]
 
     def set_weights(self, theta: Sequence[Sequence[Number]]) -> None:
         """Set from a matrix with one row ``[b, w1, ..., wn]`` per neuron."""
@@ -204,6 +263,8 @@ class Layer(Module):
     @classmethod
     def from_matrix(cls, theta: Sequence[Sequence[Number]], activation: str = "relu") -> Layer:
         """A layer whose weights are ``theta`` (rows ``[b, w1, ..., wn]``, bias first)."""
+        if not theta or not theta[0]:
+            raise ValueError("Layer.from_matrix: expected a non-empty matrix")
         layer = cls(len(theta[0]) - 1, len(theta), activation)
         layer.set_weights(theta)
         return layer
@@ -235,9 +296,16 @@ class MLP(Module):
         seed: int | None = 0,
         init: str = "pytorch",
     ):
+        nin = _size(nin, "MLP", "nin")
+        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__iter__"):
+            raise TypeError(f"MLP: nouts must be a list of layer sizes, e.g. MLP({nin}, [3, 1]),"
+                            f" got {type(nouts).__name__} {nouts!r:.60}")
+        nouts = [_size(n, "MLP", f"nouts[{i}]") for i, n in enumerate(nouts)]
         if not nouts:
             raise ValueError("MLP: nouts must name at least one layer size")
-        self.config = {"nin": nin, "nouts": list(nouts), "activation": activation,
+        for name in (activation, output_activation):
+            _activation(name)
+        self.config = {"nin": nin, "nouts": nouts, "activation": activation,
                        "output_activation": output_activation}
         rng = random.Random(seed)
         sizes = [nin, *nouts]
@@ -248,9 +316,10 @@ class MLP(Module):
         ]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
+        _check_example(x, len(self.layers[0].neurons[0].w), "MLP")
         out: Sequence[Value | Number] = x
         for layer in self.layers:
-            out = layer(out)
+            out = layer._forward(out)
         return list(out)
 
     @classmethod
@@ -259,6 +328,8 @@ class MLP(Module):
         output_activation: str | None = None,
     ) -> MLP:
         """An MLP from one Theta matrix per layer (rows ``[b, w1, ..., wn]``)."""
+        if not thetas or not thetas[0]:
+            raise ValueError("MLP.from_matrices: expected at least one non-empty matrix")
         sizes = [len(t) for t in thetas]
         model = cls(len(thetas[0][0]) - 1, sizes, activation,
                     output_activation if output_activation is not None else activation)
@@ -272,18 +343,68 @@ class MLP(Module):
                 for c in layer.clusters("output layer" if i == last else f"hidden layer {i + 1}")]
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the architecture and every weight to a JSON file (see ``nn.serialize``)."""
-        from .serialize import save
+        """Write the architecture and every weight to a JSON file, atomically (see
+        ``nn.serialize``); a NaN or infinite weight raises ``ValueError`` and writes nothing."""
+        self._check_config()
+        _format.write(path, _format.encode(self.config, self.state_dict()))
 
-        save(self, path)
+    def _check_config(self) -> None:
+        """Refuse to save a model that its ``config`` no longer describes (layers or
+        activations changed after it was built): the file would load as another model."""
+        config = self.config
+        sizes = [config["nin"], *config["nouts"]]
+        shape = [(name, len(v) if isinstance(v, list) else None)
+                 for name, v in self.state_dict().items()]
+        acts = [config["activation"]] * (len(sizes) - 2) + [config["output_activation"]]
+        actual = [n.activation for layer in self.layers for n in layer.neurons]
+        wanted = [a for a, n in zip(acts, sizes[1:]) for _ in range(n)]
+        if shape != list(_state_shape(sizes)) or actual != wanted:
+            raise ValueError(
+                f"save: the model no longer matches its config {config} (its layers, sizes "
+                f"or activations were changed after it was built); not saved"
+            )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MLP:
-        """An MLP read back from a file written by ``save``; a wrong or corrupt file raises
-        ``ValueError`` naming what is wrong. Loading never runs code from the file."""
-        from .serialize import load
-
-        return load(path)
+        """An MLP read back from a file written by ``save``. A missing file raises
+        ``FileNotFoundError``; any other wrong or corrupt file raises ``ValueError`` naming
+        the file and what is wrong. Loading never runs code from the file, and a file can
+        ask for no more parameters than it holds numbers, so a small file cannot make it
+        allocate much."""
+        config, state = _format.read(path, ACTIVATIONS)
+        sizes = [config["nin"], *config["nouts"]]
+        needed = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+        held = sum(len(v) if isinstance(v, list) else 1 for v in state.values())
+        if needed > held:  # refused before building anything
+            names = itertools.islice(_state_names(config["nouts"]), len(state) + 5)
+            missing = [name for name in names if name not in state][:5]  # names are short
+            nouts = _format.shorten(repr(sizes[1:]), 80)
+            raise ValueError(
+                f"{path}: weights do not match the architecture: the config (nin={sizes[0]}, "
+                f"nouts={nouts}) needs {needed} numbers but the file holds {held}; "
+                f"missing keys {missing}"
+            )
+        model = cls(**config)
+        try:
+            model.load_state_dict(state)
+        except (KeyError, TypeError, ValueError) as exc:
+            message = _format.shorten(str(exc.args[0] if exc.args else exc), 400)
+            raise ValueError(f"{path}: weights do not match the architecture: {message}") from None
+        return model
 
     def __repr__(self) -> str:
         return f"MLP({', '.join(map(repr, self.layers))})"
+
+
+def _state_shape(sizes: Sequence[int]) -> Iterator[tuple[str, int | None]]:
+    """``(key, length)`` of an ``MLP``'s ``state_dict`` (length None for a number), lazily
+    and in order, from its sizes ``[nin, *nouts]``."""
+    for i, n in enumerate(sizes[1:]):
+        for j in range(n):
+            yield f"layers.{i}.neurons.{j}.w", sizes[i]
+            yield f"layers.{i}.neurons.{j}.b", None
+
+
+def _state_names(nouts: Sequence[int]) -> Iterator[str]:
+    """The keys of an ``MLP``'s ``state_dict``, lazily and in order (any ``nin``)."""
+    return (name for name, _ in _state_shape([1, *nouts]))

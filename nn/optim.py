@@ -9,10 +9,13 @@ operations are the same, in the same order).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from autograd import Value
+
+from .module import Module
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -33,6 +36,55 @@ def _number(g: Any) -> float:
     return g.data if isinstance(g, Value) else float(g)
 
 
+def _real(x: Any, what: str) -> float:
+    """``x`` as a float, or ``TypeError`` naming ``what``."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r:.40}")
+    return float(x)
+
+
+def _positive(x: Any, what: str) -> float:
+    """``x`` as a finite float > 0, or an error naming ``what``."""
+    value = _real(x, what)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{what} must be positive and finite, got {x!r}")
+    return value
+
+
+def _fraction(x: Any, what: str) -> float:
+    """``x`` as a float in [0, 1), or an error naming ``what``."""
+    value = _real(x, what)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{what} must be in [0, 1), got {x!r}")
+    return value
+
+
+def _parameters(params: Any, who: str) -> list[Value]:
+    """The parameters as a list: Values only, each once."""
+    if isinstance(params, Module):
+        raise TypeError(f"{who}: pass model.parameters(), not the {type(params).__name__} "
+                        f"itself: {who}(model.parameters(), lr=...)")
+    if isinstance(params, Value):
+        raise TypeError(f"{who}: expected a list of parameters, got one Value: pass [value]")
+    try:
+        out = list(params)
+    except TypeError:
+        raise TypeError(f"{who}: expected a list of Values such as model.parameters(), got "
+                        f"{type(params).__name__}") from None
+    if not out:
+        raise ValueError(f"{who}: got no parameters")
+    seen: dict[int, int] = {}
+    for i, p in enumerate(out):
+        if not isinstance(p, Value):
+            raise TypeError(f"{who}: parameters must be Values, got {type(p).__name__} at "
+                            f"position {i}")
+        if id(p) in seen:
+            raise ValueError(f"{who}: the same Value is at positions {seen[id(p)]} and {i}; "
+                             f"each step would update it twice")
+        seen[id(p)] = i
+    return out
+
+
 class Optimizer:
     """Holds the parameters and per-parameter state; ``zero_grad()`` resets gradients."""
 
@@ -40,16 +92,8 @@ class Optimizer:
     state_names: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got no parameters")
-        for p in self.params:
-            if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__}: parameters must be Values, "
-                                f"got {type(p).__name__}")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr!r}")
-        self.lr = float(lr)
+        self.params = _parameters(params, type(self).__name__)
+        self.lr = lr
         self.state = {name: [0.0] * len(self.params) for name in self.state_names}
         self._np = None
         if len(self.params) >= VECTORIZE_FROM:
@@ -61,7 +105,17 @@ class Optimizer:
             except ImportError:
                 pass
 
+    @property
+    def lr(self) -> float:
+        """The learning rate: a positive finite number, checked whenever it is set."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _positive(value, f"{type(self).__name__}: lr")
+
     def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0.0."""
         for p in self.params:
             p.grad = 0.0
 
@@ -96,9 +150,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = momentum
+        self.momentum = _fraction(momentum, "SGD: momentum")
 
     def update(self, data: Any, grad: Any, velocity: Any) -> tuple[Any, dict[str, Any]]:
         if self.momentum == 0.0:
@@ -120,8 +172,11 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        self.beta1, self.beta2 = betas
-        self.eps = eps
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r:.60}")
+        self.beta1 = _fraction(betas[0], "Adam: betas[0]")
+        self.beta2 = _fraction(betas[1], "Adam: betas[1]")
+        self.eps = _positive(eps, "Adam: eps")
         self.t = 0
 
     def before_step(self) -> None:

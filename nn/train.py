@@ -38,8 +38,30 @@ def _batch_loss(model: Module, loss_fn: Loss, xs: Sequence[Any], ys: Sequence[An
     return sum(total[1:], total[0]) / len(total)
 
 
+def _data(xs: Any, ys: Any, who: str) -> None:
+    """Refuse a data set that is not two sequences of the same, non-zero length."""
+    for name, seq in (("inputs", xs), ("targets", ys)):
+        if not hasattr(seq, "__len__") or isinstance(seq, (str, bytes)):
+            raise TypeError(f"{who}: the {name} must be a list (or array), got "
+                            f"{type(seq).__name__}")
+    if len(xs) != len(ys):
+        raise ValueError(f"{who}: {len(xs)} inputs but {len(ys)} targets")
+    if len(xs) == 0:
+        raise ValueError(f"{who}: no examples")
+
+
+def _count(x: Any, what: str, smallest: int) -> int:
+    """``x`` as an int >= ``smallest``, or an error naming ``what``."""
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise TypeError(f"fit: {what} must be an int, got {type(x).__name__} {x!r:.40}")
+    if x < smallest:
+        raise ValueError(f"fit: {what} must be at least {smallest}, got {x}")
+    return x
+
+
 def evaluate(model: Module, xs: Sequence[Any], ys: Sequence[Any], loss_fn: Loss) -> float:
     """The mean of ``loss_fn`` over a data set (no graph is kept)."""
+    _data(xs, ys, "evaluate")
     return sum(loss_fn(model(x), _targets(y)).data for x, y in zip(xs, ys)) / len(xs)
 
 
@@ -68,23 +90,34 @@ def fit(
     time. ``lr_schedule(epoch)`` sets the learning rate at the start of each epoch. With
     ``validation=(xs_val, ys_val)`` and ``patience``, training stops once the validation
     loss has not improved for ``patience`` epochs and the best weights are restored. The
-    progress bar needs ``tqdm`` (``pip install chainrule[plots]``); without it, one line per
-    epoch is printed to stderr.
+    progress bar needs ``tqdm`` (``pip install tqdm``, or ``pip install -e ".[plots]"`` in a
+    clone of chainrule); without it, one line per epoch is printed to stderr.
 
     ``compiled=True`` traces ``loss_fn(model(x), y)`` once (with the first example's values)
     and runs every batch through ``autograd.compile`` with NumPy: the same gradients, at
     array speed. ``xs`` and ``ys`` must then be numbers (``ys`` a number or a list per
-    example); see ``autograd.compile`` for what tracing freezes.
+    example) and NumPy must be installed; see ``autograd.compile`` for what tracing freezes.
+
+    Every argument is checked before training starts: ``epochs`` an int >= 0,
+    ``batch_size`` None or an int >= 1, ``patience`` None or an int >= 1 (with a
+    validation set), ``validation`` a pair of equally long, non-empty sequences.
     """
-    if len(xs) != len(ys):
-        raise ValueError(f"fit: {len(xs)} inputs but {len(ys)} targets")
-    if not xs:
-        raise ValueError("fit: no training data")
-    if patience is not None and validation is None:
-        raise ValueError("fit: early stopping (patience) needs a validation set")
-    size = batch_size or len(xs)
-    if size < 1:
-        raise ValueError(f"fit: batch_size must be positive, got {batch_size!r}")
+    _data(xs, ys, "fit")
+    if not (callable(getattr(optimizer, "step", None))
+            and callable(getattr(optimizer, "zero_grad", None))):
+        raise TypeError(f"fit: optimizer must be an Optimizer such as "
+                        f"SGD(model.parameters(), lr=0.1), got {type(optimizer).__name__}")
+    epochs = _count(epochs, "epochs", 0)
+    size = len(xs) if batch_size is None else _count(batch_size, "batch_size", 1)
+    if patience is not None:
+        _count(patience, "patience", 1)
+        if validation is None:
+            raise ValueError("fit: early stopping (patience) needs a validation set")
+    if validation is not None:
+        if isinstance(validation, (str, bytes)) or not hasattr(validation, "__len__") \
+                or len(validation) != 2:
+            raise TypeError("fit: validation must be a pair (xs_val, ys_val)")
+        _data(*validation, "fit: validation")
     batch_loss = _CompiledLoss(model, loss_fn, xs, ys) if compiled else None
     rng = random.Random(seed)
     order = list(range(len(xs)))
@@ -93,7 +126,11 @@ def fit(
     bar = _progress(epochs) if progress else None
     for epoch in range(epochs):
         if lr_schedule is not None:
-            optimizer.lr = lr_schedule(epoch)
+            lr = lr_schedule(epoch)
+            try:
+                optimizer.lr = lr
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"fit: lr_schedule({epoch}) returned {lr!r}: {exc}") from None
         if shuffle:
             rng.shuffle(order)
         losses = []
@@ -140,7 +177,13 @@ class _CompiledLoss:
     """loss_fn(model(x), y) traced once; each call runs a whole batch with NumPy."""
 
     def __init__(self, model: Module, loss_fn: Loss, xs: Sequence[Any], ys: Sequence[Any]):
-        import numpy as np
+        try:
+            import numpy as np
+        except ImportError:
+            raise ImportError(
+                "fit(compiled=True) needs NumPy: pip install numpy (or, in a clone of "
+                "chainrule, pip install -e \".[fast]\"); or call fit without compiled=True"
+            ) from None
 
         from autograd.compiler import compile
 
