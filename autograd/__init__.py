@@ -12,6 +12,7 @@ Where things are:
 Note: the PyPI package ``autograd`` (HIPS) uses the same import name.
 """
 
+from . import _distribution  # noqa: F401  (first: fails clearly if another package owns the name)
 from .check import GradcheckError, gradcheck
 from .engine import (
     Value,

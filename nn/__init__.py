@@ -1,5 +1,7 @@
 """chainrule's network library: modules, losses and optimizers built from ``Value``s."""
 
+import autograd._distribution  # noqa: F401  (first: fails clearly if another package owns the name)
+
 from .draw import draw_network
 from .losses import binary_cross_entropy, cross_entropy, hinge, l2, mse, squared_error
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
