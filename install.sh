@@ -99,7 +99,8 @@ if [[ ",$extras," == *",torch,"* ]] && [ "$(uname -s)" = Linux ] \
   fi
 fi
 set +e
-"$py" -m pip install --progress-bar off -e ".[${extras}]" 2>&1 | grep -v '^Requirement already satisfied' >&2
+"$py" -m pip install --progress-bar off -e ".[${extras}]" 2>&1 \
+  | grep -v -E "^(Requirement already satisfied|WARNING: Location .* is ignored)" >&2
 pip_status=${PIPESTATUS[0]}
 set -e
 [ "$pip_status" -eq 0 ] || { say "pip failed (above)"; exit 1; }
