@@ -13,6 +13,8 @@ start=$SECONDS
 step() { printf '\ninstall.sh [%s/4] %s\n' "$1" "$2" >&2; }
 say() { printf 'install.sh: %s\n' "$*" >&2; }
 todo=()  # what an administrator still has to install
+set +u  # "${todo[@]}" of an empty array is an error for bash before 4.4 under set -u
+
 
 # Runs a command as root: directly when root, through sudo when it may be used, else fails.
 as_root() {
@@ -39,7 +41,7 @@ step 1 "Graphviz's dot program (draws graphs)"
 if command -v dot >/dev/null 2>&1; then
   say "found $(command -v dot)"
 else
-  say "dot is missing; installing Graphviz"
+  say "dot is missing; trying to install Graphviz"
   if command -v apt-get >/dev/null 2>&1; then
     apt_install graphviz || todo+=("graphviz   (an administrator runs: apt-get install graphviz)")
   elif command -v brew >/dev/null 2>&1; then
@@ -69,7 +71,7 @@ else
       rm -rf .venv
       venv_pkg="python3-venv"
       versioned="$("$base" -c 'import sys; print(f"python3.{sys.version_info[1]}-venv")')"
-      say "Python's venv module is missing; installing $venv_pkg"
+      say "Python's venv module is missing; trying to install $venv_pkg"
       if apt_install "$venv_pkg" && "$base" -m venv .venv; then
         :
       else
@@ -77,6 +79,7 @@ else
         say "cannot make a virtual environment: $base lacks the venv module."
         say "An administrator installs it with: apt-get install $venv_pkg"
         say "(or $versioned for this Python); then run ./install.sh again."
+        for item in "${todo[@]}"; do say "also missing: $item"; done
         exit 1
       fi
     fi
