@@ -24,6 +24,7 @@ Note: the PyPI package ``autograd`` (HIPS) uses the same import name.
 
 from typing import Any
 
+from . import _distribution  # noqa: F401  (first: fails clearly if another package owns the name)
 from .check import GradcheckError, gradcheck
 from .engine import (
     StaleGraphError,

@@ -26,7 +26,7 @@ def pyplot():
     try:
         import matplotlib
     except ImportError:
-        print("(matplotlib is not installed: no figure; pip install chainrule[plots])")
+        print("(matplotlib is not installed: no figure; in the clone: pip install -e '.[plots]')")
         return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

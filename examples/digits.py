@@ -6,7 +6,9 @@ through the compiled path (``nn.fit(..., compiled=True)``): the graph of one exa
 traced once and replayed over every batch with NumPy. 80% of the images train it, the
 held-out 20% test it.
 
-Run:  python examples/digits.py      (needs numpy and scikit-learn: pip install chainrule[fast])
+Run:  python examples/digits.py
+It needs numpy and scikit-learn: ./install.sh test,fast,data (or pip install -e ".[fast,data]"
+in the clone).
 """
 
 from __future__ import annotations

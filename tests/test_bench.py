@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support import need
+
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 
 
 def test_benchmark_runs_on_tiny_sizes(tmp_path):
+    need("numpy")  # micrograd and torch are optional: the table says so
+    need("sklearn")
     out = tmp_path / "results.json"
     result = subprocess.run(
         [sys.executable, str(BENCH), "--quick", "--reps", "1", "--out", str(out)],

@@ -9,6 +9,8 @@ import pytest
 from autograd import Value
 from nn import MLP, SGD, Adam, Layer, Neuron, binary_cross_entropy, hinge, l2, mse, squared_error
 
+from support import need
+
 # Seed 003's network, as examples/w5_update.py builds it.
 X = [0.85, 0.25]
 THETA1 = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
@@ -152,7 +154,7 @@ def test_losses_by_hand():
 
 
 def test_sgd_momentum_and_adam_match_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
 
     def run(make_ours, make_theirs):
         x = Value(1.5)
