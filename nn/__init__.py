@@ -6,7 +6,6 @@ from typing import Any
 
 import autograd._distribution  # noqa: F401  (first: fails clearly if another package owns the name)
 
-
 from .losses import binary_cross_entropy, cross_entropy, hinge, l2, mse, squared_error
 from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, Optimizer

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-np = pytest.importorskip("numpy")
+from support import need  # noqa: E402
+
+np = need("numpy")
 
 from autograd import Value  # noqa: E402
 from autograd.compiler import compile  # noqa: E402

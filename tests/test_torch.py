@@ -12,14 +12,9 @@ from autograd.engine import apply
 from autograd.ops import FAMILIES, OPS, Op, all_ops
 from autograd.testing import op_inputs
 
-from support import in_ci
+from support import need
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - CI installs torch, so this only skips locally
-    if in_ci():
-        raise
-    pytest.skip("torch is not installed (pip install -e .[torch])", allow_module_level=True)
+torch = need("torch")
 
 
 def _run(op: Op, xs: list) -> list:
