@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import maths, ops
-from .engine import Value, _node_fast, topological_order
+from .engine import Value, _node_fast, op_of, topological_order
 
 __all__ = ["compile", "Program"]
 
@@ -214,7 +214,7 @@ class Program:
         for v in interior:
             key = (depth[id(v)], id(v._op), type(v._x) is tuple, kinds[id(v)])
             groups.setdefault(key, []).append(v)
-        self.groups = [_Group(vs[0]._op, vs, refs, key[3]) for key, vs in groups.items()]
+        self.groups = [_Group(op_of(vs[0]), vs, refs, key[3]) for key, vs in groups.items()]
         self._V: Any = None
 
     @property
@@ -272,7 +272,7 @@ def _kinds(v: Value, scalars: dict[int, int]) -> tuple[bool | None, ...]:
     parameters or constants only, False if computed values or inputs only, None if mixed
     (only runs can mix)."""
     out: list[bool | None] = []
-    for part in v._op.layout.split(v.parents):
+    for part in op_of(v).layout.split(v.parents):
         members = part if isinstance(part, tuple) else (part,)
         flags = {id(p) in scalars for p in members}
         out.append(flags.pop() if len(flags) == 1 else None)

@@ -29,7 +29,7 @@ import numbers
 import operator
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 from . import ops
@@ -179,7 +179,7 @@ _node = _node_fast  # swapped by _enter_mode / _leave_mode
 def _check_number(x: object, where: str) -> float:
     """Return ``x`` as a float, or raise ``TypeError`` naming its type."""
     if isinstance(x, (float, int)) or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
-        return float(x)  # type: ignore[arg-type]
+        return float(x)
     raise TypeError(f"{where}: expected a real number or a Value, got {type(x).__name__}")
 
 
@@ -196,7 +196,7 @@ def _operand(x: object, symbol: str) -> Any:
     if type(x) is Value:
         return x
     if isinstance(x, (float, int, numbers.Real)):
-        return _node(float(x), None)  # type: ignore[arg-type]
+        return _node(float(x), None)
     if hasattr(x, "__array_ufunc__"):
         return NotImplemented
     raise TypeError(
@@ -233,6 +233,14 @@ class Value:
                  "__weakref__")
 
     grad: Any  # float, or a Value after backward(create_graph=True)
+    _data: float
+    _label: str
+    _op: Op | None  # None for a leaf
+    _x: Any  # None, one input, or a tuple of inputs (see "making nodes")
+    _y: Any  # the second input, or for a stand-in leaf a weak reference to the original
+    _pass: int
+    _pending: int
+    _t: int
 
     def __init__(self, data: Number, label: str = "") -> None:
         if isinstance(data, Value):
@@ -240,9 +248,9 @@ class Value:
         self._data = _check_number(data, "Value")
         self.grad = 0.0
         self.label = label
-        self._op: Op | None = None
-        self._x: Any = None
-        self._y: Any = None
+        self._op = None
+        self._x = None
+        self._y = None
         self._pass = 0  # the backward pass that last counted this node: see _backward
         self._t = _clock
 
@@ -329,51 +337,51 @@ class Value:
             other = _operand(other, "+")
             if other is NotImplemented:
                 return other
-        return _node(self._data + other._data, ops.ADD, self, other)
+        return _node(self._data + other._data, ops.ADD, self, other)  # type: ignore[arg-type,union-attr]
 
     def __radd__(self, other: Operand) -> Value:
         other = _operand(other, "+")
         if other is NotImplemented:
             return other
-        return _node(other._data + self._data, ops.ADD, other, self)
+        return _node(other._data + self._data, ops.ADD, other, self)  # type: ignore[union-attr]
 
     def __sub__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = _operand(other, "-")
             if other is NotImplemented:
                 return other
-        return _node(self._data - other._data, ops.SUB, self, other)
+        return _node(self._data - other._data, ops.SUB, self, other)  # type: ignore[arg-type,union-attr]
 
     def __rsub__(self, other: Operand) -> Value:
         other = _operand(other, "-")
         if other is NotImplemented:
             return other
-        return _node(other._data - self._data, ops.SUB, other, self)
+        return _node(other._data - self._data, ops.SUB, other, self)  # type: ignore[union-attr]
 
     def __mul__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = _operand(other, "*")
             if other is NotImplemented:
                 return other
-        return _node(self._data * other._data, ops.MUL, self, other)
+        return _node(self._data * other._data, ops.MUL, self, other)  # type: ignore[arg-type,union-attr]
 
     def __rmul__(self, other: Operand) -> Value:
         other = _operand(other, "*")
         if other is NotImplemented:
             return other
-        return _node(other._data * self._data, ops.MUL, other, self)
+        return _node(other._data * self._data, ops.MUL, other, self)  # type: ignore[union-attr]
 
     def __truediv__(self, other: Operand) -> Value:
         other = _operand(other, "/")
         if other is NotImplemented:
             return other
-        return _node(ops.DIV.eval(self._data, other._data), ops.DIV, self, other)
+        return _node(ops.DIV.eval(self._data, other._data), ops.DIV, self, other)  # type: ignore[arg-type,union-attr]
 
     def __rtruediv__(self, other: Operand) -> Value:
         other = _operand(other, "/")
         if other is NotImplemented:
             return other
-        return _node(ops.DIV.eval(other._data, self._data), ops.DIV, other, self)
+        return _node(ops.DIV.eval(other._data, self._data), ops.DIV, other, self)  # type: ignore[union-attr]
 
     def __neg__(self) -> Value:
         return _node(-self._data, ops.NEG, self)
@@ -389,14 +397,14 @@ class Value:
             return _node(ops.POW.eval(self._data, other._data), ops.POW, self, other)
         if not isinstance(other, (int, float, numbers.Real)):
             return _operand(other, "**")  # NotImplemented, or a TypeError
-        op = ops.pow_const(float(other))  # type: ignore[arg-type]
+        op = ops.pow_const(float(other))
         return _node(op.eval(self._data), op, self)
 
     def __rpow__(self, other: Operand) -> Value:
         other = _operand(other, "**")
         if other is NotImplemented:
             return other
-        return _node(ops.POW.eval(other._data, self._data), ops.POW, other, self)
+        return _node(ops.POW.eval(other._data, self._data), ops.POW, other, self)  # type: ignore[union-attr]
 
     # --- comparisons on data (for control flow such as accuracy; they record no graph) ---
     def __lt__(self, other: Operand) -> bool:
@@ -668,7 +676,8 @@ def adjoints(
                 continue
             g = adj[id(node)]
             inputs = node.parents
-            op = node._op
+            op = op_of(node)
+            partials: Sequence[Any]
             try:
                 if create_graph:
                     partials = op._flat(op.partials(VALUES, node, *op._split(inputs)))
@@ -695,6 +704,14 @@ def adjoints(
 
 def _data_of(x: Any) -> float:
     return x._data if type(x) is Value else x
+
+
+def op_of(node: Value) -> Op:
+    """The op that made ``node`` (a leaf has none: ``ValueError``)."""
+    op = node._op
+    if op is None:
+        raise ValueError("a leaf was made by no op")
+    return op
 
 
 def describe(node: Value) -> str:
@@ -767,7 +784,7 @@ def _backward(root: Value, seed: float) -> None:
             while ready:
                 node = ready.pop()
                 g = node.grad
-                op = node._op
+                op: Op = node._op  # type: ignore[assignment]  # interior: never None
                 x, y = node._x, node._y
                 if y is not None:  # two inputs
                     try:
@@ -811,8 +828,8 @@ def _backward(root: Value, seed: float) -> None:
                                 ready.append(p)
         except (ArithmeticError, ValueError) as exc:
             raise local_derivative_error(node, exc) from exc
-        for t in twins:
-            _accumulate_leaf(t, 0.0)
+        for stand_in in twins:
+            _accumulate_leaf(stand_in, 0.0)
 
 
 def _original(leaf: Value) -> Value | None:
@@ -848,16 +865,16 @@ def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
 
 def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Value:
     """``start + Σ a_i·b_i`` as one node: a neuron's weighted sum plus its bias."""
-    a = [_lift(x, "dot") for x in a]
-    b = [_lift(x, "dot") for x in b]
-    if len(a) != len(b):
-        raise ValueError(f"dot: the two sequences differ in length ({len(a)} and {len(b)})")
-    if not a:
+    av = [_lift(x, "dot") for x in a]
+    bv = [_lift(x, "dot") for x in b]
+    if len(av) != len(bv):
+        raise ValueError(f"dot: the two sequences differ in length ({len(av)} and {len(bv)})")
+    if not av:
         raise ValueError("dot: empty sequences")
-    inputs = (_lift(start, "dot"), *a, *b)
+    inputs = (_lift(start, "dot"), *av, *bv)
     # inlined forward of ops.DOT (checked against it by a test)
-    data = inputs[0]._data + builtins.sum(map(operator.mul, [x._data for x in a],
-                                              [y._data for y in b]))
+    data = inputs[0]._data + builtins.sum(map(operator.mul, [x._data for x in av],
+                                              [y._data for y in bv]))
     return _node(data, ops.DOT, inputs)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .engine import Value, adjoints, topological_order
+from .engine import Value, adjoints, op_of, topological_order
 
 __all__ = ["explain", "path_counts", "Explanation", "Factor"]
 
@@ -154,14 +154,14 @@ def _names(order: list[Value]) -> dict[int, str]:
 
 def _edge(node: Value, i: int, names: dict[int, str]) -> Edge:
     inputs = node.parents
-    value = node._op.local(node._data, *[p._data for p in inputs])[i]
+    value = op_of(node).local(node._data, *[p._data for p in inputs])[i]
     return Edge(node, i, float(value), _formula(node, i, names))
 
 
 def _formula(node: Value, i: int, names: dict[int, str]) -> str:
     """∂node/∂(input i) as a formula in the nodes' names, derived from the op's rule."""
     inputs = node.parents
-    return str(node._op.formulas(names[id(node)], [names[id(p)] for p in inputs])[i])
+    return str(op_of(node).formulas(names[id(node)], [names[id(p)] for p in inputs])[i])
 
 
 def path_counts(order: list[Value], target: Value) -> dict[int, int]:

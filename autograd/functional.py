@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import engine
-from .engine import Value, adjoints, topological_order
+from .engine import Value, adjoints, op_of, topological_order
 
 __all__ = ["grad_of", "grad", "hessian", "jvp"]
 
@@ -89,7 +89,7 @@ def jvp(
         if node._x is None:
             continue
         inputs = node.parents
-        op = node._op
+        op = op_of(node)
         partials = op.local(node._data, *[p._data for p in inputs])
         tangent[id(node)] = sum(d * tangent.get(id(p), 0.0) for p, d in zip(inputs, partials)
                                 if not (op.masks and d == 0.0))  # a mask blocks exactly

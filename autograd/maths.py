@@ -319,10 +319,10 @@ class CStep(complex):
     def __ge__(self, o: Any) -> bool:
         return self.real >= _real(o)
 
-    def __eq__(self, o: Any) -> bool:  # type: ignore[override]
+    def __eq__(self, o: Any) -> bool:
         return self.real == _real(o)
 
-    def __ne__(self, o: Any) -> bool:  # type: ignore[override]
+    def __ne__(self, o: Any) -> bool:
         return self.real != _real(o)
 
     __hash__ = complex.__hash__

@@ -27,7 +27,7 @@ def _pairs(outputs: Sequence[Scalar], targets: Sequence[Scalar], name: str) -> l
         return [(outputs, targets)]
     if _scalar(outputs) or _scalar(targets):
         one, many = ("output", "targets") if _scalar(outputs) else ("target", "outputs")
-        count = len(targets) if one == "output" else len(outputs)  # type: ignore[arg-type]
+        count = len(targets) if one == "output" else len(outputs)
         raise TypeError(f"{name}: one {one} but a list of {count} {many}; pass both as lists "
                         f"of the same length (a model's output is a list: mse(model(x), [y]))")
     if len(outputs) != len(targets):
@@ -85,12 +85,14 @@ def cross_entropy(logits: Sequence[Scalar], target: int | Sequence[Scalar]) -> V
         if not 0 <= target < len(logits):
             raise ValueError(f"cross_entropy: class {target} out of range for "
                              f"{len(logits)} logits")
-        target = [1.0 if i == target else 0.0 for i in range(len(logits))]
-    if len(target) != len(logits):
-        raise ValueError(f"cross_entropy: {len(logits)} logits but {len(target)} targets")
+        weights: Sequence[Scalar] = [1.0 if i == target else 0.0 for i in range(len(logits))]
+    else:
+        weights = target  # type: ignore[assignment]  # a bool target is refused above
+    if len(weights) != len(logits):
+        raise ValueError(f"cross_entropy: {len(logits)} logits but {len(weights)} targets")
     c = autograd.max(logits)
     log_norm = sum((z - c).exp() for z in logits).log() + c
-    return log_norm - dot(target, logits)
+    return log_norm - dot(weights, logits)
 
 
 def l2(params: Sequence[Value], alpha: float) -> Value:

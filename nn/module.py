@@ -39,6 +39,10 @@ class Module:
     """Base class: finds parameters in attributes (Values, lists of Values, Modules, lists
     of Modules), in the order they were set, as PyTorch's ``nn.Module`` does."""
 
+    def __call__(self, x: Sequence[Value | Number]) -> Any:
+        """The module's output for one example (subclasses define it)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no forward computation")
+
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value | list[Value]]]:
         """``(name, Value)`` for scalars and ``(name, [Value, ...])`` for lists."""
         for name, attr in vars(self).items():
@@ -245,8 +249,8 @@ class Layer(Module):
     def _forward(self, x: Sequence[Value | Number]) -> list[Value]:
         # Lift float inputs once for the whole layer: each input is one node of the graph
         # (not one per neuron), and the neurons skip converting them again.
-        x = [v if type(v) is Value else Value(v) for v in x]
-        return [n._forward(x) for n in self.neurons]
+        lifted = [v if isinstance(v, Value) else Value(v) for v in x]
+        return [n._forward(lifted) for n in self.neurons]
 
     def set_weights(self, theta: Sequence[Sequence[Number]]) -> None:
         """Set from a matrix with one row ``[b, w1, ..., wn]`` per neuron."""
@@ -305,7 +309,7 @@ class MLP(Module):
             raise ValueError("MLP: nouts must name at least one layer size")
         for name in (activation, output_activation):
             _activation(name)
-        self.config = {"nin": nin, "nouts": nouts, "activation": activation,
+        self.config: dict[str, Any] = {"nin": nin, "nouts": nouts, "activation": activation,
                        "output_activation": output_activation}
         rng = random.Random(seed)
         sizes = [nin, *nouts]
@@ -317,10 +321,10 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         _check_example(x, len(self.layers[0].neurons[0].w), "MLP")
-        out: Sequence[Value | Number] = x
-        for layer in self.layers:
+        out: list[Value] = self.layers[0]._forward(x)
+        for layer in self.layers[1:]:
             out = layer._forward(out)
-        return list(out)
+        return out
 
     @classmethod
     def from_matrices(

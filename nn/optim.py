@@ -94,7 +94,8 @@ class Optimizer:
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         self.params = _parameters(params, type(self).__name__)
         self.lr = lr
-        self.state = {name: [0.0] * len(self.params) for name in self.state_names}
+        #: per-parameter state by name: lists of floats, or NumPy arrays (many parameters)
+        self.state: dict[str, Any] = {name: [0.0] * len(self.params) for name in self.state_names}
         self._np = None
         if len(self.params) >= VECTORIZE_FROM:
             try:
@@ -152,7 +153,9 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.momentum = _fraction(momentum, "SGD: momentum")
 
-    def update(self, data: Any, grad: Any, velocity: Any) -> tuple[Any, dict[str, Any]]:
+    def update(  # type: ignore[override]  # the state arrives by name
+        self, data: Any, grad: Any, velocity: Any
+    ) -> tuple[Any, dict[str, Any]]:
         if self.momentum == 0.0:
             return data - self.lr * grad, {"velocity": velocity}
         velocity = self.momentum * velocity + grad
@@ -182,7 +185,9 @@ class Adam(Optimizer):
     def before_step(self) -> None:
         self.t += 1
 
-    def update(self, data: Any, grad: Any, m: Any, v: Any) -> tuple[Any, dict[str, Any]]:
+    def update(  # type: ignore[override]  # the state arrives by name
+        self, data: Any, grad: Any, m: Any, v: Any
+    ) -> tuple[Any, dict[str, Any]]:
         b1, b2 = self.beta1, self.beta2
         m = b1 * m + (1.0 - b1) * grad
         v = b2 * v + (1.0 - b2) * grad * grad
