@@ -126,7 +126,7 @@ class _Group:
                     x.scatter(G, GP, upstream)
                     continue
                 c = np.broadcast_to(d * upstream, upstream.shape)
-                if op.masks:  # a zero local derivative blocks the gradient exactly
+                if op.mask_flags[j]:  # a zero local derivative blocks the gradient exactly
                     c = np.where(np.broadcast_to(d, upstream.shape) == 0.0, 0.0, c)
                 x.scatter(G, GP, c)
 

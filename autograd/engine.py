@@ -393,8 +393,8 @@ class Value:
         return _node(ops.ABS.eval(self._data), ops.ABS, self)
 
     def __pow__(self, other: Operand) -> Value:
-        if type(other) is Value:
-            return _node(ops.POW.eval(self._data, other._data), ops.POW, self, other)
+        if type(other) is Value:  # pow masks: its inputs go in a tuple (the generic path)
+            return _node(ops.POW.eval(self._data, other._data), ops.POW, (self, other))
         if not isinstance(other, (int, float, numbers.Real)):
             return _operand(other, "**")  # NotImplemented, or a TypeError
         op = ops.pow_const(float(other))
@@ -404,7 +404,7 @@ class Value:
         other = _operand(other, "**")
         if other is NotImplemented:
             return other
-        return _node(ops.POW.eval(other._data, self._data), ops.POW, other, self)  # type: ignore[union-attr]
+        return _node(ops.POW.eval(other._data, self._data), ops.POW, (other, self))  # type: ignore[union-attr]
 
     # --- comparisons on data (for control flow such as accuracy; they record no graph) ---
     def __lt__(self, other: Operand) -> bool:
@@ -685,10 +685,11 @@ def adjoints(
                     partials = op.local(node._data, *[p._data for p in inputs])
             except (ArithmeticError, ValueError) as exc:
                 raise local_derivative_error(node, exc) from exc
-            for p, d in zip(inputs, partials):
-                if op.masks and _data_of(d) == 0.0:
-                    continue  # a mask blocks the gradient exactly
-                contribution = d * g
+            for i, (p, d) in enumerate(zip(inputs, partials)):
+                if op.masks and _data_of(d) == 0.0 and op.masked(i, len(inputs)):
+                    contribution: Any = 0.0  # a mask blocks the gradient exactly
+                else:
+                    contribution = d * g
                 if anomaly and not math.isfinite(_data_of(contribution)):
                     raise FloatingPointError(
                         f"detect_anomaly: backward produced {_data_of(contribution)!r} "
@@ -814,12 +815,12 @@ def _backward(root: Value, seed: float) -> None:
                         x._pending -= 1
                         if not x._pending:
                             ready.append(x)
-                else:  # n inputs
+                else:  # n inputs (and ops that mask: see apply)
                     partials = (itertools.repeat(1.0) if op.unit
                                 else op.local_flat(node._data, [p._data for p in x]))
-                    for p, d in zip(x, partials):
+                    for i, (p, d) in enumerate(zip(x, partials)):
                         c = d * g
-                        if c != c and d == 0.0 and op.masks:
+                        if c != c and d == 0.0 and op.masks and op.masked(i, len(x)):
                             c = 0.0
                         p.grad += c
                         if p._x is not None:

@@ -91,6 +91,7 @@ def jvp(
         inputs = node.parents
         op = op_of(node)
         partials = op.local(node._data, *[p._data for p in inputs])
-        tangent[id(node)] = sum(d * tangent.get(id(p), 0.0) for p, d in zip(inputs, partials)
-                                if not (op.masks and d == 0.0))  # a mask blocks exactly
+        tangent[id(node)] = sum(d * tangent.get(id(p), 0.0)
+                                for i, (p, d) in enumerate(zip(inputs, partials))
+                                if not (d == 0.0 and op.masks and op.masked(i, len(inputs))))
     return out._data, tangent.get(id(out), 0.0)

@@ -26,7 +26,8 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["FUNCTIONS", "FLOATS", "VALUES", "ARRAYS", "COMPLEX", "IEEE", "CStep", "Namespace"]
+__all__ = ["FUNCTIONS", "FLOATS", "IEEE_FLOATS", "VALUES", "ARRAYS", "COMPLEX", "IEEE", "CStep",
+           "Namespace"]
 
 #: Every function a rule may call; each namespace implements all of them.
 FUNCTIONS = ("exp", "log", "log1p", "tanh", "sigmoid", "sin", "cos", "sqrt", "abs", "sign", "where",
@@ -186,6 +187,40 @@ def _ieee_pow(a: float, b: float) -> float:
         odd = b == int(b) and int(b) % 2 == 1
         return -_INF if a < 0.0 and odd else _INF
     return out if type(out) is float else math.nan  # a negative base to a fraction
+
+
+def _ieee_fn(fn: Any, at_error: Any) -> Any:
+    """``fn`` on floats, its result an ``IEEE`` float; where math raises, ``at_error(x)``."""
+    def call(x: Any) -> IEEE:
+        try:
+            return IEEE(fn(x))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return IEEE(at_error(float(x)))
+
+    return call
+
+
+def _log_at_error(x: float) -> float:
+    return -_INF if x == 0.0 else math.nan
+
+
+class _IEEEFloats(_Floats):
+    """``FLOATS`` with IEEE semantics: results are ``IEEE`` floats, and where the math
+    module raises (log 0, √ of a negative, exp overflow) the IEEE value is returned."""
+
+    name = "ieee floats"
+    exp = staticmethod(_ieee_fn(math.exp, lambda x: _INF))
+    log = staticmethod(_ieee_fn(math.log, _log_at_error))
+    log1p = staticmethod(_ieee_fn(math.log1p, lambda x: _log_at_error(x + 1.0)))
+    tanh = staticmethod(_ieee_fn(math.tanh, lambda x: math.nan))
+    sigmoid = staticmethod(_ieee_fn(_sigmoid, lambda x: math.nan))
+    sin = staticmethod(_ieee_fn(math.sin, lambda x: math.nan))
+    cos = staticmethod(_ieee_fn(math.cos, lambda x: math.nan))
+    sqrt = staticmethod(_ieee_fn(math.sqrt, lambda x: math.nan))
+    abs = staticmethod(_ieee_fn(abs, lambda x: math.nan))
+
+
+IEEE_FLOATS = _IEEEFloats()
 
 
 # --- Values (higher order) ----------------------------------------------------------------

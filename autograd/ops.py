@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .maths import FLOATS, IEEE
+from .maths import FLOATS, IEEE, IEEE_FLOATS
 from .symbolic import SYMBOLS, Symbol, symbol
 
 __all__ = ["Op", "Layout", "Domain", "Family", "OPS", "FAMILIES", "all_ops", "pow_const",
@@ -107,7 +107,7 @@ class Op:
         layout: Layout | int = 1,
         domain: Sequence[Domain] = (),
         method: str | None = None,
-        masks: bool = False,
+        masks: bool | tuple[bool, ...] = False,
         smooth: bool = True,
         kinks: Sequence[float] = (),
         sample: Sequence[tuple[float, float]] = ((-10.0, 10.0),),
@@ -129,8 +129,11 @@ class Op:
         #: the ``Value`` method that applies it (None: an operator or a function)
         self.method = method
         #: a local derivative of exactly 0 blocks the gradient (0 × inf is 0, not NaN), as
-        #: PyTorch's relu and max do with a mask instead of a product
-        self.masks = masks
+        #: PyTorch's relu and max do with a mask instead of a product; a tuple says it per
+        #: operand (head or run): pow masks d/da where b = 0, not d/db
+        n_slots = self.layout.heads + self.layout.runs
+        self.mask_flags = masks if isinstance(masks, tuple) else (bool(masks),) * n_slots
+        self.masks = any(self.mask_flags)
         #: differentiable everywhere in its domain except at ``kinks`` (finite differences
         #: and complex steps apply)
         self.smooth = smooth
@@ -148,6 +151,10 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+    def masked(self, i: int, n_inputs: int) -> bool:
+        """Does a zero partial for input ``i`` (of ``n_inputs``) block the gradient?"""
+        return self.mask_flags[self.layout.position(i, n_inputs)[0]]
 
     def __reduce__(self) -> Any:  # pickled by name: rules are code, not data
         if self.params:
@@ -179,7 +186,7 @@ class Op:
             return self._flatten(self.partials(FLOATS, out, *self._split_flat(xs)))
         except ArithmeticError:
             ieee = [IEEE(x) for x in xs]
-            parts = self.partials(FLOATS, IEEE(out), *self._split_flat(ieee))
+            parts = self.partials(IEEE_FLOATS, IEEE(out), *self._split_flat(ieee))
             return [float(p) for p in self._flatten(parts)]
 
     def _split(self, xs: Sequence[Any]) -> Sequence[Any]:
@@ -271,8 +278,10 @@ DIV = Op("/", lambda m, a, b: a / b, lambda m, out, a, b: (1.0 / b, -out / b), l
          sample=((-100, 100), (0.1, 100)), doc="a / b; ZeroDivisionError for b = 0")
 NEG = Op("neg", lambda m, x: -x, lambda m, out, x: (-1.0,), sample=((-100, 100),), doc="−x")
 POW = Op(
-    "**", lambda m, a, b: a**b, lambda m, out, a, b: (b * out / a, out * m.log(a)), layout=2,
-    title="pow",
+    "**", lambda m, a, b: a**b,
+    # d/da is 0 wherever b = 0 (a mask, as PyTorch: 0 even where a^(b−1) is not finite)
+    lambda m, out, a, b: (m.where(b == 0.0, 0.0, b * out / a), out * m.log(a)), layout=2,
+    title="pow", masks=(True, False),
     domain=[Domain(lambda m, a, b: a <= 0.0, ValueError,
                    lambda a, b: f"base {a!r} must be positive when the exponent is a Value: "
                    "d(a**b)/db = a**b·log(a) is real only for a > 0 (for a constant "
@@ -343,10 +352,13 @@ def pow_const(c: float) -> Op:
                              lambda x: f"{x!r} ** {c!r} (zero to a negative power)"))
     if c == 0:  # d(x**0)/dx = 0 everywhere, with no 0·inf at x = 0
         partials: Rule = lambda m, out, x: (0.0,)  # noqa: E731
+    elif c == 0.5:  # as √x (PyTorch's convention, which keeps the sign of −0.0)
+        partials = lambda m, out, x: (0.5 / m.sqrt(x),)  # noqa: E731
     else:
         partials = lambda m, out, x: (c * x ** (c - 1),)  # noqa: E731
     lo = 0.01 if c != int(c) or c < 0 else -20.0
     return Op(f"**{c:g}", lambda m, x: x**c, partials, domain=domain, overflows=True,
+              masks=c == 0,
               sample=((lo, 20.0),), params=(c,), family="**c", title="pow",
               doc=f"x ** {c:g}; derivative {c:g}·x^{c - 1:g}")
 

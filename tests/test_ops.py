@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Value
 from autograd.engine import apply
-from autograd.maths import COMPLEX, FLOATS, FUNCTIONS, VALUES, CStep
+from autograd.maths import COMPLEX, FLOATS, FUNCTIONS, IEEE_FLOATS, VALUES, CStep
 from autograd.ops import FAMILIES, OPS, Op, all_ops
 from autograd.symbolic import SYMBOLS, Symbol
 from autograd.testing import op_inputs
@@ -23,7 +23,7 @@ ALL = all_ops()
 
 
 def test_every_namespace_implements_every_function():
-    for ns in (FLOATS, VALUES, COMPLEX, SYMBOLS):
+    for ns in (FLOATS, IEEE_FLOATS, VALUES, COMPLEX, SYMBOLS):
         missing = [f for f in FUNCTIONS if not callable(getattr(ns, f, None))]
         assert not missing, (ns, missing)
 
