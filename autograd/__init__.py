@@ -29,6 +29,7 @@ from .check import GradcheckError, gradcheck
 from .engine import (
     StaleGraphError,
     Value,
+    apply,
     detect_anomaly,
     dot,
     enable_grad,
@@ -46,6 +47,7 @@ from .ops import FAMILIES, OPS, Op
 
 __all__ = [
     "Value",
+    "apply",
     "dot",
     "no_grad",
     "enable_grad",

@@ -32,8 +32,8 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
-from . import ops
-from .maths import FLOATS, VALUES, _sigmoid
+from . import maths, ops
+from .maths import FLOATS, _sigmoid
 from .ops import Op
 
 __all__ = ["Value", "apply", "sum", "dot", "max", "min", "no_grad", "enable_grad",
@@ -895,3 +895,69 @@ def max(values: Iterable[Operand]) -> Value:
 def min(values: Iterable[Operand]) -> Value:
     """The smallest of ``values`` as one node (gradient as for ``max``)."""
     return _extreme(ops.MIN, values, "min")
+
+
+# --- the maths namespace on Values (higher order) ------------------------------------------
+
+def _value_method(name: str) -> Any:
+    def call(x: Any) -> Any:
+        if isinstance(x, (int, float)):  # a constant partial such as 1.0
+            return getattr(FLOATS, name)(x)
+        return getattr(x, name)()
+
+    call.__name__ = name
+    return call
+
+
+class _Values(maths.Namespace):
+    """``Value`` objects: every function records a node, so results are differentiable."""
+
+    name = "values"
+    exp = staticmethod(_value_method("exp"))
+    log = staticmethod(_value_method("log"))
+    log1p = staticmethod(_value_method("log1p"))
+    tanh = staticmethod(_value_method("tanh"))
+    sigmoid = staticmethod(_value_method("sigmoid"))
+    sin = staticmethod(_value_method("sin"))
+    cos = staticmethod(_value_method("cos"))
+    sqrt = staticmethod(_value_method("sqrt"))
+    abs = staticmethod(_value_method("abs"))
+
+    @staticmethod
+    def sign(x: Any) -> float:  # piecewise constant: its derivative is 0
+        return maths.sign(_value_data(x))
+
+    @staticmethod
+    def isnan(x: Any) -> bool:
+        return math.isnan(_value_data(x))
+
+    where = staticmethod(FLOATS.where)
+
+    @staticmethod
+    def total(xs: Sequence[Any]) -> Any:
+        return sum(xs)
+
+    @staticmethod
+    def dot(a: Sequence[Any], b: Sequence[Any]) -> Any:
+        return dot(a, b)
+
+    @staticmethod
+    def largest(xs: Sequence[Any]) -> Any:
+        return max(xs)
+
+    @staticmethod
+    def smallest(xs: Sequence[Any]) -> Any:
+        return min(xs)
+
+    @staticmethod
+    def tie_share(xs: Sequence[Any], out: Any) -> list[float]:
+        return maths.tie_share([_value_data(x) for x in xs], _value_data(out))
+
+    ones = staticmethod(FLOATS.ones)
+
+
+def _value_data(x: Any) -> float:
+    return x if isinstance(x, (int, float)) else x.data
+
+
+VALUES = _Values()

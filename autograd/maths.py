@@ -8,7 +8,7 @@ ordinary arithmetic (``+ - * / **``, comparisons) and the functions named in ``F
 The caller picks the interpretation by picking the namespace, so one rule runs on
 
 * ``FLOATS``: Python floats (the fast backward pass);
-* ``VALUES``: ``Value`` objects (differentiable gradients, higher order);
+* ``engine.VALUES``: ``Value`` objects (differentiable gradients, higher order);
 * ``ARRAYS``: NumPy arrays, one batch at a time (``compile``);
 * ``COMPLEX``: complex numbers (complex-step derivatives);
 * ``autograd.symbolic.SYMBOLS``: symbols (the formulas that ``explain`` and drawings show).
@@ -26,8 +26,8 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["FUNCTIONS", "FLOATS", "IEEE_FLOATS", "VALUES", "ARRAYS", "COMPLEX", "IEEE", "CStep",
-           "Namespace"]
+__all__ = ["FUNCTIONS", "FLOATS", "IEEE_FLOATS", "ARRAYS", "COMPLEX", "IEEE", "CStep", "Namespace",
+           "sign", "tie_share"]
 
 #: Every function a rule may call; each namespace implements all of them.
 FUNCTIONS = ("exp", "log", "log1p", "tanh", "sigmoid", "sin", "cos", "sqrt", "abs", "sign", "where",
@@ -221,80 +221,6 @@ class _IEEEFloats(_Floats):
 
 
 IEEE_FLOATS = _IEEEFloats()
-
-
-# --- Values (higher order) ----------------------------------------------------------------
-
-def _method(name: str) -> Any:
-    def call(x: Any) -> Any:
-        if isinstance(x, (int, float)):  # a constant partial such as 1.0
-            return getattr(FLOATS, name)(x)
-        return getattr(x, name)()
-
-    call.__name__ = name
-    return call
-
-
-class _Values(Namespace):
-    """``Value`` objects: every function records a node, so results are differentiable."""
-
-    name = "values"
-    exp = staticmethod(_method("exp"))
-    log = staticmethod(_method("log"))
-    log1p = staticmethod(_method("log1p"))
-    tanh = staticmethod(_method("tanh"))
-    sigmoid = staticmethod(_method("sigmoid"))
-    sin = staticmethod(_method("sin"))
-    cos = staticmethod(_method("cos"))
-    sqrt = staticmethod(_method("sqrt"))
-    abs = staticmethod(_method("abs"))
-
-    @staticmethod
-    def sign(x: Any) -> float:  # piecewise constant: its derivative is 0
-        return _sign(_data(x))
-
-    @staticmethod
-    def isnan(x: Any) -> bool:
-        return math.isnan(_data(x))
-
-    where = staticmethod(_Floats.where)
-
-    @staticmethod
-    def total(xs: Sequence[Any]) -> Any:
-        from .engine import sum as value_sum
-
-        return value_sum(xs)
-
-    @staticmethod
-    def dot(a: Sequence[Any], b: Sequence[Any]) -> Any:
-        from .engine import dot
-
-        return dot(a, b)
-
-    @staticmethod
-    def largest(xs: Sequence[Any]) -> Any:
-        from .engine import max as value_max
-
-        return value_max(xs)
-
-    @staticmethod
-    def smallest(xs: Sequence[Any]) -> Any:
-        from .engine import min as value_min
-
-        return value_min(xs)
-
-    @staticmethod
-    def tie_share(xs: Sequence[Any], out: Any) -> list[float]:
-        return _tie_share([_data(x) for x in xs], _data(out))
-
-    ones = staticmethod(_Floats.ones)
-
-
-def _data(x: Any) -> float:
-    return x if isinstance(x, (int, float)) else x.data
-
-
-VALUES = _Values()
 
 
 # --- complex numbers (complex-step differentiation) ---------------------------------------
@@ -491,3 +417,8 @@ class Arrays(Namespace):
 def ARRAYS() -> Arrays:  # noqa: N802 (a namespace, made on demand so NumPy stays optional)
     """The NumPy namespace for elementwise ops."""
     return Arrays()
+
+
+#: Shared with ``engine.VALUES``.
+sign = _sign
+tie_share = _tie_share

@@ -280,7 +280,7 @@ NEG = Op("neg", lambda m, x: -x, lambda m, out, x: (-1.0,), sample=((-100, 100),
 POW = Op(
     "**", lambda m, a, b: a**b,
     # d/da is 0 wherever b = 0 (a mask, as PyTorch: 0 even where a^(b−1) is not finite)
-    lambda m, out, a, b: (m.where(b == 0.0, 0.0, b * out / a), out * m.log(a)), layout=2,
+    lambda m, out, a, b: (m.where(b == 0.0, 0.0, b * a ** (b - 1.0)), out * m.log(a)), layout=2,
     title="pow", masks=(True, False),
     domain=[Domain(lambda m, a, b: a <= 0.0, ValueError,
                    lambda a, b: f"base {a!r} must be positive when the exponent is a Value: "

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value
-from autograd.engine import apply
-from autograd.maths import COMPLEX, FLOATS, FUNCTIONS, IEEE_FLOATS, VALUES, CStep
+from autograd.engine import VALUES, apply
+from autograd.maths import COMPLEX, FLOATS, FUNCTIONS, IEEE_FLOATS, CStep
 from autograd.ops import FAMILIES, OPS, Op, all_ops
 from autograd.symbolic import SYMBOLS, Symbol
 from autograd.testing import op_inputs
