@@ -26,7 +26,7 @@ from .explain import explain
 __all__ = ["draw_html", "BackpropPage"]
 
 # --- adapter: the only code that touches the engine's API -------------------------------
-# Rewire these six functions when the engine changes; nothing below them reads a Value.
+# Rewire these functions when the engine changes; nothing below them reads a Value.
 
 
 def _nodes(root: Value) -> list[Value]:
@@ -34,9 +34,23 @@ def _nodes(root: Value) -> list[Value]:
     return topological_order(root)
 
 
+def _label(node: Value) -> str:
+    """The name the user gave the node ('' if none)."""
+    return node.label
+
+
 def _name(node: Value, index: int) -> str:
     """A display name: the label, else explain's fallback (``[op]#index`` or the data)."""
     return node.label or (f"[{node.op}]#{index}" if node.op else f"{node.data:g}")
+
+
+def _data(node: Value) -> float:
+    return node.data
+
+
+def _op_name(node: Value) -> str:
+    """The op that made the node ('' for a leaf)."""
+    return node.op
 
 
 def _inputs(node: Value) -> tuple[Value, ...]:
@@ -78,8 +92,8 @@ def _explain_text(root: Value, node: Value) -> str:
 
 # --- the page's data, computed in Python -----------------------------------------------
 
-#: Above this many nodes explain() texts are precomputed only for the first ones.
-EXPLAIN_LIMIT = 120
+#: explain() texts are precomputed for at most this many nodes (labelled ones first).
+EXPLAIN_LIMIT = 100
 #: A history longer than this is sampled evenly (first and last step kept).
 HISTORY_LIMIT = 400
 
@@ -108,7 +122,7 @@ def _page_data(root: Value, nodes: list[Value], explain_limit: int) -> dict[str,
     by_id = {id(v): names[i] for i, v in enumerate(nodes)}
     table = []
     for v, name in zip(nodes, names):
-        table.append({"name": name, "data": v.data, "op": v.op if _inputs(v) else "",
+        table.append({"name": name, "data": _data(v), "op": _op_name(v),
                       "inputs": [index[id(p)] for p in _inputs(v)]})
     forward = [i for i, v in enumerate(nodes) if _inputs(v)]
 
@@ -130,7 +144,7 @@ def _page_data(root: Value, nodes: list[Value], explain_limit: int) -> dict[str,
         backward.append({"node": i, "grad": g, "terms": terms})
 
     chosen = sorted(range(len(nodes) - 1),
-                    key=lambda i: (not nodes[i].label, bool(_inputs(nodes[i])), i))
+                    key=lambda i: (not _label(nodes[i]), bool(_inputs(nodes[i])), i))
     texts = {str(i): _explain_text(root, nodes[i]) for i in chosen[:explain_limit]}
     texts[str(r)] = f"∂{names[r]}/∂{names[r]} = 1   (the seed of the backward pass)"
     return {"nodes": table, "forward": forward, "backward": backward, "grads": grads,

@@ -79,13 +79,24 @@
     t.textContent = text;
     layer.appendChild(t);
   }
-  function edgeLabel(i, k, text) {
-    const edge = $('e' + i + '_' + k);
-    if (!edge) return;
-    light(edge, 'active');
-    const path = edge.getElementsByTagName('path')[0];
-    const p = path.getPointAtLength(path.getTotalLength() / 2);
-    label(p.x, p.y - 3, text, 'edge-label');
+  // Positions never change (dot laid them out), so each is measured once: reading one
+  // right after a change to the page would force the browser to lay out the whole graph.
+  const places = {};
+  function edgeMiddle(i, k) {
+    const key = i + '_' + k;
+    if (!(key in places)) {
+      const path = $('e' + key).getElementsByTagName('path')[0];
+      const p = path.getPointAtLength(path.getTotalLength() / 2);
+      places[key] = [p.x, p.y - 3];
+    }
+    return places[key];
+  }
+  function nodeTop(i) {
+    if (!(i in places)) {
+      const box = valueEl[i].getBBox();
+      places[i] = [box.x + box.width / 2, box.y - 3];
+    }
+    return places[i];
   }
   function reveal(i) {  // scroll the graph so that node i is in view
     if (timer === null || Number($('speed').value) >= 100) {
@@ -130,9 +141,17 @@
     return true;
   }
 
+  function finishForward() {  // every remaining value at once (no step-by-step display)
+    unlight();
+    for (; fwd < D.forward.length; fwd++) {
+      known[D.forward[fwd]] = true;
+      show(D.forward[fwd]);
+    }
+  }
+
   function stepBackward() {
     if (bwd >= D.backward.length) return false;
-    while (fwd < D.forward.length) stepForward();  // the backward pass needs every value
+    if (fwd < D.forward.length) finishForward();  // the backward pass needs every value
     unlight();
     const s = D.backward[bwd++];
     const i = s.node;
@@ -147,14 +166,15 @@
     } else {
       light($('o' + i), 'current');
       light($('r' + i), 'active');
-      const rows = s.terms.map((t) => {
+      const where = s.terms.map((t) => [edgeMiddle(i, t.k), nodeTop(t.input)]);  // read first
+      const rows = s.terms.map((t, n) => {
         grad[t.input] = t.after;
         show(t.input);
         light(valueEl[t.input], 'receiving');
         light(gradEl[t.input], 'changed');
-        edgeLabel(i, t.k, t.formula + ' = ' + fmt(t.partial));
-        const box = valueEl[t.input].getBBox();
-        label(box.x + box.width / 2, box.y - 3, '+= ' + fmt(t.add), 'add-label');
+        light($('e' + i + '_' + t.k), 'active');
+        label(where[n][0][0], where[n][0][1], t.formula + ' = ' + fmt(t.partial), 'edge-label');
+        label(where[n][1][0], where[n][1][1], '+= ' + fmt(t.add), 'add-label');
         return '<li>∂' + esc(name(i)) + '/∂' + esc(name(t.input)) + ' = ' + esc(t.formula) +
           ' = <span class="num">' + fmt(t.partial) + '</span><br>grad(' + esc(name(t.input)) +
           ') = <span class="num">' + fmt(t.before) + ' + ' + fmt(t.partial) + ' × ' + fmt(s.grad) +
