@@ -195,7 +195,7 @@ def _svg(data: dict[str, Any]) -> str:
 
     big = len(data["nodes"]) > 300
     fast = {"splines": "line", "nslimit": "1", "nslimit1": "1", "mclimit": "0.1",
-            "remincross": "false"} if big else {}
+            "remincross": "false"} if big else {"ranksep": "1.2"}  # room for edge labels
     dot = graphviz.Digraph(graph_attr={"rankdir": "LR", "bgcolor": "transparent", **fast})
     dot.attr("node", fontname="Helvetica", fontsize="11")
     for i, node in enumerate(data["nodes"]):

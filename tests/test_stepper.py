@@ -391,3 +391,28 @@ def test_history_slider_moves_the_weights(browser, tmp_path):
     assert len(points) == len(hist.steps) == 15
     assert not page.errors
     page.tab.close()
+
+
+@needs_dot
+def test_a_2000_node_graph_stays_responsive(browser, tmp_path):
+    x = y = Value(0.5, label="x")
+    for _ in range(398):  # 5 nodes a round: two constants, *, +, tanh
+        y = (y * 0.9 + 0.1).tanh()
+    order = topological_order(y)
+    assert len(order) == 1991
+    page = Page(browser, draw_html(y), tmp_path / "big.html")
+    ms = page.tab.evaluate("""() => {
+        const time = (action, n) => {
+            const b = document.querySelector(`[data-action="${action}"]`);
+            const t0 = performance.now();
+            for (let k = 0; k < n; k++) b.click();
+            return performance.now() - t0;
+        };
+        return [time('step-forward', 800), time('step-backward', 800), time('reset', 1)];
+    }""")
+    assert ms[0] < 800 * 5 and ms[1] < 800 * 5 and ms[2] < 500, ms  # ms per step, per reset
+    page.click("step-backward", len(order))
+    y.backward()
+    assert same_to_shown_digits(page.grad("x"), x.grad) and x.grad != 0
+    assert not page.errors
+    page.tab.close()

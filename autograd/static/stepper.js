@@ -79,29 +79,31 @@
     t.textContent = text;
     layer.appendChild(t);
   }
-  // Positions never change (dot laid them out), so each is measured once: reading one
-  // right after a change to the page would force the browser to lay out the whole graph.
-  const places = {};
-  function edgeMiddle(i, k) {
-    const key = i + '_' + k;
-    if (!(key in places)) {
-      const path = $('e' + key).getElementsByTagName('path')[0];
-      const p = path.getPointAtLength(path.getTotalLength() / 2);
-      places[key] = [p.x, p.y - 3];
-    }
-    return places[key];
-  }
-  function nodeTop(i) {
-    if (!(i in places)) {
+  // Positions never change (dot laid them out), so they are all measured at once, the
+  // first time they are needed: reading one after each change to the page would make the
+  // browser lay out the whole graph again.
+  let places = null;
+  function measure() {
+    places = { top: [], middle: {} };
+    for (let i = 0; i < N; i++) {
       const box = valueEl[i].getBBox();
-      places[i] = [box.x + box.width / 2, box.y - 3];
+      places.top.push([box.x + box.width / 2, box.y - 3]);
+      D.nodes[i].inputs.forEach((j, k) => {
+        const path = $('e' + i + '_' + k).getElementsByTagName('path')[0];
+        const p = path.getPointAtLength(path.getTotalLength() / 2);
+        places.middle[i + '_' + k] = [p.x, p.y - 3];
+      });
     }
-    return places[i];
   }
-  function reveal(i) {  // scroll the graph so that node i is in view
-    if (timer === null || Number($('speed').value) >= 100) {
-      valueEl[i].scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  let shown = -1;  // the node to scroll into view at the next frame
+  function reveal(i) {
+    if (shown < 0) {
+      requestAnimationFrame(() => {  // once a frame, when the browser lays out anyway
+        valueEl[shown].scrollIntoView({ block: 'nearest', inline: 'nearest' });
+        shown = -1;
+      });
     }
+    shown = i;
   }
   function name(i) { return D.nodes[i].name; }
   function esc(s) {
@@ -166,15 +168,17 @@
     } else {
       light($('o' + i), 'current');
       light($('r' + i), 'active');
-      const where = s.terms.map((t) => [edgeMiddle(i, t.k), nodeTop(t.input)]);  // read first
-      const rows = s.terms.map((t, n) => {
+      if (places === null) measure();
+      const rows = s.terms.map((t) => {
         grad[t.input] = t.after;
         show(t.input);
         light(valueEl[t.input], 'receiving');
         light(gradEl[t.input], 'changed');
         light($('e' + i + '_' + t.k), 'active');
-        label(where[n][0][0], where[n][0][1], t.formula + ' = ' + fmt(t.partial), 'edge-label');
-        label(where[n][1][0], where[n][1][1], '+= ' + fmt(t.add), 'add-label');
+        const middle = places.middle[i + '_' + t.k];
+        const top = places.top[t.input];
+        label(middle[0], middle[1], t.formula + ' = ' + fmt(t.partial), 'edge-label');
+        label(top[0], top[1], '+= ' + fmt(t.add), 'add-label');
         return '<li>∂' + esc(name(i)) + '/∂' + esc(name(t.input)) + ' = ' + esc(t.formula) +
           ' = <span class="num">' + fmt(t.partial) + '</span><br>grad(' + esc(name(t.input)) +
           ') = <span class="num">' + fmt(t.before) + ' + ' + fmt(t.partial) + ' × ' + fmt(s.grad) +
