@@ -416,3 +416,27 @@ def test_a_2000_node_graph_stays_responsive(browser, tmp_path):
     assert same_to_shown_digits(page.grad("x"), x.grad) and x.grad != 0
     assert not page.errors
     page.tab.close()
+
+
+@needs_dot
+def test_jupyter_iframe_runs_the_page_and_odd_labels_survive(browser, tmp_path):
+    x = Value(2.0, label='</script><b>"x"</b>')
+    y = x * x
+    y.label = "y & {z}"
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><html><body>{draw_html(y)._repr_html_()}</body></html>",
+                    encoding="utf-8")
+    tab = browser.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(host.as_uri())
+    frame = tab.frame_locator("iframe")
+    frame.locator('[data-action="step-backward"]').click()
+    frame.locator('[data-action="step-backward"]').click()
+    names = frame.locator("[data-node]").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-node'))")
+    assert sorted(names) == sorted([x.label, y.label])
+    grad = frame.locator("[data-node]", has_text="</script>").locator('[data-field="grad"]')
+    assert grad.text_content() == "4.000"  # d(x·x)/dx = 2x: both uses, in one step
+    assert not errors
+    tab.close()

@@ -99,7 +99,15 @@
   function reveal(i) {
     if (shown < 0) {
       requestAnimationFrame(() => {  // once a frame, when the browser lays out anyway
-        valueEl[shown].scrollIntoView({ block: 'nearest', inline: 'nearest' });
+        const box = valueEl[shown].getBoundingClientRect();
+        const pane = $('graph');
+        const view = pane.getBoundingClientRect();
+        if (box.left < view.left || box.right > view.right) {  // centre it
+          pane.scrollLeft += box.left - view.left - (view.width - box.width) / 2;
+        }
+        if (box.top < view.top || box.bottom > view.bottom) {
+          pane.scrollTop += box.top - view.top - (view.height - box.height) / 2;
+        }
         shown = -1;
       });
     }
@@ -169,6 +177,7 @@
       light($('o' + i), 'current');
       light($('r' + i), 'active');
       if (places === null) measure();
+      const stacked = {};  // an input used twice by this op gets its labels one above the other
       const rows = s.terms.map((t) => {
         grad[t.input] = t.after;
         show(t.input);
@@ -178,7 +187,8 @@
         const middle = places.middle[i + '_' + t.k];
         const top = places.top[t.input];
         label(middle[0], middle[1], t.formula + ' = ' + fmt(t.partial), 'edge-label');
-        label(top[0], top[1], '+= ' + fmt(t.add), 'add-label');
+        stacked[t.input] = (stacked[t.input] || 0) + 1;
+        label(top[0], top[1] - 13 * (stacked[t.input] - 1), '+= ' + fmt(t.add), 'add-label');
         return '<li>∂' + esc(name(i)) + '/∂' + esc(name(t.input)) + ' = ' + esc(t.formula) +
           ' = <span class="num">' + fmt(t.partial) + '</span><br>grad(' + esc(name(t.input)) +
           ') = <span class="num">' + fmt(t.before) + ' + ' + fmt(t.partial) + ' × ' + fmt(s.grad) +
