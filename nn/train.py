@@ -37,8 +37,8 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
-    steps: list[TrainingStep] = field(default_factory=list)
-    parameters: list[Value] = field(default_factory=list)
+    steps: list[TrainingStep] = field(default_factory=list, repr=False)
+    parameters: list[Value] = field(default_factory=list, repr=False)
 
 
 def _targets(y: Any) -> list[Any]:

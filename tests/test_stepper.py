@@ -123,6 +123,15 @@ def test_too_large_a_graph_raises_unless_allowed():
 
 
 @needs_dot
+def test_a_leaf_and_non_finite_numbers_still_make_a_page():
+    assert embedded(draw_html(Value(3.0, label="c")))["backward"] == [
+        {"node": 0, "grad": 1.0, "terms": []}]  # only the seed
+    x = Value(1e308, label="x")
+    data = embedded(draw_html((x * 10) * 0.0))  # inf, then inf · 0 = NaN
+    assert [n["data"] for n in data["nodes"]][-3:] == ["Infinity", 0.0, "NaN"]
+
+
+@needs_dot
 def test_large_graph_allowed_by_override_and_names_made_unique():
     twins = [Value(1.0, label="w") for _ in range(3)]
     loss = chain(3) + twins[0] * twins[1] + twins[2]
