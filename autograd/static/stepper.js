@@ -42,8 +42,6 @@
     valueEl.push(g);
     dataEl.push(field(texts[texts.length - 2], 'data'));
     gradEl.push(field(texts[texts.length - 1], 'grad'));
-    const op = $('o' + i);
-    if (op) op.setAttribute('data-op', String(i));
   }
   const layer = document.createElementNS(SVG_NS, 'g');  // edge and "+=" labels go here
   document.querySelector('#graph svg g.graph').appendChild(layer);
