@@ -170,9 +170,10 @@ def test_fit_records_each_step_and_the_page_carries_it():
     order = topological_order(loss)
     assert [order[i] for i in data["nodes"]] == model.parameters()
     assert data["weights"][1] == hist.steps[1].weights and data["loss"][0] == hist.steps[0].loss
+    other = MLP(2, [3, 1], activation="tanh", seed=1)
+    unrecorded = fit(other, xs, ys, mse, SGD(other.parameters(), 0.1), epochs=1, progress=False)
     with pytest.raises(ValueError, match="record=True"):
-        draw_html(loss, history=fit(model, xs, ys, mse, SGD(model.parameters(), 0.1), epochs=1,
-                                    progress=False))
+        draw_html(loss, history=unrecorded)
 
 
 @needs_dot
