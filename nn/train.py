@@ -13,19 +13,32 @@ from autograd import Value
 from .module import Module
 from .optim import Optimizer
 
-__all__ = ["fit", "History", "evaluate"]
+__all__ = ["fit", "History", "TrainingStep", "evaluate"]
 
 Loss = Callable[[Sequence[Value], Sequence[Any]], Value]
 
 
 @dataclass
+class TrainingStep:
+    """One optimizer step, recorded by ``fit(..., record=True)``: the batch loss, and the
+    weights and gradients that produced it (before the update)."""
+
+    loss: float
+    weights: list[float]
+    grads: list[float]
+
+
+@dataclass
 class History:
-    """What ``fit`` measured: mean training loss per epoch, validation loss per epoch."""
+    """What ``fit`` measured: mean training loss per epoch, validation loss per epoch;
+    with ``record=True`` also every step, for ``parameters`` (the model's, in order)."""
 
     loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    steps: list[TrainingStep] = field(default_factory=list, repr=False)
+    parameters: list[Value] = field(default_factory=list, repr=False)
 
 
 def _targets(y: Any) -> list[Any]:
@@ -81,6 +94,7 @@ def fit(
     patience: int | None = None,
     progress: bool = True,
     compiled: bool = False,
+    record: bool = False,
 ) -> History:
     """Train ``model`` on ``(xs, ys)`` and return the ``History``.
 
@@ -101,6 +115,9 @@ def fit(
     Every argument is checked before training starts: ``epochs`` an int >= 0,
     ``batch_size`` None or an int >= 1, ``patience`` None or an int >= 1 (with a
     validation set), ``validation`` a pair of equally long, non-empty sequences.
+
+    ``record=True`` keeps every step's loss, weights and gradients in ``History.steps``
+    (for ``autograd.stepper.draw_html(loss, history=...)``).
     """
     _data(xs, ys, "fit")
     if not (callable(getattr(optimizer, "step", None))
@@ -121,7 +138,7 @@ def fit(
     batch_loss = _CompiledLoss(model, loss_fn, xs, ys) if compiled else None
     rng = random.Random(seed)
     order = list(range(len(xs)))
-    history = History()
+    history = History(parameters=model.parameters() if record else [])
     best: tuple[float, dict] | None = None
     bar = _progress(epochs) if progress else None
     for epoch in range(epochs):
@@ -150,6 +167,10 @@ def fit(
                     loss = loss + regularization(model)
                 loss.backward()
                 value = loss.data
+            if record:
+                history.steps.append(TrainingStep(
+                    value, [p.data for p in history.parameters],
+                    [float(p.grad) for p in history.parameters]))
             optimizer.step()
             losses.append(value)
         history.loss.append(sum(losses) / len(losses))

@@ -52,7 +52,7 @@ def test_block_extraction_pairs_output_only_when_it_follows_directly():
 def test_readme_block_runs(line: int, code: str, expected: str | None, tmp_path: Path):
     if "compile" in code:
         need("numpy")
-    if "draw_dot" in code or "draw_network" in code:
+    if "draw_dot" in code or "draw_network" in code or "draw_html" in code:
         need_dot()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
