@@ -65,6 +65,7 @@ __all__ = [
     "explain",
     "Explanation",
     "draw_dot",
+    "draw_html",
     "GraphTooLargeError",
     "Op",
     "OPS",
@@ -76,6 +77,8 @@ _LAZY = {
     "draw_dot": ("graph", "draw_dot"),
     "GraphTooLargeError": ("graph", "GraphTooLargeError"),
     "DotNotFoundError": ("graph", "DotNotFoundError"),
+    "draw_html": ("stepper", "draw_html"),
+    "BackpropPage": ("stepper", "BackpropPage"),
     "compile": ("compiler", "compile"),
     "Program": ("compiler", "Program"),
 }
