@@ -128,6 +128,8 @@ class _Group:
                 c = np.broadcast_to(d * upstream, upstream.shape)
                 if op.mask_flags[j]:  # a zero local derivative blocks the gradient exactly
                     c = np.where(np.broadcast_to(d, upstream.shape) == 0.0, 0.0, c)
+                if op.quotient_flags[j]:  # a zero gradient through a quotient stays 0
+                    c = np.where(upstream == 0.0, 0.0, c)
                 x.scatter(G, GP, c)
 
 

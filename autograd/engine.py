@@ -11,7 +11,8 @@ Rules the engine keeps, as PyTorch does:
 * grad mode (``no_grad``) and anomaly mode (``detect_anomaly``) belong to the thread (and
   the async context) that set them, never to the whole process;
 * NaN propagates; local derivatives follow IEEE arithmetic (±inf, NaN) where the plain
-  float rule would raise, and masks (relu, max) block a gradient exactly;
+  float rule would raise; masks (relu, max) block a gradient exactly, and a zero gradient
+  through a quotient (log: grad/x) stays 0, as PyTorch's rules do;
 * a graph whose leaves changed after it was built (``x.data = ...``, ``optimizer.step()``)
   is stale: ``backward`` on it raises instead of mixing old and new values;
 * an interrupted ``backward`` (Ctrl-C) leaves no state behind: each pass stamps its
@@ -375,13 +376,14 @@ class Value:
         other = _operand(other, "/")
         if other is NotImplemented:
             return other
-        return _node(ops.DIV.eval(self._data, other._data), ops.DIV, self, other)  # type: ignore[arg-type,union-attr]
+        # div's zero rule lives in the generic path: its inputs go in a tuple
+        return _node(ops.DIV.eval(self._data, other._data), ops.DIV, (self, other))  # type: ignore[arg-type,union-attr]
 
     def __rtruediv__(self, other: Operand) -> Value:
         other = _operand(other, "/")
         if other is NotImplemented:
             return other
-        return _node(ops.DIV.eval(other._data, self._data), ops.DIV, other, self)  # type: ignore[union-attr]
+        return _node(ops.DIV.eval(other._data, self._data), ops.DIV, (other, self))  # type: ignore[union-attr]
 
     def __neg__(self) -> Value:
         return _node(-self._data, ops.NEG, self)
@@ -686,7 +688,7 @@ def adjoints(
             except (ArithmeticError, ValueError) as exc:
                 raise local_derivative_error(node, exc) from exc
             for i, (p, d) in enumerate(zip(inputs, partials)):
-                if op.masks and _data_of(d) == 0.0 and op.masked(i, len(inputs)):
+                if op.masks and op.exact_zero(i, len(inputs), _data_of(d), _data_of(g)):
                     contribution: Any = 0.0  # a mask blocks the gradient exactly
                 else:
                     contribution = d * g
@@ -808,7 +810,7 @@ def _backward(root: Value, seed: float) -> None:
                     except ArithmeticError:
                         (dx,) = op.local(node._data, x._data)
                     c = dx * g
-                    if c != c and dx == 0.0 and op.masks:
+                    if c != c and op.masks and op.exact_zero(0, 1, dx, g):
                         c = 0.0
                     x.grad += c
                     if x._x is not None:
@@ -820,7 +822,7 @@ def _backward(root: Value, seed: float) -> None:
                                 else op.local_flat(node._data, [p._data for p in x]))
                     for i, (p, d) in enumerate(zip(x, partials)):
                         c = d * g
-                        if c != c and d == 0.0 and op.masks and op.masked(i, len(x)):
+                        if c != c and op.masks and op.exact_zero(i, len(x), d, g):
                             c = 0.0
                         p.grad += c
                         if p._x is not None:

@@ -93,5 +93,6 @@ def jvp(
         partials = op.local(node._data, *[p._data for p in inputs])
         tangent[id(node)] = sum(d * tangent.get(id(p), 0.0)
                                 for i, (p, d) in enumerate(zip(inputs, partials))
-                                if not (d == 0.0 and op.masks and op.masked(i, len(inputs))))
+                                if not (op.masks and op.exact_zero(i, len(inputs), d,
+                                                                   tangent.get(id(p), 0.0))))
     return out._data, tangent.get(id(out), 0.0)

@@ -108,6 +108,7 @@ class Op:
         domain: Sequence[Domain] = (),
         method: str | None = None,
         masks: bool | tuple[bool, ...] = False,
+        quotients: bool | tuple[bool, ...] = False,
         smooth: bool = True,
         kinks: Sequence[float] = (),
         sample: Sequence[tuple[float, float]] = ((-10.0, 10.0),),
@@ -133,7 +134,12 @@ class Op:
         #: operand (head or run): pow masks d/da where b = 0, not d/db
         n_slots = self.layout.heads + self.layout.runs
         self.mask_flags = masks if isinstance(masks, tuple) else (bool(masks),) * n_slots
-        self.masks = any(self.mask_flags)
+        #: a partial that PyTorch computes as a quotient (log: grad/x): a gradient of
+        #: exactly 0 gives 0 there even where the partial is infinite (0/x, not 0·inf)
+        self.quotient_flags = (quotients if isinstance(quotients, tuple)
+                               else (bool(quotients),) * n_slots)
+        #: either rule applies to some operand: the backward pass checks a NaN product
+        self.masks = any(self.mask_flags) or any(self.quotient_flags)
         #: differentiable everywhere in its domain except at ``kinks`` (finite differences
         #: and complex steps apply)
         self.smooth = smooth
@@ -152,9 +158,13 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
-    def masked(self, i: int, n_inputs: int) -> bool:
-        """Does a zero partial for input ``i`` (of ``n_inputs``) block the gradient?"""
-        return self.mask_flags[self.layout.position(i, n_inputs)[0]]
+    def exact_zero(self, i: int, n_inputs: int, d: float, g: float) -> bool:
+        """Is the contribution of input ``i`` (of ``n_inputs``) exactly 0, given its local
+        derivative ``d`` and the gradient ``g``? True for a zero ``d`` of an operand that
+        masks, and for a zero ``g`` through an operand whose partial is a quotient."""
+        slot = self.layout.position(i, n_inputs)[0]
+        return ((d == 0.0 and self.mask_flags[slot])
+                or (g == 0.0 and self.quotient_flags[slot]))
 
     def __reduce__(self) -> Any:  # pickled by name: rules are code, not data
         if self.params:
@@ -272,7 +282,7 @@ SUB = Op("-", lambda m, a, b: a - b, lambda m, out, a, b: (1.0, -1.0), layout=2,
 MUL = Op("*", lambda m, a, b: a * b, lambda m, out, a, b: (b, a), layout=2,
          sample=((-100, 100), (-100, 100)), doc="a · b")
 DIV = Op("/", lambda m, a, b: a / b, lambda m, out, a, b: (1.0 / b, -out / b), layout=2,
-         title="div",
+         title="div", quotients=True,
          domain=[Domain(_bad_divisor, ZeroDivisionError,
                         lambda a, b: f"division by zero ({a!r} / {b!r})")],
          sample=((-100, 100), (0.1, 100)), doc="a / b; ZeroDivisionError for b = 0")
@@ -293,8 +303,10 @@ EXP = Op("exp", lambda m, x: m.exp(x), lambda m, out, x: (out,), method="exp",
                         lambda x: f"exp({x!r}) overflows the float range (x > 709.78)")],
          overflows=True, sample=((-20, 20),), doc="e^x; OverflowError above x ≈ 709.78")
 LOG = Op("log", lambda m, x: m.log(x), lambda m, out, x: (1.0 / x,), method="log",
+         quotients=True,
          domain=[_LOG_DOMAIN], sample=((0.01, 1000),), doc="natural log; ValueError for x ≤ 0")
 SQRT = Op("sqrt", lambda m, x: m.sqrt(x), lambda m, out, x: (0.5 / out,), method="sqrt",
+          quotients=True,
           domain=[Domain(lambda m, x: x < 0.0, ValueError,
                          lambda x: f"input must be ≥ 0, got {x!r}")],
           sample=((0.01, 100),), doc="√x; ValueError for x < 0; derivative 1/(2√x), inf at 0")
@@ -352,7 +364,7 @@ def pow_const(c: float) -> Op:
                              lambda x: f"{x!r} ** {c!r} (zero to a negative power)"))
     if c == 0:  # d(x**0)/dx = 0 everywhere, with no 0·inf at x = 0
         partials: Rule = lambda m, out, x: (0.0,)  # noqa: E731
-    elif c == 0.5:  # as √x (PyTorch's convention, which keeps the sign of −0.0)
+    elif c == 0.5:  # 0.5·x^−½ as PyTorch computes it (1/√x keeps the sign of −0.0)
         partials = lambda m, out, x: (0.5 / m.sqrt(x),)  # noqa: E731
     else:
         partials = lambda m, out, x: (c * x ** (c - 1),)  # noqa: E731
