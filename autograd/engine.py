@@ -377,7 +377,7 @@ class Value:
         if other is NotImplemented:
             return other
         # div's zero rule lives in the generic path: its inputs go in a tuple
-        return _node(ops.DIV.eval(self._data, other._data), ops.DIV, (self, other))  # type: ignore[arg-type,union-attr]
+        return _node(ops.DIV.eval(self._data, other._data), ops.DIV, (self, other))  # type: ignore[union-attr]
 
     def __rtruediv__(self, other: Operand) -> Value:
         other = _operand(other, "/")
