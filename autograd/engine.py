@@ -817,12 +817,20 @@ def _backward(root: Value, seed: float) -> None:
                         x._pending -= 1
                         if not x._pending:
                             ready.append(x)
-                else:  # n inputs (and ops that mask: see apply)
+                elif not op.masks:  # n inputs
                     partials = (itertools.repeat(1.0) if op.unit
                                 else op.local_flat(node._data, [p._data for p in x]))
+                    for p, d in zip(x, partials):
+                        p.grad += d * g
+                        if p._x is not None:
+                            p._pending -= 1
+                            if not p._pending:
+                                ready.append(p)
+                else:  # ops with an exact-zero rule (max, div, pow, ...: see apply)
+                    partials = op.local_flat(node._data, [p._data for p in x])
                     for i, (p, d) in enumerate(zip(x, partials)):
                         c = d * g
-                        if c != c and op.masks and op.exact_zero(i, len(x), d, g):
+                        if c != c and op.exact_zero(i, len(x), d, g):
                             c = 0.0
                         p.grad += c
                         if p._x is not None:

@@ -226,12 +226,12 @@ def _fast_layout(lay: Layout) -> tuple[Callable[..., Any], Callable[..., Any]]:
     if not lay.nary:
         return (lambda xs: xs), (lambda parts: parts)
     if (lay.heads, lay.runs) == (0, 1):
-        return (lambda xs: (tuple(xs),)), (lambda parts: parts[0])
+        return (lambda xs: (xs,)), (lambda parts: parts[0])
 
     if (lay.heads, lay.runs) == (1, 2):
         def split(xs: Sequence[Any]) -> tuple[Any, ...]:
             n = (len(xs) + 1) // 2
-            return xs[0], tuple(xs[1:n]), tuple(xs[n:])
+            return xs[0], xs[1:n], xs[n:]
 
         return split, (lambda parts: [parts[0], *parts[1], *parts[2]])
     return lay.split, lay.flatten
