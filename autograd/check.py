@@ -194,6 +194,12 @@ def _local_magnitudes(op: Op, out: float, xs: Sequence[float], local: Sequence[f
         return [abs(d) for d in local]
 
 
+def _op_of(node: Value) -> Op:
+    op = node._op
+    assert op is not None, "an interior node has an op"
+    return op
+
+
 def _rounding_bounds(root: Value, wrt: Sequence[Value]) -> list[float]:
     """ε·(S_i + C_i) for each of ``wrt``: the first-order rounding error bound of ∂root/∂wrt_i
     computed by the chain rule, before the safety factor. S_i = Σ over paths of Π |d|
@@ -206,7 +212,7 @@ def _rounding_bounds(root: Value, wrt: Sequence[Value]) -> list[float]:
     for node in reversed(order):
         if node._x is None or id(node) not in s:
             continue
-        op, inputs = node._op, node.parents
+        op, inputs = _op_of(node), node.parents
         xs = [p._data for p in inputs]
         try:
             local = op.local(node._data, *xs)
@@ -252,7 +258,7 @@ def _complex_values(trace: _Trace, i: int, h: float) -> dict[int, complex]:
         if node._x is None:
             vals[id(node)] = CStep(complex(node._data, h if id(node) == target else 0.0))
         else:
-            op = node._op
+            op = _op_of(node)
             z = op.forward(CX, *op._split([vals[id(p)] for p in node.parents]))
             # the real part pinned to the float forward's: the tangent (imaginary part) is
             # carried along the very values at which the rules are evaluated
@@ -300,7 +306,7 @@ def _complex_hessian_column(trace: _Trace, j: int) -> list[float]:
     for node in reversed(trace.order):
         if node._x is None or id(node) not in adj:
             continue
-        op, g = node._op, adj[id(node)]
+        op, g = _op_of(node), adj[id(node)]
         zs = [vals[id(p)] for p in node.parents]
         parts = op._flat(op.partials(CX, vals[id(node)], *op._split(zs)))
         for p, d in zip(node.parents, parts):
@@ -457,8 +463,9 @@ class Culprit:
         what = (f"∂out/∂input{self.input}" if self.order == 1 else
                 f"∂/∂input{self.wrt} of ∂out/∂input{self.input}")
         rel = abs(self.actual - self.expected) / max(abs(self.expected), 1e-300)
+        source = "forward" if self.order == 1 else "partials"
         return (f"guilty op '{self.op.name}'{label} at inputs ({shown}): {what} is "
-                f"{self.expected!r} by {self.method} of its {'forward' if self.order == 1 else 'partials'}, "
+                f"{self.expected!r} by {self.method} of its {source}, "
                 f"its rule gives {self.actual!r} (relative error {rel:.2e})")
 
 
