@@ -357,3 +357,12 @@ def test_check_op_catches_a_wrong_first_and_a_wrong_second_derivative():
 @given(networks(), st.sampled_from(["auto", "central"]))
 def test_gradcheck_through_random_networks(net, method):
     assert gradcheck(net, net.inputs, method=method)
+
+
+def test_grad_of_through_a_relu_that_masks_a_whole_branch():
+    """engine.adjoints skips a node that a mask cut off (it used to raise KeyError): the
+    gradient of relu(a·b) + b at a·b < 0 is (0, 1)."""
+    a, b = Value(0.3), Value(-1.2)
+    assert grad_of((a * b).relu() + b, [a, b]) == (0.0, 1.0)
+    (ga, gb) = grad_of((a * b).relu() + b * b, [a, b], create_graph=True)
+    assert (ga.data, gb.data) == (0.0, -2.4)
