@@ -711,7 +711,7 @@ def _local_second(op: Op, xs: Sequence[float], k: int, j: int
     the partial on floats, error estimate, how)."""
     ins = [Value(x) for x in xs]
     out = apply(op, *ins)
-    from .maths import VALUES
+    from .engine import VALUES  # (maths.VALUES before the namespace moved to engine)
 
     parts = op._flat(op.partials(VALUES, out, *op._split(ins)))
     part = parts[k]
