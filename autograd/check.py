@@ -146,10 +146,10 @@ class _Mag:
     def __ge__(self, o: Any) -> bool:
         return self.v >= _mag(o).v
 
-    def __eq__(self, o: Any) -> bool:  # type: ignore[override]
+    def __eq__(self, o: object) -> bool:
         return self.v == _mag(o).v
 
-    def __ne__(self, o: Any) -> bool:  # type: ignore[override]
+    def __ne__(self, o: object) -> bool:
         return self.v != _mag(o).v
 
     __hash__ = None  # type: ignore[assignment]
