@@ -366,3 +366,28 @@ def test_grad_of_through_a_relu_that_masks_a_whole_branch():
     assert grad_of((a * b).relu() + b, [a, b]) == (0.0, 1.0)
     (ga, gb) = grad_of((a * b).relu() + b * b, [a, b], create_graph=True)
     assert (ga.data, gb.data) == (0.0, -2.4)
+
+
+def test_check_expression_without_dot_says_so(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    expr = _wrong_expression()
+    with pytest.raises(GradcheckError, match="dot program is missing"):
+        check_expression(expr)
+
+
+def _wrong_expression():
+    from autograd.testing import Expression
+
+    return Expression(("*", (WRONG, ("x", 0)), ("x", 1)), (1.5, 0.7))
+
+
+@FAST
+@given(st.data())
+def test_in_domain_draws_inside_each_ops_sample_ranges(data):
+    op = data.draw(st.sampled_from(all_ops()))
+    xs = data.draw(autograd.testing.in_domain(op))
+    parts = op.layout.split(xs) if op.layout.nary else xs
+    for part, (lo, hi) in zip(parts, op.sample):
+        for x in part if isinstance(part, tuple) else (part,):
+            assert lo <= x <= hi
+    op.eval(*xs)  # inside the domain: no error
