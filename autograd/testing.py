@@ -224,6 +224,9 @@ def _illustrate(expr: Any, exc: Any, picture_dir: str | None) -> str:
     if shutil.which("dot") is None:
         lines.append("picture: not written (Graphviz's dot program is missing)")
         return "\n\n".join(lines)
+    if not _final_hypothesis_run():
+        lines.append("picture: drawn only for the example Hypothesis reports")
+        return "\n\n".join(lines)
     try:
         from .graph import draw_dot
 
@@ -236,6 +239,17 @@ def _illustrate(expr: Any, exc: Any, picture_dir: str | None) -> str:
     except Exception as draw_error:  # a picture is a courtesy: never hide the failure
         lines.append(f"picture: not written ({type(draw_error).__name__}: {draw_error})")
     return "\n\n".join(lines)
+
+
+def _final_hypothesis_run() -> bool:
+    """False while Hypothesis is still searching or shrinking (drawing every intermediate
+    failure would be slow); True for its final, reported run and outside Hypothesis."""
+    try:
+        from hypothesis.control import current_build_context, currently_in_test_context
+
+        return not currently_in_test_context() or bool(current_build_context().is_final)
+    except Exception:  # a Hypothesis without these internals: always draw
+        return True
 
 
 # --- networks -------------------------------------------------------------------------------

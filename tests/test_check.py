@@ -282,7 +282,7 @@ def test_the_guilty_op_of_a_non_smooth_graph_is_found_by_richardson():
 def test_check_expression_reports_the_shrunk_graph_with_explain_and_a_picture(tmp_path):
     @settings(max_examples=100, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
-    @given(expressions(ops=["sin", "*", "+", WRONG], n_inputs=2))
+    @given(expressions(ops=["sin", "*", "+", WRONG], n_inputs=2, max_depth=3))
     def prop(expr):
         check_expression(expr, picture_dir=str(tmp_path))
 
