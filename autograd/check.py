@@ -5,7 +5,9 @@ gradient with a reference computed without any derivative rule:
 
 * ``"complex-step"``: every node's forward is re-run on complex numbers (``maths.CStep``)
   with input i moved to x_i + i·h (h = 1e-20·max(1, |x_i|)); ∂f/∂x_i = Im f / h, with no
-  cancellation, so the reference is exact to rounding. Needs every op smooth at the point.
+  cancellation, so the reference is exact to rounding. Real parts are pinned to the float
+  forward's values, so it differentiates the very computation the rules are evaluated on.
+  Needs every op smooth at the point.
 * ``"richardson"``: central differences D(h) = (f(x + h) − f(x − h)) / 2h at shrinking h,
   extrapolated to h → 0 (Ridders' tableau), with an estimate of its own error. For ops that
   are not analytic (relu, abs, max).
