@@ -674,7 +674,7 @@ def adjoints(
         mode.__enter__()
     try:
         for node in reversed(order):  # consumers before their inputs
-            if node._x is None:
+            if node._x is None or id(node) not in adj:  # a leaf, or masked off: no gradient
                 continue
             g = adj[id(node)]
             inputs = node.parents

@@ -20,16 +20,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from hypothesis import assume
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from .engine import Value, apply
 from .ops import Op, all_ops
 
 __all__ = ["Expression", "expressions", "OPS", "SMOOTH_OPS", "operand_count", "in_domain",
-           "op_inputs"]
+           "op_inputs", "check_expression", "Network", "networks", "EngineStateMachine"]
 
 #: Every op the table has (one per example parameter of each family), by name.
 OPS: dict[str, Op] = {op.name: op for op in all_ops()}
@@ -45,9 +46,23 @@ def operand_count(op: Op) -> int:
     return op.layout.heads + op.layout.runs * RUN_LENGTH
 
 
-def in_domain(op: Op, j: int, a: Value) -> Value:
-    """Input ``j`` of ``op`` mapped into the op's sample range when the op has a domain
-    (lo + (hi − lo)·σ(a)), so that any value is valid; unchanged otherwise."""
+@overload
+def in_domain(op: Op) -> st.SearchStrategy[tuple[float, ...]]: ...
+
+
+@overload
+def in_domain(op: Op, j: int, a: Value) -> Value: ...
+
+
+def in_domain(op: Op, j: int | None = None, a: Value | None = None) -> Any:
+    """``in_domain(op)``: a strategy for flat input tuples inside the op's sample ranges
+    (kinks and ties allowed; ``op_inputs`` keeps away from them).
+
+    ``in_domain(op, j, a)``: input ``j`` of ``op`` mapped into the op's sample range when
+    the op has a domain (lo + (hi − lo)·σ(a)), so that any value is valid; unchanged
+    otherwise."""
+    if j is None or a is None:
+        return op_inputs(op, margin=0.0)
     if not op.domain:
         return a
     slot = j if j < op.layout.heads else op.layout.heads + (j - op.layout.heads) // RUN_LENGTH
@@ -78,9 +93,13 @@ def _evaluate(tree: Any, xs: Sequence[Value]) -> Value:
         return xs[tree[1]]
     if kind == "c":
         return Value(tree[1])
-    op = OPS[kind]
+    op = kind if isinstance(kind, Op) else OPS[kind]
     args = [in_domain(op, j, _evaluate(t, xs)) for j, t in enumerate(tree[1:])]
     return apply(op, *args)
+
+
+def _op(kind: str | Op) -> Op:
+    return kind if isinstance(kind, Op) else OPS[kind]
 
 
 def _formula(tree: Any) -> str:
@@ -89,10 +108,11 @@ def _formula(tree: Any) -> str:
         return f"x{tree[1]}"
     if kind == "c":
         return repr(tree[1])
-    return f"{kind}({', '.join(_formula(t) for t in tree[1:])})"
+    name = kind.name if isinstance(kind, Op) else kind
+    return f"{name}({', '.join(_formula(t) for t in tree[1:])})"
 
 
-def _trees(n_inputs: int, ops: Sequence[str], max_depth: int) -> st.SearchStrategy:
+def _trees(n_inputs: int, ops: Sequence[str | Op], max_depth: int) -> st.SearchStrategy:
     leaves = st.one_of(
         st.tuples(st.just("x"), st.integers(0, n_inputs - 1)),
         st.tuples(st.just("c"), st.floats(-2, 2, allow_nan=False).map(lambda c: round(c, 3))),
@@ -100,7 +120,7 @@ def _trees(n_inputs: int, ops: Sequence[str], max_depth: int) -> st.SearchStrate
 
     def extend(children: st.SearchStrategy) -> st.SearchStrategy:
         return st.sampled_from(list(ops)).flatmap(
-            lambda name: st.tuples(st.just(name), *[children] * operand_count(OPS[name]))
+            lambda name: st.tuples(st.just(name), *[children] * operand_count(_op(name)))
         )
 
     return st.recursive(leaves, extend, max_leaves=2**max_depth)
@@ -110,16 +130,17 @@ def _trees(n_inputs: int, ops: Sequence[str], max_depth: int) -> st.SearchStrate
 def expressions(
     draw: Any,
     n_inputs: int | None = None,
-    ops: Sequence[str] = SMOOTH_OPS,
+    ops: Sequence[str | Op] = SMOOTH_OPS,
     max_depth: int = 4,
     bound: float = 2.0,
     max_value: float = 1e6,
 ) -> Expression:
-    """A strategy for ``Expression``s over ``ops`` (names of ``OPS``) with 1–3 inputs (or
+    """A strategy for ``Expression``s over ``ops`` (names of ``OPS``, or ``Op`` objects such
+    as users' ``custom_op``s) with 1–3 inputs (or
     ``n_inputs``) drawn from [-bound, bound]. Operands of ops with a domain are mapped into
     it; draws that would overflow or exceed ``max_value`` anywhere are rejected, so
     gradients stay well-conditioned for finite-difference checks."""
-    unknown = set(ops) - set(OPS)
+    unknown = {o for o in ops if not isinstance(o, Op)} - set(OPS)
     if unknown:
         raise ValueError(f"expressions: unknown ops {sorted(unknown)}; choose from {sorted(OPS)}")
     n = n_inputs if n_inputs is not None else draw(st.integers(1, 3))
@@ -160,3 +181,366 @@ def op_inputs(op: Op, margin: float = 1e-3) -> st.SearchStrategy[tuple[float, ..
         return flat
 
     return nary()
+
+
+# --- a checking helper whose failure shows the graph ---------------------------------------
+
+def check_expression(expr: Any, picture_dir: str | None = None, **gradcheck_options: Any
+                     ) -> bool:
+    """``gradcheck(expr, expr.inputs, **gradcheck_options)`` for a test over
+    ``expressions()``; on failure the ``GradcheckError`` also holds the expression, the
+    ``explain`` text of the failing gradient and the path of a picture of the graph
+    (``draw_dot`` with the guilty op's paths in red) written to ``picture_dir`` (a new
+    temporary folder by default); without Graphviz's ``dot`` it says so instead. Used with
+    ``@given``, Hypothesis shrinks first, so the report shows the smallest failing graph."""
+    from .check import GradcheckError, gradcheck
+
+    try:
+        return gradcheck(expr, expr.inputs, **gradcheck_options)
+    except GradcheckError as exc:
+        raise GradcheckError(f"{exc}\n\n{_illustrate(expr, exc, picture_dir)}",
+                             exc.report) from None
+
+
+def _illustrate(expr: Any, exc: Any, picture_dir: str | None) -> str:
+    import os
+    import shutil
+    import tempfile
+
+    from .explanation import explain
+
+    report = exc.report
+    lines = [f"the expression: {expr!r}"]
+    if report is None or report.root is None:
+        return lines[0]
+    root, culprit = report.root, report.culprit
+    if culprit is not None and not culprit.node.label:
+        culprit.node.label = f"guilty {culprit.op.name}"
+    failing = report.failures[0].index[0] if report.failures else 0
+    wrt = report.values[failing]
+    if not wrt.label:
+        wrt.label = f"x{failing}"
+    lines.append(f"how ∂out/∂x{failing} is made (explain):\n{explain(root, wrt)}")
+    if shutil.which("dot") is None:
+        lines.append("picture: not written (Graphviz's dot program is missing)")
+        return "\n\n".join(lines)
+    if not _final_hypothesis_run():
+        lines.append("picture: drawn only for the example Hypothesis reports")
+        return "\n\n".join(lines)
+    try:
+        from .graph import draw_dot
+
+        folder = picture_dir or tempfile.mkdtemp(prefix="chainrule-gradcheck-")
+        target = culprit.node if culprit is not None else wrt
+        path = draw_dot(root, highlight=target).render(os.path.join(folder, "graph"),
+                                                       cleanup=True)
+        lines.append(f"picture: {path} (paths to "
+                     f"{'the guilty op' if culprit is not None else f'x{failing}'} in red)")
+    except Exception as draw_error:  # a picture is a courtesy: never hide the failure
+        lines.append(f"picture: not written ({type(draw_error).__name__}: {draw_error})")
+    return "\n\n".join(lines)
+
+
+def _final_hypothesis_run() -> bool:
+    """False while Hypothesis is still searching or shrinking (drawing every intermediate
+    failure would be slow); True for its final, reported run and outside Hypothesis."""
+    try:
+        from hypothesis.control import current_build_context, currently_in_test_context
+
+        return not currently_in_test_context() or bool(current_build_context().is_final)
+    except Exception:  # a Hypothesis without these internals: always draw
+        return True
+
+
+# --- networks -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Network:
+    """A small ``nn.MLP`` and an input: ``net(*xs)`` is the sum of its outputs at ``xs``,
+    so ``gradcheck(net, net.inputs)`` checks the gradient through the whole network."""
+
+    model: Any
+    inputs: tuple[float, ...]
+
+    def __call__(self, *xs: Value) -> Value:
+        from .engine import sum as value_sum
+
+        return value_sum(self.model(list(xs)))
+
+    def __repr__(self) -> str:
+        return f"Network(MLP({self.model.config}); inputs={self.inputs})"
+
+
+@st.composite
+def networks(draw: Any, max_inputs: int = 3, max_layers: int = 2, max_width: int = 4,
+             activations: Sequence[str] = ("tanh", "sigmoid", "relu", "linear"),
+             bound: float = 2.0) -> Network:
+    """A strategy for ``Network``s: ``MLP(nin, [w1, ..., wk])`` with 1–``max_inputs``
+    inputs, 1–``max_layers`` layers of 1–``max_width`` neurons, a drawn activation and
+    seed, and an input drawn from [-bound, bound]. Needs the ``nn`` package."""
+    from nn import MLP
+
+    nin = draw(st.integers(1, max_inputs))
+    widths = draw(st.lists(st.integers(1, max_width), min_size=1, max_size=max_layers))
+    activation = draw(st.sampled_from(list(activations)))
+    seed = draw(st.integers(0, 2**16))
+    xs = tuple(draw(st.floats(-bound, bound, allow_nan=False)) for _ in range(nin))
+    return Network(MLP(nin, widths, activation=activation, seed=seed), xs)
+
+
+# --- the engine's semantics as a state machine --------------------------------------------
+
+def _default_machine_ops() -> tuple[Op, ...]:
+    from .ops import RELU, leaky_relu
+
+    return (*(OPS[name] for name in SMOOTH_OPS), RELU, leaky_relu(0.2))
+
+
+class EngineStateMachine(RuleBasedStateMachine):
+    """Random sequences of engine operations checked against a reference that uses no
+    derivative rule: the complex step of the whole expression, evaluated from this
+    machine's own record of how each node was made (each op's forward on complex numbers).
+
+    Rules: make leaves; apply random ops of ``ops`` to earlier nodes (reusing them); run
+    ``backward`` (twice in a row, too) and check that leaf gradients accumulate;
+    ``zero_grad``; ``detach``; ops under ``no_grad`` (their results are leaves);
+    ``backward(create_graph=True)`` and a second derivative through ``grad_of``; and a
+    ``backward`` interrupted by ``KeyboardInterrupt`` (an op whose partial raises once),
+    after which ``zero_grad`` and a new ``backward`` must give exact gradients again.
+
+    Extend it with your own ops (non-smooth ops must agree with the complex step at their
+    kinks, as relu and leaky_relu do; abs and max do not, so they are left out)::
+
+        class MyMachine(EngineStateMachine):
+            ops = (*EngineStateMachine.ops, my_op)
+
+        TestMyOps = MyMachine.TestCase
+    """
+
+    ops: Sequence[Op] = _default_machine_ops()
+    max_nodes = 40
+    bound = 2.0
+    max_value = 1e6
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nodes: list[Value] = []
+        self.records: list[tuple[Op | None, tuple[int, ...]]] = []
+        self.expected: dict[int, float] = {}  # leaf index -> expected .grad
+        self.slack: dict[int, float] = {}  # leaf index -> allowed error
+        self._armed = False
+        self.interrupt_once = Op("interrupt_once", lambda m, x: x, self._interrupt_rule,
+                                 doc="x; its derivative 1 raises KeyboardInterrupt once")
+
+    def _interrupt_rule(self, m: Any, out: Any, x: Any) -> tuple[float]:
+        if self._armed:
+            self._armed = False
+            raise KeyboardInterrupt("interrupted backward (test)")
+        return (1.0,)
+
+    # --- bookkeeping --------------------------------------------------------------------
+    def _add(self, v: Value, op: Op | None, parents: tuple[int, ...] = ()) -> int:
+        self.nodes.append(v)
+        self.records.append((op, parents))
+        i = len(self.nodes) - 1
+        if op is None:
+            self.expected[i], self.slack[i] = 0.0, 0.0
+        return i
+
+    def _pick(self, data: Any) -> int:
+        return int(data.draw(st.integers(0, len(self.nodes) - 1)))
+
+    def _into_domain(self, op: Op, j: int, i: int) -> int | None:
+        """Node i, or a new node lo + (hi − lo)·σ(node i) when ``op`` has a domain."""
+        if not op.domain:
+            return i
+        from .ops import ADD, MUL, SIGMOID
+
+        slot = j if j < op.layout.heads else op.layout.heads + (j - op.layout.heads) // 2
+        lo, hi = op.sample[min(slot, len(op.sample) - 1)]
+        s = self._add(apply(SIGMOID, self.nodes[i]), SIGMOID, (i,))
+        width = self._add(Value(hi - lo), None)
+        scaled = self._add(apply(MUL, self.nodes[width], self.nodes[s]), MUL, (width, s))
+        low = self._add(Value(lo), None)
+        return self._add(apply(ADD, self.nodes[low], self.nodes[scaled]), ADD, (low, scaled))
+
+    def _reach(self, r: int) -> list[int]:
+        """Indices of the nodes node r is made from (itself included), ascending."""
+        seen, stack = {r}, [r]
+        while stack:
+            for p in self.records[stack.pop()][1]:
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return sorted(seen)
+
+    def _evaluate(self, r: int, leaf: int, h: float, at: dict[int, float] | None = None
+                  ) -> complex:
+        """Node r on complex numbers with ``leaf`` moved by i·h (leaf values from ``at``)."""
+        from .check import CX
+        from .maths import CStep
+
+        at = at or {}
+        vals: dict[int, complex] = {}
+        for k in self._reach(r):
+            op, parents = self.records[k]
+            if op is None:
+                x = at.get(k, self.nodes[k].data)
+                vals[k] = CStep(complex(x, h if k == leaf else 0.0))
+            else:
+                z = op.forward(CX, *op._split([vals[p] for p in parents]))
+                vals[k] = CStep(complex(z))
+        return vals[r]
+
+    def reference_gradient(self, r: int, at: dict[int, float] | None = None
+                           ) -> dict[int, float]:
+        """∂node_r/∂leaf for every leaf below r, by complex step of the recorded expression."""
+        out = {}
+        for k in self._reach(r):
+            if self.records[k][0] is None:
+                x = (at or {}).get(k, self.nodes[k].data)
+                h = 1e-20 * max(1.0, abs(x))
+                out[k] = self._evaluate(r, k, h, at).imag / h
+        return out
+
+    def _tolerances(self, r: int) -> dict[int, float]:
+        from .check import _rounding_bounds
+
+        leaves = [k for k in self._reach(r) if self.records[k][0] is None]
+        bounds = _rounding_bounds(self.nodes[r], [self.nodes[k] for k in leaves])
+        # the reference evaluates its own (complex) forward: allow 1e-9 of the rounding
+        # scale S + T for intermediate values that differ in the last bits, and h²-size
+        # truncation (1e-30) where a derivative is 0
+        return {k: 1e-9 * b / 2.0**-52 + 1e-30 for k, b in zip(leaves, bounds)}
+
+    def _expect_backward(self, r: int) -> None:
+        tol = self._tolerances(r)
+        for k, g in self.reference_gradient(r).items():
+            self.expected[k] += g
+            self.slack[k] += tol[k]
+
+    # --- rules --------------------------------------------------------------------------
+    @initialize(xs=st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=1, max_size=3))
+    def make_leaves(self, xs: list[float]) -> None:
+        for x in xs:
+            self._add(Value(x), None)
+
+    @rule(x=st.floats(-2.0, 2.0, allow_nan=False))
+    def leaf(self, x: float) -> None:
+        self._add(Value(x), None)
+
+    @precondition(lambda self: len(self.nodes) < self.max_nodes)
+    @rule(data=st.data())
+    def apply_op(self, data: Any) -> None:
+        op = data.draw(st.sampled_from(list(self.ops)))
+        picks = [self._pick(data) for _ in range(operand_count(op))]
+        args = [self._into_domain(op, j, i) for j, i in enumerate(picks)]
+        inputs = tuple(a for a in args if a is not None)
+        try:
+            v = apply(op, *[self.nodes[i] for i in inputs])
+        except (ArithmeticError, ValueError):
+            return
+        assert v.data == op.eval(*[self.nodes[i].data for i in inputs]) or v.data != v.data
+        if math.isfinite(v.data) and abs(v.data) <= self.max_value:
+            self._add(v, op, inputs)
+
+    @rule(data=st.data())
+    def backward(self, data: Any) -> None:
+        r = self._pick(data)
+        self._expect_backward(r)
+        self.nodes[r].backward()
+
+    @rule(data=st.data())
+    def backward_twice(self, data: Any) -> None:
+        r = self._pick(data)
+        for _ in range(2):
+            self._expect_backward(r)
+            self.nodes[r].backward()
+
+    @rule(data=st.data())
+    def zero_grad(self, data: Any) -> None:
+        r = self._pick(data)
+        self.nodes[r].zero_grad()
+        for k in self._reach(r):
+            if self.records[k][0] is None:
+                self.expected[k], self.slack[k] = 0.0, 0.0
+
+    @rule(data=st.data())
+    def detach(self, data: Any) -> None:
+        r = self._pick(data)
+        d = self.nodes[r].detach()
+        assert d.is_leaf and d.data == self.nodes[r].data and d.grad == 0.0
+        self._add(d, None)
+
+    @rule(data=st.data())
+    def op_under_no_grad(self, data: Any) -> None:
+        from .engine import is_grad_enabled, no_grad
+
+        op = data.draw(st.sampled_from(list(self.ops)))
+        picks = [self._pick(data) for _ in range(operand_count(op))]
+        with no_grad():
+            assert not is_grad_enabled()
+            try:
+                v = apply(op, *[self.nodes[i] for i in picks])
+            except (ArithmeticError, ValueError):
+                return
+        assert is_grad_enabled() and v.is_leaf
+        if math.isfinite(v.data) and abs(v.data) <= self.max_value:
+            self._add(v, None)  # a constant as far as any gradient is concerned
+
+    @rule(data=st.data())
+    def create_graph(self, data: Any) -> None:
+        from .check import richardson
+        from .functional import grad_of
+
+        r = self._pick(data)
+        self._expect_backward(r)
+        self.nodes[r].backward(create_graph=True)
+        leaves = [k for k in self._reach(r) if self.records[k][0] is None]
+        i = data.draw(st.sampled_from(leaves))
+        (first,) = grad_of(self.nodes[r], [self.nodes[i]], create_graph=True)
+        second = grad_of(first, [self.nodes[k] for k in leaves])
+        for k, got in zip(leaves, second):
+            def g(t: float, k: int = k) -> float:
+                return self.reference_gradient(r, {k: t})[i]
+
+            ref, est = richardson(g, self.nodes[k].data, 1e-2 * max(1.0, abs(self.nodes[k].data)))
+            scale = max(1.0, abs(ref), abs(got))
+            assert abs(got - ref) <= 10 * est + 1e-6 * scale, (
+                f"∂²/∂leaf{i}∂leaf{k}: create_graph gives {got!r}, the reference {ref!r} "
+                f"(error estimate {est:.1e})")
+
+    @rule(data=st.data())
+    def interrupted_backward(self, data: Any) -> None:
+        r = self._pick(data)
+        other = self._pick(data)
+        from .ops import ADD
+
+        cut = self._add(apply(self.interrupt_once, self.nodes[r]), self.interrupt_once, (r,))
+        y = self._add(apply(ADD, self.nodes[other], self.nodes[cut]), ADD, (other, cut))
+        self._armed = True
+        try:
+            self.nodes[y].backward()
+        except KeyboardInterrupt:
+            pass
+        else:
+            raise AssertionError("the interrupting op's partial did not run")
+        assert not self._armed
+        self.zero_grad_of(y)  # leaf gradients of an interrupted pass are partial: reset
+        self._expect_backward(y)
+        self.nodes[y].backward()
+
+    def zero_grad_of(self, r: int) -> None:
+        self.nodes[r].zero_grad()
+        for k in self._reach(r):
+            if self.records[k][0] is None:
+                self.expected[k], self.slack[k] = 0.0, 0.0
+
+    @invariant()
+    def leaf_gradients_match_the_reference(self) -> None:
+        for k, want in self.expected.items():
+            g = self.nodes[k].grad
+            got = g.data if isinstance(g, Value) else g
+            assert abs(got - want) <= self.slack[k] + 1e-12 * abs(want), (
+                f"leaf {k} (data {self.nodes[k].data!r}): .grad is {got!r}, the reference "
+                f"{want!r} (allowed error {self.slack[k]:.2e})")
