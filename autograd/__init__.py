@@ -25,7 +25,7 @@ Note: the PyPI package ``autograd`` (HIPS) uses the same import name.
 from typing import Any
 
 from . import _distribution  # noqa: F401  (first: fails clearly if another package owns the name)
-from .check import GradcheckError, gradcheck
+from .check import GradcheckError, check_op, custom_op, gradcheck, gradcheck_report
 from .engine import (
     StaleGraphError,
     Value,
@@ -61,7 +61,10 @@ __all__ = [
     "hessian",
     "jvp",
     "gradcheck",
+    "gradcheck_report",
     "GradcheckError",
+    "custom_op",
+    "check_op",
     "explain",
     "Explanation",
     "draw_dot",

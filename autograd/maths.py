@@ -321,7 +321,11 @@ class _Complex(Namespace):
 
     @staticmethod
     def sigmoid(z: Any) -> CStep:
-        return CStep(1.0 / (1.0 + cmath.exp(-complex(z))))
+        z = complex(z)
+        if z.real >= 0.0:  # the two branches of the float version: no exp overflows
+            return CStep(1.0 / (1.0 + cmath.exp(-z)))
+        e = cmath.exp(z)
+        return CStep(e / (1.0 + e))
 
     cos = staticmethod(_c(cmath.cos))
     sqrt = staticmethod(_c(cmath.sqrt))
