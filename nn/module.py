@@ -63,6 +63,28 @@ class Module:
                 out.extend(p)
         return out
 
+    def name_parameters(self, style: str = "place") -> Module:
+        """Label every parameter by its place and return the module. ``style="place"``:
+        ``L1.n2.w1``, ``L1.n2.b`` (layer 1, neuron 2, weight 1 and bias); ``"flat"``: the
+        tutorials' ``w1 … wn`` numbered across the model, neuron by neuron, with biases
+        ``b_h1``, ``b_o1``. Labels cost nothing per step; ``autograd.naming`` names the
+        other nodes from them."""
+        if style not in ("place", "flat"):
+            raise ValueError(f"name_parameters: style must be 'place' or 'flat', got {style!r}")
+        for label, p in self._places(style):
+            p.label = label
+        return self
+
+    def _places(self, style: str) -> list[tuple[str, Value]]:
+        """(label, parameter) for each parameter: its attribute path by default."""
+        out = []
+        for name, p in self.named_parameters():
+            if isinstance(p, Value):
+                out.append((name, p))
+            else:
+                out.extend((f"{name}{i + 1}", v) for i, v in enumerate(p))
+        return out
+
     def clusters(self) -> list[Cluster]:
         """Boxes for ``draw_dot(..., clusters=module)``: one around all of its parameters."""
         return [Cluster(type(self).__name__, self.parameters())]
@@ -192,6 +214,17 @@ class Neuron(Module):
         else:
             raise ValueError(f"Neuron: init must be 'pytorch' or 'micrograd', got {init!r}")
         self.activation = activation
+        self._label("")
+
+    def _label(self, prefix: str, weights: list[str] | None = None, bias: str = "") -> None:
+        """Label the weights ``{prefix}w1…`` (or ``weights``) and the bias ``{prefix}b``."""
+        for i, w in enumerate(self.w, 1):
+            w.label = weights[i - 1] if weights else f"{prefix}w{i}"
+        self.b.label = bias or f"{prefix}b"
+
+    def _places(self, style: str) -> list[tuple[str, Value]]:
+        self._label("")
+        return [(p.label, p) for p in self.parameters()]
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         _check_example(x, len(self.w), "Neuron")
@@ -237,6 +270,13 @@ class Layer(Module):
         nin, nout = _size(nin, "Layer", "nin"), _size(nout, "Layer", "nout")
         rng = rng if rng is not None else random.Random(0)
         self.neurons = [Neuron(nin, activation, rng, init) for _ in range(nout)]
+        for j, n in enumerate(self.neurons, 1):
+            n._label(f"n{j}.")
+
+    def _places(self, style: str) -> list[tuple[str, Value]]:
+        for j, n in enumerate(self.neurons, 1):
+            n._label(f"n{j}.")
+        return [(p.label, p) for p in self.parameters()]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         _check_example(x, len(self.neurons[0].w), "Layer")
@@ -314,6 +354,20 @@ class MLP(Module):
                   activation if i < len(nouts) - 1 else output_activation, rng, init)
             for i in range(len(nouts))
         ]
+        self.name_parameters()
+
+    def _places(self, style: str) -> list[tuple[str, Value]]:
+        count = 0
+        last = len(self.layers) - 1
+        for k, layer in enumerate(self.layers):
+            for j, n in enumerate(layer.neurons, 1):
+                if style == "place":
+                    n._label(f"L{k + 1}.n{j}.")
+                    continue
+                tag = f"o{j}" if k == last else (f"h{j}" if last == 1 else f"h{k + 1}_{j}")
+                n._label("", [f"w{count + i}" for i in range(1, len(n.w) + 1)], f"b_{tag}")
+                count += len(n.w)
+        return [(p.label, p) for p in self.parameters()]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         _check_example(x, len(self.layers[0].neurons[0].w), "MLP")
