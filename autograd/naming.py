@@ -54,7 +54,7 @@ def is_named(node: Value, name: str) -> bool:
     if node.label:
         return True
     base = re.sub(r"(′|″|‴|⁗\d+)$", "", name)
-    return bool(re.fullmatch(r"x\d+|loss|net|out|.+\.(net|out)|(net|out)_\w+", base))
+    return bool(re.fullmatch(r"x\d+|loss|net|out|[\w.]+\.(net|out)|(net|out)_\w+", base))
 
 
 def _input_places(order: list[Value]) -> dict[int, int]:
