@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from .engine import Value, topological_order
-from .naming import is_named, names
+from .naming import is_named, names, operand
 from .symbolic import SYMBOLS, Symbol, symbol, tex_name
 
 __all__ = ["explain", "path_counts", "Explanation", "Factor", "Step"]
@@ -108,7 +108,7 @@ class Explanation:
 
     def _terms_text(self, step: Step) -> str:
         parts = []
-        for c, g, f in step.terms[:_SHOWN_TERMS]:
+        for c, _, f in step.terms[:_SHOWN_TERMS]:
             if c == self.root:
                 parts.append(f.formula_text())
             else:
@@ -315,7 +315,7 @@ def _expressions(order: list[Value], nm: dict[int, str], stops: set[int]) -> dic
             out[id(node)] = Symbol("num", (), float(node.data))
             continue
         if id(node) in stops or is_named(node, name) or node.is_leaf:
-            out[id(node)] = symbol(name)
+            out[id(node)] = symbol(operand(name))
             continue
         op = node._op
         try:
@@ -323,7 +323,7 @@ def _expressions(order: list[Value], nm: dict[int, str], stops: set[int]) -> dic
             ok = isinstance(expr, Symbol) and len(expr.text()) <= _MAX_EXPRESSION
         except (TypeError, ValueError, ArithmeticError):
             ok = False
-        out[id(node)] = expr if ok else symbol(name)
+        out[id(node)] = expr if ok else symbol(operand(name))
     return out
 
 

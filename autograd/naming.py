@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from .engine import Value, topological_order
 from .symbolic import number_text
 
-__all__ = ["names", "is_named", "MAX_EXPRESSION"]
+__all__ = ["names", "is_named", "operand", "MAX_EXPRESSION"]
 
 #: The longest expression used as a name; longer ones become ``op(…)``.
 MAX_EXPRESSION = 32
@@ -126,6 +126,11 @@ def _expression(node: Value, args: list[str]) -> str:
     if len(text) > MAX_EXPRESSION:
         text = f"{op if op not in _BINARY else 'op ' + op}(…)" if op != "sum" else "Σ(…)"
     return text
+
+
+def operand(name: str) -> str:
+    """``name`` in parentheses when it is compound (``(1 − out)``), for use in a formula."""
+    return _wrap(name)
 
 
 def _wrap(name: str) -> str:
