@@ -75,7 +75,7 @@ class Explanation:
     # --- plain text ------------------------------------------------------------------------
     def _title(self) -> str:
         s = "s" if self.n_paths != 1 else ""
-        return (f"∂{self.root}/∂{self.wrt} = {_num(self.gradient, 9)}   "
+        return (f"{_d(self.root, self.wrt)} = {_num(self.gradient, 9)}   "
                 f"({self.n_paths:,} path{s} from {self.root} to {self.wrt})")
 
     def __str__(self) -> str:
@@ -85,7 +85,7 @@ class Explanation:
         elif self.paths:
             for k, path in enumerate(self.paths, 1):
                 lines.append(f"Path {k}: " + " → ".join([path[0].upper] + [f.lower for f in path]))
-                rows = [(f"∂{f.upper}/∂{f.lower}", f.formula_text(), _num(f.value)) for f in path]
+                rows = [(_d(f.upper, f.lower), f.formula_text(), _num(f.value)) for f in path]
                 rows.append(("product", "", _num(_product(path))))
                 lines += _table(rows)
                 lines.append("")
@@ -97,7 +97,7 @@ class Explanation:
                       f"  ∂{self.root}/∂v = Σ over the named nodes c made from v: "
                       f"∂{self.root}/∂c · ∂c/∂v", ""]
             for step in self.steps:
-                lines.append(f"  ∂{self.root}/∂{step.node} = {self._terms_text(step)}"
+                lines.append(f"  {_d(self.root, step.node)} = {self._terms_text(step)}"
                              f" = {_num(step.value)}   [{step.paths:,} path"
                              f"{'s' if step.paths != 1 else ''}]")
             lines.append("")
@@ -112,7 +112,7 @@ class Explanation:
             if c == self.root:
                 parts.append(f.formula_text())
             else:
-                parts.append(f"∂{self.root}/∂{c} · {_paren(f.formula_text())}")
+                parts.append(f"{_d(self.root, c)} · {_paren(f.formula_text())}")
         more = len(step.terms) - _SHOWN_TERMS
         if more > 0:
             parts.append(f"… ({len(step.terms)} terms)")
@@ -188,7 +188,7 @@ class Explanation:
         elif self.paths:
             for k, path in enumerate(self.paths, 1):
                 chain = " → ".join([path[0].upper] + [f.lower for f in path])
-                rows = [(f"∂{f.upper}/∂{f.lower}", f.formula_text(), _num(f.value)) for f in path]
+                rows = [(_d(f.upper, f.lower), f.formula_text(), _num(f.value)) for f in path]
                 rows.append(("product", "", _num(_product(path))))
                 out.append(f"<p>Path {k}: {e(chain)}</p>" + _html_table(rows))
             if len(self.paths) > 1:
@@ -198,7 +198,7 @@ class Explanation:
             out.append(f"<p>Too many paths to list (max_paths={self.max_paths}): by the "
                        f"adjoint recurrence, ∂{e(self.root)}/∂v = Σ over the named nodes c "
                        f"made from v: ∂{e(self.root)}/∂c · ∂c/∂v</p>")
-            rows = [(f"∂{self.root}/∂{s.node}", self._terms_text(s), _num(s.value),
+            rows = [(_d(self.root, s.node), self._terms_text(s), _num(s.value),
                      f"{s.paths:,} path{'s' if s.paths != 1 else ''}") for s in self.steps]
             out.append(_html_table(rows))
         out.append(f"<p>{e(self._check())}</p></div>")
@@ -233,7 +233,13 @@ def _tex(name: str) -> str:
 
 
 def _paren(text: str) -> str:
-    return f"({text})" if " " in text else text
+    wrapped = text.startswith("(") and text.endswith(")")
+    return f"({text})" if " " in text and not wrapped else text
+
+
+def _d(upper: str, lower: str) -> str:
+    """``∂upper/∂lower``, a compound name in parentheses."""
+    return f"∂{operand(upper)}/∂{operand(lower)}"
 
 
 def _table(rows: list[tuple[str, str, str]]) -> list[str]:
@@ -372,8 +378,17 @@ def explain(root: Value, wrt: Value, max_paths: int = 8) -> Explanation:
     stops = {id(v) for v in on if is_named(v, nm[id(v)]) or v is root or v is wrt}
     exprs = _expressions(order, nm, stops)
     index = {id(v): i for i, v in enumerate(order)}
-    factors = {s: _factors_below(order[index[s]], reaches, stops, exprs, index, order, nm)
+    factors = {s: _factors_below(order[index[s]], reaches, stops, exprs, index, order, nm)[0]
                for s in stops if s != id(wrt)}
+    tangled = [s for s, below in factors.items()
+               if any(f.routes > _MAX_ROUTES for f in below.values())]
+    if tangled:  # too many routes to fold: stop at every node between those named ones
+        for s in tangled:
+            stops |= _factors_below(order[index[s]], reaches, stops, exprs, index, order,
+                                    nm)[1]
+        exprs = _expressions(order, nm, stops)
+        factors = {s: _factors_below(order[index[s]], reaches, stops, exprs, index, order,
+                                     nm)[0] for s in stops if s != id(wrt)}
     for node in on:
         for i, p in enumerate(node.parents):
             if p is wrt:
@@ -408,8 +423,9 @@ def _adjoints(order: list[Value]) -> dict[int, float]:
 def _factors_below(
     top: Value, reaches: dict[int, int], stops: set[int], exprs: dict[int, Symbol],
     index: dict[int, int], order: list[Value], nm: dict[int, str],
-) -> dict[int, Factor]:
-    """∂top/∂s for each stop s reached from ``top`` through unnamed nodes only."""
+) -> tuple[dict[int, Factor], set[int]]:
+    """∂top/∂s for each stop s reached from ``top`` through unnamed nodes only, and the
+    set of those unnamed nodes (with ``top``)."""
     region, stack = {id(top)}, [top]
     while stack:  # the unnamed nodes below top on paths to wrt
         node = stack.pop()
@@ -441,7 +457,7 @@ def _factors_below(
                 formula[key] = term if n <= _MAX_ROUTES else None
             if key in stops:
                 found[key] = Factor(nm[id(top)], nm[key], value[key], formula[key], routes[key])
-    return found
+    return found, region
 
 
 def _chain_counts(root: int, wrt: int, factors: dict[int, dict[int, Factor]]) -> int:
@@ -491,7 +507,7 @@ def _steps(
         if key not in stops or node is root:
             continue
         terms = sorted(above.get(key, []), key=lambda t: _natural(nm[t[0]]))
-        counts[key] = sum(counts.get(u, 0) for u, _ in terms)
+        counts[key] = sum(counts.get(u, 0) * f.routes for u, f in terms)
         level[key] = 1 + max(level.get(u, 0) for u, _ in terms)
         steps.append(Step(nm[key], float(adj.get(key, 0.0)), counts[key],
                           [(nm[u], float(adj.get(u, 0.0)), f) for u, f in terms]))

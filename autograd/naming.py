@@ -40,11 +40,16 @@ def names(root_or_order: Value | Sequence[Value]) -> dict[int, str]:
              else list(root_or_order))
     inputs = _input_places(order)
     out: dict[int, str] = {}
+    precs: dict[int, int] = {}
     taken: dict[str, int] = {}
     root = order[-1] if order else None
     for node in order:
-        name = node.label or _derived(node, node is root, out, inputs)
+        if node.label:
+            name, prec = node.label, _ATOM
+        else:
+            name, prec = _derived(node, node is root, out, precs, inputs)
         out[id(node)] = _unique(name, taken)
+        precs[id(node)] = prec
     return out
 
 
@@ -84,20 +89,25 @@ def _neuron(dot: Value) -> tuple[str, str] | None:
     return None
 
 
-def _derived(node: Value, is_root: bool, done: dict[int, str], inputs: dict[int, int]) -> str:
+def _derived(
+    node: Value, is_root: bool, done: dict[int, str], precs: dict[int, int],
+    inputs: dict[int, int],
+) -> tuple[str, int]:
+    """The name of an unlabelled node and its precedence (see the module doc)."""
     if node.is_leaf:
         if id(node) in inputs:
-            return f"x{inputs[id(node)]}"
-        return number_text(node.data)
+            return f"x{inputs[id(node)]}", _ATOM
+        text = number_text(node.data)
+        return text, _precedence(text)
     if is_root:
-        return "loss"
+        return "loss", _ATOM
     parents = node.parents
     if node.op == "dot" and (place := _neuron(node)) is not None:
-        return _place("net", *place)
+        return _place("net", *place), _ATOM
     if len(parents) == 1 and parents[0].op == "dot" and (place := _neuron(parents[0])):
         if not parents[0].label:  # a relabelled net: leave it to the expression
-            return _place("out", *place)
-    return _expression(node, [done[id(p)] for p in parents])
+            return _place("out", *place), _ATOM
+    return _expression(node, [done[id(p)] for p in parents], [precs[id(p)] for p in parents])
 
 
 def _place(what: str, prefix: str, sep: str) -> str:
@@ -105,27 +115,45 @@ def _place(what: str, prefix: str, sep: str) -> str:
     return {".": f"{prefix}.{what}", "_": f"{what}_{prefix}"}.get(sep, what)
 
 
-def _expression(node: Value, args: list[str]) -> str:
-    """A short expression of the inputs' names; ``op(…)`` when it would be long."""
+# Precedence of a name's top operator: higher binds tighter.
+_ATOM, _POWER, _NEGATION, _PRODUCT, _SUM = 9, 8, 7, 6, 5
+_BINARY_PREC = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT}
+
+
+def _expression(node: Value, args: list[str], precs: list[int]) -> tuple[str, int]:
+    """A short expression of the inputs' names and its precedence; ``op(…)`` when long."""
     op = node.op
+
+    def arg(k: int, least: int) -> str:
+        return f"({args[k]})" if precs[k] < least else args[k]
+
     if op in _BINARY and len(args) == 2:
-        text = _BINARY[op].join(_wrap(a) for a in args)
+        p = _BINARY_PREC[op]
+        tight = p + 1 if op in "-/" else p  # a − (b − c), a/(b·c)
+        text, prec = f"{arg(0, p)}{_BINARY[op]}{arg(1, tight)}", p
     elif op == "neg":
-        text = f"−{_wrap(args[0])}"
+        text, prec = f"−{arg(0, _PRODUCT + 1)}", _NEGATION
     elif op.startswith("**") and len(args) == 1:
         power = op[2:]
-        text = f"{_wrap(args[0])}{'²' if power == '2' else power.translate(_SUPERSCRIPT)}"
+        sup = "²" if power == "2" else power.translate(_SUPERSCRIPT)
+        text, prec = f"{arg(0, _ATOM)}{sup}", _POWER
     elif op == "**":
-        text = f"{_wrap(args[0])}^{_wrap(args[1])}"
+        text, prec = f"{arg(0, _ATOM)}^{arg(1, _ATOM)}", _POWER
     elif op == "sum":
-        text = "Σ(" + ", ".join(args) + ")"
+        text, prec = "Σ(" + ", ".join(args) + ")", _ATOM
     elif op == "abs":
-        text = f"|{args[0]}|"
+        text, prec = f"|{args[0]}|", _ATOM
     else:
-        text = f"{op}({', '.join(args)})"
-    if len(text) > MAX_EXPRESSION:
-        text = f"{op if op not in _BINARY else 'op ' + op}(…)" if op != "sum" else "Σ(…)"
-    return text
+        text, prec = f"{op}({', '.join(args)})", _ATOM
+    if len(text) > MAX_EXPRESSION:  # the same shape with its operands elided
+        short = ["…"] * len(args)
+        return _expression(node, short, [_ATOM] * len(args))[0].replace("……", "…"), prec
+    return text, prec
+
+
+def _precedence(name: str) -> int:
+    """The precedence of a label or a constant: an atom, unless it starts with a sign."""
+    return _NEGATION if name.startswith(("-", "−")) else _ATOM
 
 
 def operand(name: str) -> str:
