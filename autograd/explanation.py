@@ -82,6 +82,8 @@ class Explanation:
         lines = [self._title(), ""]
         if self.n_paths == 0:
             lines.append(f"{self.root} does not depend on {self.wrt}: the gradient is 0.")
+        elif self.root == self.wrt:
+            lines.append(f"{self.wrt} is the root itself: the gradient is 1.")
         elif self.paths:
             for k, path in enumerate(self.paths, 1):
                 lines.append(f"Path {k}: " + " → ".join([path[0].upper] + [f.lower for f in path]))
@@ -137,6 +139,8 @@ class Explanation:
                  f"${r}$ to ${w}$.", ""]
         if self.n_paths == 0:
             lines.append(f"${r}$ does not depend on ${w}$: the gradient is 0.")
+        elif self.root == self.wrt:
+            lines.append(f"${w}$ is the root itself: the gradient is 1.")
         elif self.paths:
             for k, path in enumerate(self.paths, 1):
                 chain = " \\to ".join(_tex(n) for n in [path[0].upper] + [f.lower for f in path])
@@ -185,6 +189,8 @@ class Explanation:
         if self.n_paths == 0:
             out.append(f"<p>{e(self.root)} does not depend on {e(self.wrt)}: the gradient "
                        "is 0.</p>")
+        elif self.root == self.wrt:
+            out.append(f"<p>{e(self.wrt)} is the root itself: the gradient is 1.</p>")
         elif self.paths:
             for k, path in enumerate(self.paths, 1):
                 chain = " → ".join([path[0].upper] + [f.lower for f in path])
@@ -223,13 +229,19 @@ def _tex_num(x: float, digits: int = 6) -> str:
     return f"{mantissa} \\times 10^{{{int(exponent)}}}" if exponent else mantissa
 
 
-_TEX_PLAIN = str.maketrans({"−": "-", "·": "*", "²": "^2", "Σ": "sum", "′": "'", "″": "''",
-                            "‴": "'''", "…": "...", "|": "/"})
+_TEX_CHARS = {"−": "-", "·": "\\cdot ", "²": "^{2}", "Σ": "\\Sigma ", "′": "'", "″": "''",
+              "‴": "'''", "⁗": "''''", "…": "\\dots ", "|": "\\vert ", " ": "",
+              "^": "{\\wedge}", "~": "{\\sim}", "\\": "{\\backslash}", "#": "\\#",
+              "$": "\\$", "%": "\\%", "&": "\\&", "_": "\\_", "{": "\\{", "}": "\\}"}
 
 
 def _tex(name: str) -> str:
-    """A node's name in LaTeX (expression names are spelled in ASCII first)."""
-    return tex_name(name.translate(_TEX_PLAIN).replace(" ", ""))
+    """A node's name in LaTeX: ``w5 → w_{5}``, ``L1.n2.out → \\mathrm{L1.n2.out}``; any
+    other name (an expression, a label with TeX's special characters) spelled out in
+    ``\\mathrm``."""
+    if re.fullmatch(r"[A-Za-z0-9._]+", name) and "__" not in name:
+        return tex_name(name)
+    return "\\mathrm{" + "".join(_TEX_CHARS.get(c, c) for c in name) + "}"
 
 
 def _paren(text: str) -> str:
@@ -372,7 +384,7 @@ def explain(root: Value, wrt: Value, max_paths: int = 8) -> Explanation:
     wrt_name = nm.get(id(wrt), wrt.label or "wrt")
     result = Explanation(nm[id(root)], wrt_name, gradient, grad_field, n_paths,
                          max_paths=max_paths)
-    if n_paths == 0:
+    if n_paths == 0 or root is wrt:
         return result
     on = [v for v in order if id(v) in reaches]
     stops = {id(v) for v in on if is_named(v, nm[id(v)]) or v is root or v is wrt}
