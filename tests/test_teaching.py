@@ -168,7 +168,7 @@ def test_pictures_render_to_svg(tmp_path):
     assert "output layer (2 × sigmoid)" in svg and "neuron 1" in svg and RED in svg
     net = Path(draw_network(model, show_grad=True).render(str(tmp_path / "n"), cleanup=True))
     svg = net.read_text()
-    assert "w5=0.4" in svg and "out1" in svg and "h2" in svg and "grad 0.0049" in svg
+    assert "w5=0.4" in svg and ">o1<" in svg and ">h2<" in svg and "grad 0.0049" in svg
 
 
 # --- fit ----------------------------------------------------------------------------------
