@@ -277,6 +277,24 @@ def _grad(v: Value) -> float:
     return v.grad.data if isinstance(v.grad, Value) else v.grad
 
 
+def value_html(v: Value, depth: int = 2) -> str:
+    """HTML for Jupyter: a Value's name, data, grad and op, and a drawing of the nodes at
+    most ``depth`` steps below it (left out when Graphviz's ``dot`` is missing)."""
+    import html
+
+    name = naming.names(v)[id(v)]
+    rows = [("name", name), ("data", _number(v.data)), ("grad", _number(_grad(v))),
+            ("op", v.op or "(a leaf)"), ("inputs", str(len(v.parents)))]
+    table = "".join(f"<tr><th style=\"text-align:left\">{k}</th><td>{html.escape(x)}</td></tr>"
+                    for k, x in rows)
+    try:
+        svg = draw_dot(v, depth=depth).pipe(format="svg").decode()
+        svg = svg[svg.index("<svg"):]
+    except (RuntimeError, OSError, GraphTooLargeError):  # no dot: the table alone
+        svg = ""
+    return f"<div><table>{table}</table>{svg}</div>"
+
+
 def _on_paths(nodes: list[Value], target: Value) -> set[int]:
     """Nodes on some path from the root (last in ``nodes``) down to ``target``."""
     from .explanation import path_counts

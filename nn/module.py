@@ -376,6 +376,14 @@ class MLP(Module):
             out = layer._forward(out)
         return list(out)
 
+    def _repr_svg_(self) -> str:  # Jupyter: the network as tutorials draw it
+        from .draw import draw_network
+
+        try:
+            return draw_network(self).pipe(format="svg").decode()
+        except (RuntimeError, OSError):  # Graphviz's dot is missing: Jupyter shows repr
+            return None  # type: ignore[return-value]
+
     @classmethod
     def from_matrices(
         cls, thetas: Sequence[Sequence[Sequence[Number]]], activation: str = "sigmoid",

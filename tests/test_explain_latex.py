@@ -9,8 +9,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from autograd import Value, explain
 from autograd.engine import topological_order
 from autograd.ops import all_ops
