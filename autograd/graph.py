@@ -143,7 +143,8 @@ def draw_dot(
 
     ComputationGraph = _classes()[0]
     ids = {id(v): f"n{i}" for i, v in enumerate(nodes)}  # by topological index: stable
-    dot = ComputationGraph(format=format, graph_attr={"rankdir": rankdir, "newrank": "true"})
+    dot = ComputationGraph(format=format, graph_attr={"rankdir": rankdir, "newrank": "true",
+                                                            "ordering": "in"})
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="9")
     boxes: dict[int, list[Value]] = {}
@@ -155,7 +156,8 @@ def draw_dot(
         number[0] += 1
         with graph.subgraph(name=f"cluster_{number[0]}") as box:
             box.attr(label=cluster.label, style="rounded", color="gray50", fontname="Helvetica")
-            draw.nodes(box, _params_first(boxes.get(id(cluster), []), cluster.params))
+            members = _params_first(boxes.get(id(cluster), []), cluster.params)
+            draw.nodes(box, members)
             for child in cluster.children:
                 emit_cluster(box, child, number)
 
@@ -198,7 +200,7 @@ class _Drawing:
             graph.node(uid, label=f"{{ {_escape(self.names[id(node)])} | data "
                        f"{_number(node.data)} | grad {_number(node.grad)} }}",
                        shape="record", **attrs)
-            if node.parents:
+            if any(id(p) in self.ids for p in node.parents):  # not at the depth's edge
                 graph.node(uid + "_op", label=node.op, shape="ellipse", width="0.3",
                            height="0.3", **(self.RED if id(node) in self.on_path else {}))
 
@@ -208,9 +210,12 @@ class _Drawing:
                 continue
             uid = self.ids[id(node)]
             lit = id(node) in self.on_path
+            if not any(id(p) in self.ids for p in node.parents):
+                continue  # at the edge of the depth drawn
             if self.style == "records":
                 self.dot.edge(uid + "_op", uid, **(self.RED if lit else {}))
-            for i, p in enumerate(node.parents):
+            for i in _edge_order(node):
+                p = node.parents[i]
                 if id(p) not in self.ids:
                     continue  # below the depth drawn
                 red = self.RED if lit and id(p) in self.on_path else {}
@@ -237,6 +242,16 @@ class _Drawing:
             rows.append(f'<font color="#1f77b4">local {_escape_html(formula.text())} = '
                         f"{_number(float(local))}</font>")
         return "<" + "<br/>".join(rows) + ">"
+
+
+def _edge_order(node: Value) -> list[int]:
+    """The inputs of a node in drawing order (the graph keeps it: ``ordering=in``): a
+    neuron's dot (start, w…, x…) lists its weights, then its bias, then its inputs."""
+    n = len(node.parents)
+    if node.op != "dot":
+        return list(range(n))
+    half = (n - 1) // 2
+    return [*range(1, 1 + half), 0, *range(1 + half, n)]
 
 
 def _escape_html(text: str) -> str:
@@ -268,9 +283,11 @@ def _legend(dot: Any, nodes: list[Value]) -> None:
         text = f"≈ {mag:.2g}" if level > 1 else f"≤ {mag:.2g} or 0"
         cells.append(f'<tr><td bgcolor="/oranges9/{level}" width="24"> </td>'
                      f'<td align="left">{text}</td></tr>')
-    dot.node("legend", shape="plaintext", label='<<table border="0" cellborder="1" '
-             'cellspacing="0" cellpadding="3"><tr><td colspan="2"><b>|grad|</b></td></tr>'
-             + "".join(cells) + "</table>>")
+    with dot.subgraph(name="legend_rank") as sink:  # below (or right of) everything
+        sink.attr(rank="sink")
+        sink.node("legend", shape="plaintext", label='<<table border="0" cellborder="1" '
+                  'cellspacing="0" cellpadding="3"><tr><td colspan="2"><b>|grad|</b></td>'
+                  "</tr>" + "".join(cells) + "</table>>")
 
 
 def _grad(v: Value) -> float:
