@@ -7,20 +7,19 @@ from typing import Any
 
 from autograd import Value
 
-from .module import MLP
-
 __all__ = ["draw_network"]
 
 
 def draw_network(
-    model: MLP, input_names: list[str] | None = None, show_grad: bool = False,
+    model: Any, input_names: list[str] | None = None, show_grad: bool = False,
     format: str = "svg",
 ) -> Any:
     """Inputs and neurons as circles (name, activation and bias inside), one edge per
     weight labelled with its name and value (and its gradient with ``show_grad``). Names
     are those ``draw_dot`` and ``explain`` use: inputs ``x1…``, neurons by their bias's
     label (``L1.n2`` or the tutorials' ``h1``)."""
-    if not isinstance(model, MLP):
+    if not getattr(model, "layers", None) or not all(hasattr(layer, "neurons")
+                                                     for layer in model.layers):
         raise TypeError(f"draw_network: expected an MLP, got {type(model).__name__}")
     nin = len(model.layers[0].neurons[0].w)
     names = input_names or [f"x{i + 1}" for i in range(nin)]

@@ -264,12 +264,12 @@ def _progress(epochs: int) -> Any:
     (tqdm.auto would warn in a notebook without ipywidgets)."""
     try:
         if importlib.util.find_spec("ipywidgets") is not None:
-            from tqdm.auto import tqdm
+            import tqdm.auto as flavour
         else:
-            from tqdm.std import tqdm
+            import tqdm.std as flavour
     except ImportError:
         return None
-    return tqdm(total=epochs, unit="epoch", file=sys.stderr)
+    return flavour.tqdm(total=epochs, unit="epoch", file=sys.stderr)
 
 
 def _report(bar: Any, epoch: int, epochs: int, status: dict[str, str], progress: bool) -> None:
