@@ -245,7 +245,7 @@ def _tex(name: str) -> str:
 
 
 def _paren(text: str) -> str:
-    wrapped = text.startswith("(") and text.endswith(")")
+    wrapped = text[:1] + text[-1:] in ("()", "[]")
     return f"({text})" if " " in text and not wrapped else text
 
 
@@ -311,9 +311,15 @@ def _tidy(s: Symbol) -> Symbol:
         args = [_tidy(a) for a in s.args]
         if s.kind == "mul" and args[0].text() == args[1].text():
             return args[0] ** 2
+        if s.kind == "sub" and args[1].kind == "neg":  # a − (−b) = a + b
+            return args[0] + args[1].args[0]
         return {"add": lambda: args[0] + args[1], "sub": lambda: args[0] - args[1],
                 "mul": lambda: _times(args[0], args[1]), "div": lambda: args[0] / args[1],
                 "pow": lambda: args[0] ** args[1], "neg": lambda: -args[0]}[s.kind]()
+    if s.kind in ("cmp", "fn"):
+        return Symbol(s.kind, tuple(_tidy(a) for a in s.args), s.value)
+    if s.kind == "where":
+        s = Symbol("where", tuple(_tidy(a) for a in s.args), s.value)
     if s.kind == "where" and s.args[1].is_number(0) and s.args[2].is_number(1) \
             and s.args[0].kind == "cmp":
         flip = {"<=": ">", "<": ">=", ">": "<=", ">=": "<"}.get(s.args[0].value)

@@ -120,8 +120,11 @@ _ATOM, _POWER, _NEGATION, _PRODUCT, _SUM = 9, 8, 7, 6, 5
 _BINARY_PREC = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT}
 
 
-def _expression(node: Value, args: list[str], precs: list[int]) -> tuple[str, int]:
-    """A short expression of the inputs' names and its precedence; ``op(…)`` when long."""
+def _expression(
+    node: Value, args: list[str], precs: list[int], shorten: bool = True
+) -> tuple[str, int]:
+    """A short expression of the inputs' names and its precedence; with its operands
+    elided (``(…)·(…)``) when that is long, ``op(…)`` when that is still long."""
     op = node.op
 
     def arg(k: int, least: int) -> str:
@@ -145,9 +148,10 @@ def _expression(node: Value, args: list[str], precs: list[int]) -> tuple[str, in
         text, prec = f"|{args[0]}|", _ATOM
     else:
         text, prec = f"{op}({', '.join(args)})", _ATOM
-    if len(text) > MAX_EXPRESSION:  # the same shape with its operands elided
-        short = ["…"] * len(args)
-        return _expression(node, short, [_ATOM] * len(args))[0].replace("……", "…"), prec
+    if len(text) > MAX_EXPRESSION and shorten:  # the same shape, operands elided
+        text = _expression(node, ["…"] * len(args), [_ATOM] * len(args), False)[0]
+        if len(text) > MAX_EXPRESSION:  # many operands
+            text = "Σ(…)" if op == "sum" else f"{op}(…)"
     return text, prec
 
 
