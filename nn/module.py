@@ -71,19 +71,17 @@ class Module:
         other nodes from them."""
         if style not in ("place", "flat"):
             raise ValueError(f"name_parameters: style must be 'place' or 'flat', got {style!r}")
-        for label, p in self._places(style):
-            p.label = label
+        self._name(style)
         return self
 
-    def _places(self, style: str) -> list[tuple[str, Value]]:
-        """(label, parameter) for each parameter: its attribute path by default."""
-        out = []
+    def _name(self, style: str) -> None:
+        """Label each parameter: by its attribute path, unless a subclass knows better."""
         for name, p in self.named_parameters():
             if isinstance(p, Value):
-                out.append((name, p))
+                p.label = name
             else:
-                out.extend((f"{name}{i + 1}", v) for i, v in enumerate(p))
-        return out
+                for i, v in enumerate(p, 1):
+                    v.label = f"{name}{i}"
 
     def clusters(self) -> list[Cluster]:
         """Boxes for ``draw_dot(..., clusters=module)``: one around all of its parameters."""
@@ -222,9 +220,8 @@ class Neuron(Module):
             w.label = weights[i - 1] if weights else f"{prefix}w{i}"
         self.b.label = bias or f"{prefix}b"
 
-    def _places(self, style: str) -> list[tuple[str, Value]]:
+    def _name(self, style: str) -> None:
         self._label("")
-        return [(p.label, p) for p in self.parameters()]
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         _check_example(x, len(self.w), "Neuron")
@@ -270,13 +267,11 @@ class Layer(Module):
         nin, nout = _size(nin, "Layer", "nin"), _size(nout, "Layer", "nout")
         rng = rng if rng is not None else random.Random(0)
         self.neurons = [Neuron(nin, activation, rng, init) for _ in range(nout)]
-        for j, n in enumerate(self.neurons, 1):
-            n._label(f"n{j}.")
+        self._name("place")
 
-    def _places(self, style: str) -> list[tuple[str, Value]]:
+    def _name(self, style: str) -> None:
         for j, n in enumerate(self.neurons, 1):
             n._label(f"n{j}.")
-        return [(p.label, p) for p in self.parameters()]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         _check_example(x, len(self.neurons[0].w), "Layer")
@@ -356,7 +351,7 @@ class MLP(Module):
         ]
         self.name_parameters()
 
-    def _places(self, style: str) -> list[tuple[str, Value]]:
+    def _name(self, style: str) -> None:
         count = 0
         last = len(self.layers) - 1
         for k, layer in enumerate(self.layers):
@@ -367,7 +362,6 @@ class MLP(Module):
                 tag = f"o{j}" if k == last else (f"h{j}" if last == 1 else f"h{k + 1}_{j}")
                 n._label("", [f"w{count + i}" for i in range(1, len(n.w) + 1)], f"b_{tag}")
                 count += len(n.w)
-        return [(p.label, p) for p in self.parameters()]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         _check_example(x, len(self.layers[0].neurons[0].w), "MLP")
@@ -376,13 +370,13 @@ class MLP(Module):
             out = layer._forward(out)
         return list(out)
 
-    def _repr_svg_(self) -> str:  # Jupyter: the network as tutorials draw it
+    def _repr_svg_(self) -> str | None:  # Jupyter: the network as tutorials draw it
         from .draw import draw_network
 
         try:
             return draw_network(self).pipe(format="svg").decode()
         except (RuntimeError, OSError):  # Graphviz's dot is missing: Jupyter shows repr
-            return None  # type: ignore[return-value]
+            return None
 
     @classmethod
     def from_matrices(

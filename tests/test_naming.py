@@ -75,6 +75,11 @@ def test_tutorial_labels_name_the_nets_and_outs_of_seed_003():
     node = named(error)
     for name in ("w5", "net_o1", "out_o1", "out_h2", "x1", "E_total"):
         assert name in node
+    # seed_003 labels no hidden net: it is named from its bias b_h1, as the tutorial does
+    assert node["net_h1"].op == "dot" and node["net_h1"].parents[0].label == "b_h1"
+    flat = MLP(2, [2, 1], activation="sigmoid").name_parameters("flat")
+    node = named(squared_error(flat([0.1, 0.2]), [0.0]))
+    assert {"net_h2", "out_h2", "net_o1", "w6", "b_o1"} <= set(node)
 
 
 def test_floats_passed_to_a_model_appear_once_in_the_graph():
