@@ -282,3 +282,14 @@ def test_non_finite_weights_are_refused_not_saved(tmp_path):
     with pytest.raises(ValueError, match="'layers.0.neurons.0.b' is not finite"):
         model.save(tmp_path / "m.json")
     assert not list(tmp_path.iterdir())
+
+
+def test_explain_the_root_itself_and_an_unnamed_intermediate():
+    x = Value(0.5, label="x")
+    y = (x * 3).tanh()
+    y.backward()
+    assert "is the root itself: the gradient is 1" in str(explain(y, y))
+    inner = y.parents[0]  # x·3, named by its inputs
+    e = explain(y, inner)
+    assert e.wrt == "x·3" and e.gradient == pytest.approx(1 - math.tanh(1.5) ** 2)
+    assert "∂loss/∂(x·3)" in str(e)  # a compound name is parenthesised
