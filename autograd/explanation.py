@@ -69,6 +69,7 @@ class Explanation:
     n_paths: int  # paths root → wrt through every node of the graph
     paths: list[list[Factor]] = field(default_factory=list)  # chains of named nodes
     steps: list[Step] = field(default_factory=list)  # the recurrence, when paths is empty
+    # one per edge into wrt: (node c, ∂root/∂c, ∂c/∂wrt, formula of ∂c/∂wrt)
     contributions: list[tuple[str, float, float, str]] = field(default_factory=list)
     max_paths: int = 8
 
@@ -352,6 +353,8 @@ def _expressions(order: list[Value], nm: dict[int, str], stops: set[int]) -> dic
 
 
 def _local_formulas(node: Value, exprs: dict[int, Symbol]) -> list[Symbol] | None:
+    """∂node/∂(each input) from the op's rule run on the inputs' expressions (None if the
+    rule cannot run on symbols)."""
     op = node._op
     try:
         parts = op.partials(SYMBOLS, exprs[id(node)], *op._split([exprs[id(p)]
