@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,12 @@ def test_committed_notebooks_carry_no_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_without_error(path):
+def test_notebook_runs_without_error(path, monkeypatch):
     nbformat, nbclient = need_notebook_tools()
+    # the kernel imports this tree's autograd and nn, whatever else is installed
+    root = str(EXAMPLES.parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH", "")) if p))
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(EXAMPLES)}})
