@@ -307,6 +307,11 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
 
+    def _repr_html_(self) -> str:  # Jupyter: data, grad, op and a drawing around it
+        from .graph import value_html
+
+        return value_html(self)
+
     def __format__(self, spec: str) -> str:
         """``f"{v:.4f}"`` formats ``data`` like a float."""
         return format(self._data, spec) if spec else repr(self)

@@ -1,98 +1,126 @@
 """``explain``: how a gradient was obtained, written out by the chain rule.
 
-For ``explain(loss, wrt=w5)`` every path from ``loss`` down to ``w5`` is listed with each
-edge's local derivative (its formula from ``ops.py`` and its value), the product along each
-path and the sum over paths, which equals ∂loss/∂w5. Unlabelled intermediate nodes are
-folded into the factor between the labelled ones, so a labelled network reads like a
-tutorial: ∂E/∂w5 = ∂E/∂out × ∂out/∂net × ∂net/∂w5. When there are more paths than
-``max_paths`` it shows the adjoint recurrence at ``wrt`` instead.
+``explain(loss, wrt=w)`` names every node (``autograd.naming.names``) and stops at the
+*named* ones: labels, parameters (``L1.n2.w1``), inputs (``x1``), each neuron's ``net`` and
+``out`` and the ``loss``. The nodes between two named ones are folded into one factor whose
+formula is composed from the ops' symbolic local derivatives and simplified, so a network
+reads like a tutorial: ∂E/∂w5 = ∂E/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5 with
+∂E/∂out_o1 = out_o1 − 0.6905. Up to ``max_paths`` chains of named nodes are listed one by
+one; with more, the adjoint recurrence is shown once per named node, ∂loss/∂v = Σ_c
+∂loss/∂c · ∂c/∂v, with the number of paths through each node. ``str()`` gives text,
+``to_markdown()`` Markdown with LaTeX (KaTeX and MathJax), ``to_html()`` an HTML table.
 """
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .engine import Value, adjoints, op_of, topological_order
+from .engine import Value, op_of, topological_order
+from .naming import is_named, names, operand
+from .symbolic import SYMBOLS, Symbol, symbol, tex_name
 
-__all__ = ["explain", "path_counts", "Explanation", "Factor"]
+__all__ = ["explain", "path_counts", "Explanation", "Factor", "Step"]
 
-
-@dataclass
-class Edge:
-    """One local derivative ∂node/∂input along a path."""
-
-    node: Value
-    index: int  # which input of node
-    value: float
-    formula: str
+_MAX_ROUTES = 8  # above this many folded routes a factor shows its number only
+_MAX_EXPRESSION = 48  # a folded node longer than this is written by its name
+_SHOWN_TERMS = 3  # a recurrence step with more terms shows this many, then "…"
 
 
 @dataclass
 class Factor:
-    """∂upper/∂lower between two labelled nodes: the product of the edges between them."""
+    """∂upper/∂lower between two named nodes, over the unnamed nodes between them."""
 
     upper: str
     lower: str
-    edges: list[Edge]
+    value: float
+    formula: Symbol | None  # None: too many folded routes to write out
+    routes: int = 1
 
-    @property
-    def value(self) -> float:
-        out = 1.0
-        for e in self.edges:
-            out *= e.value
-        return out
+    def formula_text(self) -> str:
+        return self.formula.text() if self.formula is not None else f"({self.routes} routes)"
+
+    def formula_tex(self) -> str:
+        if self.formula is not None:
+            return self.formula.tex()
+        return f"\\text{{({self.routes} routes)}}"
+
+
+@dataclass
+class Step:
+    """One line of the adjoint recurrence: ∂root/∂node = Σ over ``terms`` (the named nodes
+    c made from it) of ∂root/∂c · ∂c/∂node; ``paths`` counts the paths root → node."""
+
+    node: str
+    value: float
+    paths: int
+    terms: list[tuple[str, float, Factor]]  # (c, ∂root/∂c, ∂c/∂node)
 
 
 @dataclass
 class Explanation:
-    """A printable derivation of ∂root/∂wrt. ``str()`` gives plain text;
-    ``to_markdown()`` gives Markdown with LaTeX (shown inline in Jupyter)."""
+    """A printable derivation of ∂root/∂wrt: ``str()``, ``to_markdown()``, ``to_html()``."""
 
     root: str
     wrt: str
     gradient: float  # ∂root/∂wrt, recomputed here
     grad_field: float | None  # wrt.grad as found (None when it is a Value)
-    n_paths: int
-    paths: list[list[Factor]] = field(default_factory=list)  # empty when summarised
+    n_paths: int  # paths root → wrt through every node of the graph
+    paths: list[list[Factor]] = field(default_factory=list)  # chains of named nodes
+    steps: list[Step] = field(default_factory=list)  # the recurrence, when paths is empty
+    # one per edge into wrt: (node c, ∂root/∂c, ∂c/∂wrt, formula of ∂c/∂wrt)
     contributions: list[tuple[str, float, float, str]] = field(default_factory=list)
-    max_paths: int = 64
+    max_paths: int = 8
 
     # --- plain text ------------------------------------------------------------------------
+    def _title(self) -> str:
+        s = "s" if self.n_paths != 1 else ""
+        return (f"{_d(self.root, self.wrt)} = {_num(self.gradient, 9)}   "
+                f"({self.n_paths:,} path{s} from {self.root} to {self.wrt})")
+
     def __str__(self) -> str:
-        d = f"∂{self.root}/∂{self.wrt}"
-        lines = [f"{d} = {self.gradient:.9g}   ({self.n_paths:,} path"
-                 f"{'s' if self.n_paths != 1 else ''} from {self.root} to {self.wrt})", ""]
+        lines = [self._title(), ""]
         if self.n_paths == 0:
             lines.append(f"{self.root} does not depend on {self.wrt}: the gradient is 0.")
+        elif self.root == self.wrt:
+            lines.append(f"{self.wrt} is the root itself: the gradient is 1.")
         elif self.paths:
             for k, path in enumerate(self.paths, 1):
-                names = [path[0].upper] + [f.lower for f in path]
-                lines.append(f"Path {k}: " + " → ".join(names))
-                width = max(len(f"∂{f.upper}/∂{f.lower}") for f in path)
-                for f in path:
-                    lines.append(f"  {f'∂{f.upper}/∂{f.lower}':<{width}} = {f.value:>13.9g}"
-                                 f"   {_edges_text(f.edges)}")
-                product = 1.0
-                for f in path:
-                    product *= f.value
-                lines.append(f"  {'product':<{width}} = {product:>13.9g}")
+                lines.append(f"Path {k}: " + " → ".join([path[0].upper] + [f.lower for f in path]))
+                rows = [(_d(f.upper, f.lower), f.formula_text(), _num(f.value)) for f in path]
+                rows.append(("product", "", _num(_product(path))))
+                lines += _table(rows)
                 lines.append("")
-            lines.append(f"Sum over the {self.n_paths} path{'s' if self.n_paths > 1 else ''}"
-                         f" = {self.gradient:.9g}")
+            if len(self.paths) > 1:
+                lines.append(f"Sum over the {len(self.paths)} paths = {_num(self.gradient, 9)}")
         else:
-            lines += [
-                f"{self.n_paths:,} paths are too many to list (max_paths={self.max_paths}); by "
-                "the adjoint recurrence",
-                "  grad(node) = Σ over the nodes c made from it: grad(c) × ∂c/∂node",
-                f"the gradient at {self.wrt} sums one term per node made from it:",
-            ]
-            for name, g, local, formula in self.contributions:
-                lines.append(f"  grad({name}) × ∂{name}/∂{self.wrt} = {g:.6g} × {local:.6g}"
-                             f"   [{formula}]   = {g * local:.6g}")
-            lines.append(f"Sum = {self.gradient:.9g}")
+            lines += [f"Too many paths to list (max_paths={self.max_paths}): by the adjoint "
+                      "recurrence, from the root down,",
+                      f"  ∂{self.root}/∂v = Σ over the named nodes c made from v: "
+                      f"∂{self.root}/∂c · ∂c/∂v", ""]
+            for step in self.steps:
+                lines.append(f"  {_d(self.root, step.node)} = {self._terms_text(step)}"
+                             f" = {_num(step.value)}   [{step.paths:,} path"
+                             f"{'s' if step.paths != 1 else ''}]")
+            lines.append("")
         lines.append(self._check())
         return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _terms_text(self, step: Step) -> str:
+        parts = []
+        for c, _, f in step.terms[:_SHOWN_TERMS]:
+            if c == self.root:
+                parts.append(f.formula_text())
+            else:
+                parts.append(f"{_d(self.root, c)} · {_paren(f.formula_text())}")
+        more = len(step.terms) - _SHOWN_TERMS
+        if more > 0:
+            parts.append(f"… ({len(step.terms)} terms)")
+        return " + ".join(parts)
 
     def _check(self) -> str:
         if self.grad_field is None:
@@ -100,69 +128,245 @@ class Explanation:
         if self.grad_field == 0.0 and self.gradient != 0.0:
             return f"{self.wrt}.grad is 0.0: call backward() to fill it."
         same = abs(self.grad_field - self.gradient) <= 1e-12 * max(1.0, abs(self.gradient))
-        return (f"{self.wrt}.grad = {self.grad_field:.9g}"
+        return (f"{self.wrt}.grad = {_num(self.grad_field, 9)}"
                 + ("   (matches)" if same else "   (differs: gradients accumulated over "
                    "several backward passes, or backward ran on another root)"))
 
     # --- Markdown / LaTeX --------------------------------------------------------------------
     def to_markdown(self) -> str:
+        """Markdown with LaTeX in ``$…$`` and ``$$…$$``: the same content as ``str()``."""
         r, w = _tex(self.root), _tex(self.wrt)
-        lines = [f"$$\\frac{{\\partial {r}}}{{\\partial {w}}} = {self.gradient:.9g}$$", ""]
-        if self.paths:
+        lines = [f"$$\\frac{{\\partial {r}}}{{\\partial {w}}} = {_tex_num(self.gradient, 9)}$$",
+                 "", f"{self.n_paths:,} path{'s' if self.n_paths != 1 else ''} from "
+                 f"${r}$ to ${w}$.", ""]
+        if self.n_paths == 0:
+            lines.append(f"${r}$ does not depend on ${w}$: the gradient is 0.")
+        elif self.root == self.wrt:
+            lines.append(f"${w}$ is the root itself: the gradient is 1.")
+        elif self.paths:
             for k, path in enumerate(self.paths, 1):
-                terms = " \\cdot ".join(
-                    f"\\frac{{\\partial {_tex(f.upper)}}}{{\\partial {_tex(f.lower)}}}"
-                    for f in path)
-                values = " \\times ".join(f"{f.value:.6g}" for f in path)
-                product = 1.0
-                for f in path:
-                    product *= f.value
-                lines += [f"**Path {k}**", "",
-                          f"$$ {terms} = {values} = {product:.9g} $$", ""]
-        elif self.n_paths:
-            lines += [f"{self.n_paths:,} paths: by the adjoint recurrence "
-                      f"$\\bar{{v}} = \\sum_c \\bar{{c}}\\,\\partial c/\\partial v$:", ""]
-            for name, g, local, _ in self.contributions:
-                lines.append(f"- $\\bar{{{_tex(name)}}} \\cdot \\partial {_tex(name)}"
-                             f"/\\partial {w} = {g:.6g} \\times {local:.6g}$")
-        lines.append("")
+                chain = " \\to ".join(_tex(n) for n in [path[0].upper] + [f.lower for f in path])
+                rows = [f"\\frac{{\\partial {_tex(f.upper)}}}{{\\partial {_tex(f.lower)}}} &= "
+                        f"{f.formula_tex()} = {_tex_num(f.value)}" for f in path]
+                rows.append(f"\\text{{product}} &= {_tex_num(_product(path))}")
+                lines += [f"**Path {k}:** ${chain}$", "",
+                          "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$", ""]
+            if len(self.paths) > 1:
+                lines += [f"Sum over the {len(self.paths)} paths $= "
+                          f"{_tex_num(self.gradient, 9)}$", ""]
+        else:
+            lines += [f"Too many paths to list (max_paths={self.max_paths}): by the adjoint "
+                      f"recurrence $\\frac{{\\partial {r}}}{{\\partial v}} = \\sum_c "
+                      f"\\frac{{\\partial {r}}}{{\\partial c}} \\cdot "
+                      f"\\frac{{\\partial c}}{{\\partial v}}$, from the root down:", ""]
+            for step in self.steps:
+                lines.append(f"- $\\frac{{\\partial {r}}}{{\\partial {_tex(step.node)}}} = "
+                             f"{self._terms_tex(step)} = {_tex_num(step.value)}$ "
+                             f"({step.paths:,} path{'s' if step.paths != 1 else ''})")
+            lines.append("")
         lines.append(self._check())
         return "\n".join(lines)
+
+    def _terms_tex(self, step: Step) -> str:
+        r = _tex(self.root)
+        parts = []
+        for c, _, f in step.terms[:_SHOWN_TERMS]:
+            if c == self.root:
+                parts.append(f.formula_tex())
+            else:
+                parts.append(f"\\frac{{\\partial {r}}}{{\\partial {_tex(c)}}} \\cdot "
+                             f"\\left({f.formula_tex()}\\right)")
+        if len(step.terms) > _SHOWN_TERMS:
+            parts.append(f"\\dots\\ \\text{{({len(step.terms)} terms)}}")
+        return " + ".join(parts)
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    # --- HTML --------------------------------------------------------------------------------
+    def to_html(self) -> str:
+        """An HTML table per path (or one for the recurrence): the content of ``str()``."""
+        e = html.escape
+        out = [f"<div class=\"chainrule-explanation\"><p><b>{e(self._title())}</b></p>"]
+        if self.n_paths == 0:
+            out.append(f"<p>{e(self.root)} does not depend on {e(self.wrt)}: the gradient "
+                       "is 0.</p>")
+        elif self.root == self.wrt:
+            out.append(f"<p>{e(self.wrt)} is the root itself: the gradient is 1.</p>")
+        elif self.paths:
+            for k, path in enumerate(self.paths, 1):
+                chain = " → ".join([path[0].upper] + [f.lower for f in path])
+                rows = [(_d(f.upper, f.lower), f.formula_text(), _num(f.value)) for f in path]
+                rows.append(("product", "", _num(_product(path))))
+                out.append(f"<p>Path {k}: {e(chain)}</p>" + _html_table(rows))
+            if len(self.paths) > 1:
+                out.append(f"<p>Sum over the {len(self.paths)} paths = "
+                           f"{_num(self.gradient, 9)}</p>")
+        else:
+            out.append(f"<p>Too many paths to list (max_paths={self.max_paths}): by the "
+                       f"adjoint recurrence, ∂{e(self.root)}/∂v = Σ over the named nodes c "
+                       f"made from v: ∂{e(self.root)}/∂c · ∂c/∂v</p>")
+            steps = [(_d(self.root, s.node), self._terms_text(s), _num(s.value),
+                      f"{s.paths:,} path{'s' if s.paths != 1 else ''}") for s in self.steps]
+            out.append(_html_table(steps))
+        out.append(f"<p>{e(self._check())}</p></div>")
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+# --- formatting helpers ----------------------------------------------------------------------
+
+def _num(x: float, digits: int = 6) -> str:
+    return f"{x + 0.0:.{digits}g}"  # + 0.0: no "-0"
+
+
+def _tex_num(x: float, digits: int = 6) -> str:
+    """A number in LaTeX: ``4.35 \\times 10^{-5}`` for ``4.35e-05``."""
+    text = _num(x, digits)
+    if text in ("inf", "-inf", "nan"):
+        return {"inf": "\\infty", "-inf": "-\\infty", "nan": "\\mathrm{NaN}"}[text]
+    mantissa, _, exponent = text.partition("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}" if exponent else mantissa
+
+
+_TEX_CHARS = {"−": "-", "·": "\\cdot ", "²": "^{2}", "Σ": "\\Sigma ", "′": "'", "″": "''",
+              "‴": "'''", "⁗": "''''", "…": "\\dots ", "|": "\\vert ", " ": "",
+              "^": "{\\wedge}", "~": "{\\sim}", "\\": "{\\backslash}", "#": "\\#",
+              "$": "\\$", "%": "\\%", "&": "\\&", "_": "\\_", "{": "\\{", "}": "\\}"}
+
 
 def _tex(name: str) -> str:
-    """'out_o1' -> '\\mathrm{out}_{o1}', 'w5' -> 'w_{5}'."""
-    m = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
-    base, _, sub = (m.group(1), "", m.group(2)) if m else name.partition("_")
-    base = f"\\mathrm{{{base}}}" if len(base) > 1 else base
-    return f"{base}_{{{sub}}}" if sub else base
+    """A node's name in LaTeX: ``w5 → w_{5}``, ``L1.n2.out → \\mathrm{L1.n2.out}``; any
+    other name (an expression, a label with TeX's special characters) spelled out in
+    ``\\mathrm``."""
+    if re.fullmatch(r"[A-Za-z0-9._]+", name) and "__" not in name:
+        return tex_name(name)
+    return "\\mathrm{" + "".join(_TEX_CHARS.get(c, c) for c in name) + "}"
 
 
-def _edges_text(edges: list[Edge]) -> str:
-    return " · ".join(f"{e.node.op}: {e.formula} = {e.value:.6g}" for e in edges)
+def _paren(text: str) -> str:
+    wrapped = text[:1] + text[-1:] in ("()", "[]")
+    return f"({text})" if " " in text and not wrapped else text
 
 
-def _names(order: list[Value]) -> dict[int, str]:
-    """A display name per node: its label; else its op and position ('[tanh]#3'), or for
-    an unlabelled leaf (a constant) its value."""
-    return {id(v): v.label or (f"[{v.op}]#{i}" if v.op else f"{v.data:g}")
-            for i, v in enumerate(order)}
+def _d(upper: str, lower: str) -> str:
+    """``∂upper/∂lower``, a compound name in parentheses."""
+    return f"∂{operand(upper)}/∂{operand(lower)}"
 
 
-def _edge(node: Value, i: int, names: dict[int, str]) -> Edge:
-    inputs = node.parents
-    value = op_of(node).local(node._data, *[p._data for p in inputs])[i]
-    return Edge(node, i, float(value), _formula(node, i, names))
+def _table(rows: list[tuple[str, str, str]]) -> list[str]:
+    """Aligned lines ``∂a/∂b = formula = value``; a row with no formula is a total."""
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    return [f"  {a:<{w0}} = {f:<{w1}} = {v}" if f else f"  {a:<{w0}}   {'':<{w1}} = {v}"
+            for a, f, v in rows]
 
 
-def _formula(node: Value, i: int, names: dict[int, str]) -> str:
-    """∂node/∂(input i) as a formula in the nodes' names, derived from the op's rule."""
-    inputs = node.parents
-    return str(op_of(node).formulas(names[id(node)], [names[id(p)] for p in inputs])[i])
+def _html_table(rows: Sequence[Sequence[str]]) -> str:
+    cells = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                    for r in rows)
+    return f"<table>{cells}</table>"
 
+
+def _product(path: list[Factor]) -> float:
+    out = 1.0
+    for f in path:
+        out *= f.value
+    return out
+
+
+# --- symbolic composition ---------------------------------------------------------------------
+
+def _split_coefficient(s: Symbol) -> tuple[float, Symbol | None]:
+    """``s`` as (number, rest): ``−2·x → (−2, x)``, ``3 → (3, None)``."""
+    if s.kind == "num":
+        return s.value, None
+    if s.kind == "neg":
+        c, rest = _split_coefficient(s.args[0])
+        return -c, rest
+    if s.kind == "mul" and s.args[0].kind == "num":
+        c, rest = _split_coefficient(s.args[1])
+        return s.args[0].value * c, rest
+    return 1.0, s
+
+
+def _times(a: Symbol, b: Symbol) -> Symbol:
+    """a·b with the numbers gathered in front and a minus sign taken into a difference:
+    0.5 · 2·(t − o) · (−1) gives o − t."""
+    ca, ra = _split_coefficient(a)
+    cb, rb = _split_coefficient(b)
+    c = ca * cb
+    rest = ra if rb is None else rb if ra is None else ra * rb
+    if rest is None or c == 0:
+        return Symbol("num", (), c)
+    if c < 0 and rest.kind == "sub":
+        rest, c = Symbol("sub", (rest.args[1], rest.args[0])), -c
+    return c * rest
+
+
+def _tidy(s: Symbol) -> Symbol:
+    """Rewritten as a teacher writes it: ``x·x`` as ``x²``, ``(0 if x ≤ 0 else 1)`` as
+    ``[x > 0]``; everything rebuilt through the simplifying Symbol arithmetic."""
+    if s.kind in ("add", "sub", "mul", "div", "pow", "neg"):
+        args = [_tidy(a) for a in s.args]
+        if s.kind == "mul" and args[0].text() == args[1].text():
+            return args[0] ** 2
+        if s.kind == "sub" and args[1].kind == "neg":  # a − (−b) = a + b
+            return args[0] + args[1].args[0]
+        return {"add": lambda: args[0] + args[1], "sub": lambda: args[0] - args[1],
+                "mul": lambda: _times(args[0], args[1]), "div": lambda: args[0] / args[1],
+                "pow": lambda: args[0] ** args[1], "neg": lambda: -args[0]}[s.kind]()
+    if s.kind in ("cmp", "fn"):
+        return Symbol(s.kind, tuple(_tidy(a) for a in s.args), s.value)
+    if s.kind == "where":
+        s = Symbol("where", tuple(_tidy(a) for a in s.args), s.value)
+    if s.kind == "where" and s.args[1].is_number(0) and s.args[2].is_number(1) \
+            and s.args[0].kind == "cmp":
+        flip = {"<=": ">", "<": ">=", ">": "<=", ">=": "<"}.get(s.args[0].value)
+        if flip:
+            cond = Symbol("cmp", s.args[0].args, flip)
+            return Symbol("where", (cond, s.args[2], s.args[1]))
+    return s
+
+
+def _expressions(order: list[Value], nm: dict[int, str], stops: set[int]) -> dict[int, Symbol]:
+    """Each node as a Symbol: a named node (or a stop) by its name, a constant by its value,
+    any other node by its op applied to its inputs' expressions (if that stays short)."""
+    out: dict[int, Symbol] = {}
+    for node in order:
+        name = nm[id(node)]
+        if node.is_leaf and not is_named(node, name):
+            out[id(node)] = Symbol("num", (), float(node.data))
+            continue
+        if id(node) in stops or is_named(node, name) or node.is_leaf:
+            out[id(node)] = symbol(operand(name))
+            continue
+        op = op_of(node)
+        try:
+            expr = op.forward(SYMBOLS, *op._split([out[id(p)] for p in node.parents]))
+            ok = isinstance(expr, Symbol) and len(expr.text()) <= _MAX_EXPRESSION
+        except (TypeError, ValueError, ArithmeticError):
+            ok = False
+        out[id(node)] = expr if ok else symbol(operand(name))
+    return out
+
+
+def _local_formulas(node: Value, exprs: dict[int, Symbol]) -> list[Symbol] | None:
+    """∂node/∂(each input) from the op's rule run on the inputs' expressions (None if the
+    rule cannot run on symbols)."""
+    op = op_of(node)
+    try:
+        parts = op.partials(SYMBOLS, exprs[id(node)], *op._split([exprs[id(p)]
+                                                                  for p in node.parents]))
+        return [p if isinstance(p, Symbol) else Symbol("num", (), float(p))
+                for p in op._flat(parts)]
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+# --- the explanation ---------------------------------------------------------------------------
 
 def path_counts(order: list[Value], target: Value) -> dict[int, int]:
     """For each node of ``order`` (a topological order) from which ``target`` can be
@@ -175,59 +379,167 @@ def path_counts(order: list[Value], target: Value) -> dict[int, int]:
     return counts
 
 
-def explain(root: Value, wrt: Value, max_paths: int = 64) -> Explanation:
-    """How ∂root/∂wrt follows from the chain rule, path by path (see the module doc)."""
+def explain(root: Value, wrt: Value, max_paths: int = 8) -> Explanation:
+    """How ∂root/∂wrt follows from the chain rule, between named nodes (see the module
+    doc): every chain when there are at most ``max_paths``, else the adjoint recurrence."""
     if not isinstance(root, Value) or not isinstance(wrt, Value):
         raise TypeError("explain: root and wrt must be Values")
     order = topological_order(root)
-    names = _names(order)
+    nm = names(order)
     reaches = path_counts(order, wrt)
     n_paths = reaches.get(id(root), 0)
-    _, adj = adjoints(root)
+    adj = _adjoints(order)
     gradient = float(adj.get(id(wrt), 0.0))
     grad_field = wrt.grad if not isinstance(wrt.grad, Value) else None
-    result = Explanation(names[id(root)], names.get(id(wrt), wrt.label or "wrt"), gradient,
-                         grad_field, n_paths, max_paths=max_paths)
-    if n_paths == 0:
+    wrt_name = nm.get(id(wrt), wrt.label or "wrt")
+    result = Explanation(nm[id(root)], wrt_name, gradient, grad_field, n_paths,
+                         max_paths=max_paths)
+    if n_paths == 0 or root is wrt:
         return result
-    if n_paths <= max_paths:
-        result.paths = [_fold(path, names) for path in _paths(root, wrt, reaches, names)]
+    on = [v for v in order if id(v) in reaches]
+    stops = {id(v) for v in on if is_named(v, nm[id(v)]) or v is root or v is wrt}
+    exprs = _expressions(order, nm, stops)
+    index = {id(v): i for i, v in enumerate(order)}
+    factors = {s: _factors_below(order[index[s]], reaches, stops, exprs, index, order, nm)[0]
+               for s in stops if s != id(wrt)}
+    tangled = [s for s, below in factors.items()
+               if any(f.routes > _MAX_ROUTES for f in below.values())]
+    if tangled:  # too many routes to fold: stop at every node between those named ones
+        for s in tangled:
+            stops |= _factors_below(order[index[s]], reaches, stops, exprs, index, order,
+                                    nm)[1]
+        exprs = _expressions(order, nm, stops)
+        factors = {s: _factors_below(order[index[s]], reaches, stops, exprs, index, order,
+                                     nm)[0] for s in stops if s != id(wrt)}
+    for node in on:
+        for i, p in enumerate(node.parents):
+            if p is wrt:
+                local = float(op_of(node).local(node._data, *[q._data for q in node.parents])[i])
+                formulas = _local_formulas(node, exprs)
+                result.contributions.append((nm[id(node)], float(adj[id(node)]), local,
+                                             formulas[i].text() if formulas else "?"))
+    chains = _chain_counts(id(root), id(wrt), factors)
+    if chains <= max_paths:
+        result.paths = _chains(id(root), id(wrt), factors)
     else:
-        for node in order:
-            for i, p in enumerate(node.parents):
-                if p is wrt:
-                    e = _edge(node, i, names)
-                    result.contributions.append(
-                        (names[id(node)], float(adj[id(node)]), e.value, e.formula))
+        result.steps = _steps(root, wrt, on, stops, factors, adj, nm)
     return result
 
 
-def _paths(
-    root: Value, wrt: Value, reaches: dict[int, int], names: dict[int, str]
-) -> list[list[Edge]]:
-    """Every path root → wrt as its list of edges (an iterative depth-first search)."""
-    out: list[list[Edge]] = []
-    stack: list[tuple[Value, list[Edge]]] = [(root, [])]
-    while stack:
-        node, edges = stack.pop()
-        if node is wrt:
-            out.append(edges)
+def _adjoints(order: list[Value]) -> dict[int, float]:
+    """∂root/∂node for every node (root last in ``order``), with the engine's exact-zero
+    rules (a masked input, relu at a negative input, gets 0)."""
+    adj = {id(order[-1]): 1.0}
+    for node in reversed(order):
+        g = adj.get(id(node), 0.0)
+        if node.is_leaf:
             continue
-        for i, p in reversed(list(enumerate(node.parents))):
-            if id(p) in reaches:
-                stack.append((p, [*edges, _edge(node, i, names)]))
+        op = op_of(node)
+        inputs = node.parents
+        locals_ = op.local(node._data, *[p._data for p in inputs])
+        for i, (p, d) in enumerate(zip(inputs, locals_)):
+            term = 0.0 if op.masks and op.exact_zero(i, len(inputs), d, g) else float(d) * g
+            adj[id(p)] = adj.get(id(p), 0.0) + term
+    return adj
+
+
+def _factors_below(
+    top: Value, reaches: dict[int, int], stops: set[int], exprs: dict[int, Symbol],
+    index: dict[int, int], order: list[Value], nm: dict[int, str],
+) -> tuple[dict[int, Factor], set[int]]:
+    """∂top/∂s for each stop s reached from ``top`` through unnamed nodes only, and the
+    set of those unnamed nodes (with ``top``)."""
+    region, stack = {id(top)}, [top]
+    while stack:  # the unnamed nodes below top on paths to wrt
+        node = stack.pop()
+        for p in node.parents:
+            if id(p) in reaches and id(p) not in stops and id(p) not in region:
+                region.add(id(p))
+                stack.append(p)
+    value: dict[int, float] = {id(top): 1.0}
+    formula: dict[int, Symbol | None] = {id(top): Symbol("num", (), 1.0)}
+    routes: dict[int, int] = {id(top): 1}
+    found: dict[int, Factor] = {}
+    for k in sorted((index[r] for r in region), reverse=True):  # from top down
+        node = order[k]
+        g, f, n = value[id(node)], formula[id(node)], routes[id(node)]
+        locals_ = op_of(node).local(node._data, *[p._data for p in node.parents])
+        symbolic = _local_formulas(node, exprs) if f is not None else None
+        for i, p in enumerate(node.parents):
+            if id(p) not in reaches:
+                continue
+            key = id(p)
+            term = None if symbolic is None or f is None else _times(f, _tidy(symbolic[i]))
+            value[key] = value.get(key, 0.0) + g * float(locals_[i])
+            routes[key] = routes.get(key, 0) + n
+            if key in formula:
+                old = formula[key]
+                formula[key] = (old + term if old is not None and term is not None
+                                and routes[key] <= _MAX_ROUTES else None)
+            else:
+                formula[key] = term if n <= _MAX_ROUTES else None
+            if key in stops:
+                found[key] = Factor(nm[id(top)], nm[key], value[key], formula[key], routes[key])
+    return found, region
+
+
+def _chain_counts(root: int, wrt: int, factors: dict[int, dict[int, Factor]]) -> int:
+    memo: dict[int, int] = {wrt: 1}
+
+    def count(s: int) -> int:
+        stack = [s]
+        while stack:
+            top = stack[-1]
+            todo = [c for c in factors.get(top, {}) if c not in memo]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            memo[top] = sum(memo[c] for c in factors.get(top, {}))
+        return memo[s]
+
+    return count(root)
+
+
+def _chains(root: int, wrt: int, factors: dict[int, dict[int, Factor]]) -> list[list[Factor]]:
+    out: list[list[Factor]] = []
+    stack: list[tuple[int, list[Factor]]] = [(root, [])]
+    while stack:
+        s, chain = stack.pop()
+        if s == wrt:
+            out.append(chain)
+            continue
+        for key, f in reversed(list(factors.get(s, {}).items())):
+            stack.append((key, [*chain, f]))
     return out
 
 
-def _fold(edges: list[Edge], names: dict[int, str]) -> list[Factor]:
-    """Group a path's edges into factors between labelled nodes (and the two ends)."""
-    factors: list[Factor] = []
-    current: list[Edge] = []
-    upper = names[id(edges[0].node)]
-    for k, e in enumerate(edges):
-        current.append(e)
-        lower_node = e.node.parents[e.index]
-        if lower_node.label or k == len(edges) - 1:
-            factors.append(Factor(upper, names[id(lower_node)], current))
-            upper, current = names[id(lower_node)], []
-    return factors
+def _steps(
+    root: Value, wrt: Value, on: list[Value], stops: set[int],
+    factors: dict[int, dict[int, Factor]], adj: dict[int, float], nm: dict[int, str],
+) -> list[Step]:
+    """One recurrence step per named node below the root, from the root down."""
+    above: dict[int, list[tuple[int, Factor]]] = {}
+    for upper, below in factors.items():
+        for lower, f in below.items():
+            above.setdefault(lower, []).append((upper, f))
+    counts, level = {id(root): 1}, {id(root): 0}
+    steps = []
+    for node in reversed(on):
+        key = id(node)
+        if key not in stops or node is root:
+            continue
+        terms = sorted(above.get(key, []), key=lambda t: _natural(nm[t[0]]))
+        counts[key] = sum(counts.get(u, 0) * f.routes for u, f in terms)
+        level[key] = 1 + max(level.get(u, 0) for u, _ in terms)
+        steps.append(Step(nm[key], float(adj.get(key, 0.0)), counts[key],
+                          [(nm[u], float(adj.get(u, 0.0)), f) for u, f in terms]))
+    depth = {s.node: level[k] for k, s in zip([id(v) for v in reversed(on)
+                                               if id(v) in stops and v is not root], steps)}
+    return sorted(steps, key=lambda s: (depth[s.node], _natural(s.node)))
+
+
+def _natural(name: str) -> tuple:
+    """A sort key that puts n2 before n10."""
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t)
+                 for t in re.findall(r"\d+|\D+", name))

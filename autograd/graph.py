@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .engine import Value, topological_order
+from . import naming
+from .engine import Value, op_of, topological_order
+from .explanation import _tidy
 
 __all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DEFAULT_MAX_NODES"]
 
@@ -76,8 +78,9 @@ def _escape(text: str) -> str:
 
 
 def _number(x: Any) -> str:
+    """4 significant digits: ``0.5854``, ``4.35e-05``, ``-2``."""
     x = x.data if isinstance(x, Value) else x
-    return f"{x:.4f}" if isinstance(x, float) else str(x)
+    return f"{x + 0.0:.4g}" if isinstance(x, float) else str(x)
 
 
 @dataclass
@@ -98,76 +101,215 @@ def draw_dot(
     highlight: Value | None = None,
     color_by_grad: bool = False,
     clusters: Any = None,
+    style: str = "records",
+    depth: int | None = None,
 ) -> Any:
     """The graph behind ``root`` as a ``graphviz.Digraph``.
 
-    One record per Value (label | data | grad) and one small node per op, with edges
-    parent → op → result. Display it in Jupyter, or write it with ``.render(name)``
-    (``format`` is 'svg', 'png', 'pdf', ...). Raises ``GraphTooLargeError`` when the graph
-    has more than ``max_nodes`` Values.
+    ``style="records"``: one record per Value (name | data | grad) and one small node per
+    op, with edges input → op → result. ``style="wires"``: one node per op and each Value
+    on the wire it travels, with its data (green) and gradient (red), and on each wire
+    into an op the local derivative (formula = number). Every node is named by
+    ``autograd.naming.names``. Display it in Jupyter, or write it with ``.render(name)``
+    (``format`` is 'svg', 'png', 'pdf', ...); the same graph gives the same bytes. Raises
+    ``GraphTooLargeError`` when the graph has more than ``max_nodes`` Values.
 
     ``highlight=node`` draws in red every path from ``root`` to ``node`` (the paths that
     ``explain(root, node)`` lists); ``color_by_grad`` fills each record by |grad| (darker
-    is larger, on a log scale); ``clusters`` (a ``Module`` such as an ``MLP``, or a list of
-    ``Cluster``) boxes the nodes of each layer and neuron.
+    is larger, on a log scale) and adds a legend; ``clusters`` (a ``Module`` such as an
+    ``MLP``, or a list of ``Cluster``) boxes the nodes of each layer and neuron; ``depth``
+    draws only the nodes at most that many steps below ``root``.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: expected a Value, got {type(root).__name__}")
+    if style not in ("records", "wires"):
+        raise ValueError(f"draw_dot: style must be 'records' or 'wires', got {style!r}")
     nodes = topological_order(root)
-    if len(nodes) > max_nodes:
+    shown = _within(root, depth) if depth is not None else None
+    count = len(shown) if shown is not None else len(nodes)
+    if count > max_nodes:
         raise GraphTooLargeError(
-            f"draw_dot: the graph has {len(nodes)} Values, more than max_nodes={max_nodes}, "
-            f"which is too large to read; pass draw_dot(root, max_nodes={len(nodes)}) to draw "
+            f"draw_dot: the graph has {count} Values, more than max_nodes={max_nodes}, "
+            f"which is too large to read; pass draw_dot(root, max_nodes={count}) to draw "
             "it anyway"
         )
+    names = naming.names(nodes)
+    if shown is not None:
+        nodes = [v for v in nodes if id(v) in shown]
     on_path = _on_paths(nodes, highlight) if highlight is not None else set()
     fill = _grad_colors(nodes) if color_by_grad else {}
     tops = clusters.clusters() if hasattr(clusters, "clusters") else list(clusters or [])
     member = _membership(nodes, tops)
 
     ComputationGraph = _classes()[0]
-    ids = {id(v): f"n{i}" for i, v in enumerate(nodes)}  # stable: same graph, same SVG
-    dot = ComputationGraph(format=format, graph_attr={"rankdir": rankdir})
+    ids = {id(v): f"n{i}" for i, v in enumerate(nodes)}  # by topological index: stable
+    dot = ComputationGraph(format=format, graph_attr={"rankdir": rankdir, "newrank": "true",
+                                                            "ordering": "in"})
     dot.attr("node", fontname="Helvetica", fontsize="11")
-    red = {"color": "#d62728", "penwidth": "2.5"}  # hex: a colorscheme would rename "red"
+    dot.attr("edge", fontname="Helvetica", fontsize="9")
     boxes: dict[int, list[Value]] = {}
     for node in nodes:
         boxes.setdefault(member.get(id(node), 0), []).append(node)
-
-    def emit(graph: Any, members: list[Value]) -> None:
-        for node in members:
-            uid = ids[id(node)]
-            label = _escape(node.label) if node.label else " "
-            attrs = dict(red) if id(node) in on_path else {}
-            if id(node) in fill:
-                attrs.update(style="filled", colorscheme="oranges9", fillcolor=fill[id(node)])
-            graph.node(uid, label=f"{{ {label} | data {_number(node.data)} | grad "
-                       f"{_number(node.grad)} }}", shape="record", **attrs)
-            if node.parents:
-                op_attrs = red if id(node) in on_path else {}
-                graph.node(uid + "_op", label=node.op, shape="ellipse", width="0.3",
-                           height="0.3", **op_attrs)
+    draw = _Drawing(dot, ids, names, on_path, fill, style, root)
 
     def emit_cluster(graph: Any, cluster: Cluster, number: list[int]) -> None:
         number[0] += 1
         with graph.subgraph(name=f"cluster_{number[0]}") as box:
             box.attr(label=cluster.label, style="rounded", color="gray50", fontname="Helvetica")
-            emit(box, boxes.get(id(cluster), []))
+            members = _params_first(boxes.get(id(cluster), []), cluster.params)
+            draw.nodes(box, members)
             for child in cluster.children:
                 emit_cluster(box, child, number)
 
-    emit(dot, boxes.get(0, []))
+    draw.nodes(dot, boxes.get(0, []))
     counter = [0]
     for cluster in tops:
         emit_cluster(dot, cluster, counter)
-    for node in nodes:  # edges: input -> op -> result
-        if node.parents:
-            uid = ids[id(node)]
-            lit = id(node) in on_path
-            dot.edge(uid + "_op", uid, **(red if lit else {}))
-            for p in node.parents:
-                dot.edge(ids[id(p)], uid + "_op", **(red if lit and id(p) in on_path else {}))
+    draw.edges(nodes)
+    if fill:
+        _legend(dot, nodes)
     return dot
+
+
+class _Drawing:
+    """The nodes and edges of one ``draw_dot`` picture, in either style."""
+
+    RED = {"color": "#d62728", "penwidth": "2.5"}  # hex: a colorscheme would rename "red"
+
+    def __init__(self, dot: Any, ids: dict[int, str], names: dict[int, str], on_path: set[int],
+                 fill: dict[int, str], style: str, root: Value) -> None:
+        self.dot, self.ids, self.names, self.on_path = dot, ids, names, on_path
+        self.fill, self.style, self.root = fill, style, root
+
+    def nodes(self, graph: Any, members: list[Value]) -> None:
+        for node in members:
+            uid = self.ids[id(node)]
+            lit = dict(self.RED) if id(node) in self.on_path else {}
+            if self.style == "wires":
+                if node.parents:
+                    graph.node(uid, label=_escape_html(node.op), shape="circle", width="0.4",
+                               fixedsize="false", **lit)
+                else:
+                    graph.node(uid, label=_escape_html(self.names[id(node)]),
+                               shape="plaintext", **lit)
+                continue
+            attrs = lit
+            if id(node) in self.fill:
+                attrs.update(style="filled", colorscheme="oranges9",
+                             fillcolor=self.fill[id(node)])
+            graph.node(uid, label=f"{{ {_escape(self.names[id(node)])} | data "
+                       f"{_number(node.data)} | grad {_number(node.grad)} }}",
+                       shape="record", **attrs)
+            if any(id(p) in self.ids for p in node.parents):  # not at the depth's edge
+                graph.node(uid + "_op", label=node.op, shape="ellipse", width="0.3",
+                           height="0.3", **(self.RED if id(node) in self.on_path else {}))
+
+    def edges(self, nodes: list[Value]) -> None:
+        for node in nodes:
+            if not node.parents:
+                continue
+            uid = self.ids[id(node)]
+            lit = id(node) in self.on_path
+            if not any(id(p) in self.ids for p in node.parents):
+                continue  # at the edge of the depth drawn
+            if self.style == "records":
+                self.dot.edge(uid + "_op", uid, **(self.RED if lit else {}))
+            for i in _edge_order(node):
+                p = node.parents[i]
+                if id(p) not in self.ids:
+                    continue  # below the depth drawn
+                red = self.RED if lit and id(p) in self.on_path else {}
+                if self.style == "records":
+                    self.dot.edge(self.ids[id(p)], uid + "_op", **red)
+                else:
+                    self.dot.edge(self.ids[id(p)], uid, label=self._wire(p, node, i), **red)
+        if self.style == "wires":  # the root's own wire, out of its op
+            uid = self.ids[id(self.root)]
+            self.dot.node(uid + "_out", label=" ", shape="point", width="0.05")
+            self.dot.edge(uid, uid + "_out", label=self._wire(self.root, None, 0))
+
+    def _wire(self, value: Value, user: Value | None, i: int) -> str:
+        """An HTML label: name, data (green), grad (red), and the local derivative
+        ∂user/∂value (blue), as formula = number."""
+        rows = [f"<b>{_escape_html(self.names[id(value)])}</b>",
+                f'<font color="#2ca02c">{_number(value.data)}</font>',
+                f'<font color="#d62728">{_number(value.grad)}</font>']
+        if user is not None:
+            formula = _tidy(op_of(user).formulas(
+                naming.operand(self.names[id(user)]),
+                [naming.operand(self.names[id(p)]) for p in user.parents])[i])
+            local = op_of(user).local(user._data, *[p._data for p in user.parents])[i]
+            rows.append(f'<font color="#1f77b4">local {_escape_html(formula.text())} = '
+                        f"{_number(float(local))}</font>")
+        return "<" + "<br/>".join(rows) + ">"
+
+
+def _edge_order(node: Value) -> list[int]:
+    """The inputs of a node in drawing order (the graph keeps it: ``ordering=in``): a
+    neuron's dot (start, w…, x…) lists its weights, then its bias, then its inputs."""
+    n = len(node.parents)
+    if node.op != "dot":
+        return list(range(n))
+    half = (n - 1) // 2
+    return [*range(1, 1 + half), 0, *range(1 + half, n)]
+
+
+def _escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _params_first(members: list[Value], params: list[Value]) -> list[Value]:
+    """A cluster's nodes: its weights in order, the bias last, then the rest (inputs first)."""
+    place = {id(p): k for k, p in enumerate(params)}
+    ordered = sorted((v for v in members if id(v) in place), key=lambda v: place[id(v)])
+    return ordered + [v for v in members if id(v) not in place]
+
+
+def _within(root: Value, depth: int) -> set[int]:
+    """The nodes at most ``depth`` steps below ``root``."""
+    seen, frontier = {id(root)}, [root]
+    for _ in range(depth):
+        frontier = [p for v in frontier for p in v.parents if id(p) not in seen]
+        seen.update(id(p) for p in frontier)
+    return seen
+
+
+def _legend(dot: Any, nodes: list[Value]) -> None:
+    """A key to the |grad| colours: one swatch per level with the |grad| it stands for."""
+    top = max(abs(_grad(v)) for v in nodes)
+    cells = []
+    for level in range(6, 0, -1):
+        mag = top * 10 ** (6 * ((level - 1) / 5 - 1))
+        text = f"≈ {mag:.2g}" if level > 1 else f"≤ {mag:.2g} or 0"
+        cells.append(f'<tr><td bgcolor="/oranges9/{level}" width="24"> </td>'
+                     f'<td align="left">{text}</td></tr>')
+    with dot.subgraph(name="legend_rank") as sink:  # below (or right of) everything
+        sink.attr(rank="sink")
+        sink.node("legend", shape="plaintext", label='<<table border="0" cellborder="1" '
+                  'cellspacing="0" cellpadding="3"><tr><td colspan="2"><b>|grad|</b></td>'
+                  "</tr>" + "".join(cells) + "</table>>")
+
+
+def _grad(v: Value) -> float:
+    return v.grad.data if isinstance(v.grad, Value) else v.grad
+
+
+def value_html(v: Value, depth: int = 2) -> str:
+    """HTML for Jupyter: a Value's name, data, grad and op, and a drawing of the nodes at
+    most ``depth`` steps below it (left out when Graphviz's ``dot`` is missing)."""
+    import html
+
+    name = naming.names(v)[id(v)]
+    rows = [("name", name), ("data", _number(v.data)), ("grad", _number(_grad(v))),
+            ("op", v.op or "(a leaf)"), ("inputs", str(len(v.parents)))]
+    table = "".join(f"<tr><th style=\"text-align:left\">{k}</th><td>{html.escape(x)}</td></tr>"
+                    for k, x in rows)
+    try:
+        svg = draw_dot(v, depth=depth).pipe(format="svg").decode()
+        svg = svg[svg.index("<svg"):]
+    except (RuntimeError, OSError, GraphTooLargeError):  # no dot: the table alone
+        svg = ""
+    return f"<div><table>{table}</table>{svg}</div>"
 
 
 def _on_paths(nodes: list[Value], target: Value) -> set[int]:
@@ -181,7 +323,7 @@ def _on_paths(nodes: list[Value], target: Value) -> set[int]:
 def _grad_colors(nodes: list[Value]) -> dict[int, str]:
     """Fill colour 1..6 of oranges9 (light enough to read) by |grad|, on a log scale over
     the 6 decades below the largest."""
-    mags = {id(v): abs(v.grad.data if isinstance(v.grad, Value) else v.grad) for v in nodes}
+    mags = {id(v): abs(_grad(v)) for v in nodes}
     top = max(mags.values(), default=0.0)
     if top == 0.0 or not math.isfinite(top):
         return {}

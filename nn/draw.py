@@ -7,18 +7,19 @@ from typing import Any
 
 from autograd import Value
 
-from .module import MLP
-
 __all__ = ["draw_network"]
 
 
 def draw_network(
-    model: MLP, input_names: list[str] | None = None, show_grad: bool = False,
+    model: Any, input_names: list[str] | None = None, show_grad: bool = False,
     format: str = "svg",
 ) -> Any:
-    """Inputs and neurons as circles (bias and activation inside), one edge per weight
-    labelled with its value (and its gradient with ``show_grad``)."""
-    if not isinstance(model, MLP):
+    """Inputs and neurons as circles (name, activation and bias inside), one edge per
+    weight labelled with its name and value (and its gradient with ``show_grad``). Names
+    are those ``draw_dot`` and ``explain`` use: inputs ``x1…``, neurons by their bias's
+    label (``L1.n2`` or the tutorials' ``h1``)."""
+    if not getattr(model, "layers", None) or not all(hasattr(layer, "neurons")
+                                                     for layer in model.layers):
         raise TypeError(f"draw_network: expected an MLP, got {type(model).__name__}")
     nin = len(model.layers[0].neurons[0].w)
     names = input_names or [f"x{i + 1}" for i in range(nin)]
@@ -29,7 +30,7 @@ def draw_network(
     g = ComputationGraph(format=format, graph_attr={"rankdir": "LR", "splines": "line",
                                                     "nodesep": "0.3", "ranksep": "1.6"})
     g.attr("node", fontname="Helvetica", fontsize="10", shape="circle", fixedsize="true",
-           width="0.9")
+           width="1.0")
     g.attr("edge", fontname="Helvetica", fontsize="9")
     with g.subgraph(name="inputs") as rank:
         rank.attr(rank="same")
@@ -42,17 +43,25 @@ def draw_network(
             rank.attr(rank="same")
             for j, neuron in enumerate(layer.neurons):
                 uid = f"L{k}N{j}"
-                if k == len(model.layers) - 1:
-                    tag = f"out{j + 1}"
-                else:
-                    tag = f"h{j + 1}" if len(model.layers) == 2 else f"h{k + 1}.{j + 1}"
+                tag = _neuron_name(neuron.b.label)
+                if not tag:
+                    last = k == len(model.layers) - 1
+                    tag = f"o{j + 1}" if last else f"h{k + 1}.{j + 1}"
                 rank.node(uid, label=f"{tag}\\n{neuron.activation}\\nb={neuron.b.data:.3g}")
                 current.append(uid)
         for j, neuron in enumerate(layer.neurons):
             for src, w in zip(previous, neuron.w):
                 grad = w.grad.data if isinstance(w.grad, Value) else w.grad
-                text = f"{w.data:.3g}" + (f"\\n(grad {grad:.3g})" if show_grad else "")
+                text = f"{w.data:.4g}" + (f"\\n(grad {grad:.3g})" if show_grad else "")
                 label = f"{w.label}={text}" if w.label else text
                 g.edge(src, f"L{k}N{j}", label=label)
         previous = current
     return g
+
+
+def _neuron_name(bias: str) -> str:
+    """The neuron's name, as ``autograd.naming`` derives it from its bias's label:
+    ``L1.n2.b`` gives ``L1.n2``, ``b_h1`` gives ``h1``; '' for any other label."""
+    if bias.endswith(".b"):
+        return bias[:-2]
+    return bias[2:] if bias.startswith("b_") else ""

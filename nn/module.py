@@ -67,6 +67,26 @@ class Module:
                 out.extend(p)
         return out
 
+    def name_parameters(self, style: str = "place") -> Module:
+        """Label every parameter by its place and return the module. ``style="place"``:
+        ``L1.n2.w1``, ``L1.n2.b`` (layer 1, neuron 2, weight 1 and bias); ``"flat"``: the
+        tutorials' ``w1 … wn`` numbered across the model, neuron by neuron, with biases
+        ``b_h1``, ``b_o1``. Labels cost nothing per step; ``autograd.naming`` names the
+        other nodes from them."""
+        if style not in ("place", "flat"):
+            raise ValueError(f"name_parameters: style must be 'place' or 'flat', got {style!r}")
+        self._name(style)
+        return self
+
+    def _name(self, style: str) -> None:
+        """Label each parameter: by its attribute path, unless a subclass knows better."""
+        for name, p in self.named_parameters():
+            if isinstance(p, Value):
+                p.label = name
+            else:
+                for i, v in enumerate(p, 1):
+                    v.label = f"{name}{i}"
+
     def clusters(self) -> list[Cluster]:
         """Boxes for ``draw_dot(..., clusters=module)``: one around all of its parameters."""
         return [Cluster(type(self).__name__, self.parameters())]
@@ -196,6 +216,16 @@ class Neuron(Module):
         else:
             raise ValueError(f"Neuron: init must be 'pytorch' or 'micrograd', got {init!r}")
         self.activation = activation
+        self._label("")
+
+    def _label(self, prefix: str, weights: list[str] | None = None, bias: str = "") -> None:
+        """Label the weights ``{prefix}w1…`` (or ``weights``) and the bias ``{prefix}b``."""
+        for i, w in enumerate(self.w, 1):
+            w.label = weights[i - 1] if weights else f"{prefix}w{i}"
+        self.b.label = bias or f"{prefix}b"
+
+    def _name(self, style: str) -> None:
+        self._label("")
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         _check_example(x, len(self.w), "Neuron")
@@ -241,6 +271,11 @@ class Layer(Module):
         nin, nout = _size(nin, "Layer", "nin"), _size(nout, "Layer", "nout")
         rng = rng if rng is not None else random.Random(0)
         self.neurons = [Neuron(nin, activation, rng, init) for _ in range(nout)]
+        self._name("place")
+
+    def _name(self, style: str) -> None:
+        for j, n in enumerate(self.neurons, 1):
+            n._label(f"n{j}.")
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         _check_example(x, len(self.neurons[0].w), "Layer")
@@ -318,6 +353,19 @@ class MLP(Module):
                   activation if i < len(nouts) - 1 else output_activation, rng, init)
             for i in range(len(nouts))
         ]
+        self.name_parameters()
+
+    def _name(self, style: str) -> None:
+        count = 0
+        last = len(self.layers) - 1
+        for k, layer in enumerate(self.layers):
+            for j, n in enumerate(layer.neurons, 1):
+                if style == "place":
+                    n._label(f"L{k + 1}.n{j}.")
+                    continue
+                tag = f"o{j}" if k == last else (f"h{j}" if last == 1 else f"h{k + 1}_{j}")
+                n._label("", [f"w{count + i}" for i in range(1, len(n.w) + 1)], f"b_{tag}")
+                count += len(n.w)
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         _check_example(x, len(self.layers[0].neurons[0].w), "MLP")
@@ -325,6 +373,14 @@ class MLP(Module):
         for layer in self.layers[1:]:
             out = layer._forward(out)
         return out
+
+    def _repr_svg_(self) -> str | None:  # Jupyter: the network as tutorials draw it
+        from .draw import draw_network
+
+        try:
+            return draw_network(self).pipe(format="svg").decode()
+        except (RuntimeError, OSError):  # Graphviz's dot is missing: Jupyter shows repr
+            return None
 
     @classmethod
     def from_matrices(

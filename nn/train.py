@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -13,7 +15,7 @@ from autograd import Value
 from .module import Module
 from .optim import Optimizer
 
-__all__ = ["fit", "History", "TrainingStep", "evaluate"]
+__all__ = ["fit", "History", "TrainingStep", "evaluate", "loss_svg"]
 
 Loss = Callable[[Sequence[Value], Sequence[Any]], Value]
 
@@ -39,6 +41,50 @@ class History:
     stopped_early: bool = False
     steps: list[TrainingStep] = field(default_factory=list, repr=False)
     parameters: list[Value] = field(default_factory=list, repr=False)
+
+    def _repr_svg_(self) -> str:
+        """The loss curves as a small SVG (Jupyter shows it): training loss in blue,
+        validation loss in orange, on a log scale when every loss is positive."""
+        return loss_svg(self.loss, self.val_loss)
+
+
+def loss_svg(loss: Sequence[float], val_loss: Sequence[float] = (),
+             width: int = 360, height: int = 180) -> str:
+    """An SVG line chart of one or two loss curves, with the first and last losses."""
+    curves = [c for c in (list(loss), list(val_loss)) if c]
+    values = [v for c in curves for v in c if math.isfinite(v)]
+    if not values:
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="40">'
+                '<text x="8" y="24" font-family="sans-serif" font-size="12">no epochs</text>'
+                "</svg>")
+    log = min(values) > 0
+    scale = [math.log10(v) if log else v for v in values]
+    lo, hi = min(scale), max(scale)
+    hi = hi if hi > lo else lo + 1.0
+    n = max(len(c) for c in curves)
+    left, right, top, bottom = 54, 10, 12, 26
+
+    def point(k: int, v: float) -> str:
+        x = left + (width - left - right) * (k / (n - 1) if n > 1 else 0.5)
+        y = top + (height - top - bottom) * (hi - (math.log10(v) if log else v)) / (hi - lo)
+        return f"{x:.1f},{y:.1f}"
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             'font-family="sans-serif" font-size="11">',
+             f'<rect x="{left}" y="{top}" width="{width - left - right}" '
+             f'height="{height - top - bottom}" fill="none" stroke="#bbb"/>']
+    for curve, colour in zip(curves, ("#1f77b4", "#ff7f0e")):
+        points = " ".join(point(k, v) for k, v in enumerate(curve) if math.isfinite(v))
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
+                     f'points="{points}"/>')
+    top_text, low_text = (10**hi, 10**lo) if log else (hi, lo)
+    parts += [f'<text x="{left - 4}" y="{top + 8}" text-anchor="end">{top_text:.3g}</text>',
+              f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end">'
+              f"{low_text:.3g}</text>",
+              f'<text x="{left}" y="{height - 8}">epoch 1</text>',
+              f'<text x="{width - right}" y="{height - 8}" text-anchor="end">epoch {n} · '
+              f"loss {curves[0][-1]:.4g}{' (log scale)' if log else ''}</text>", "</svg>"]
+    return "".join(parts)
 
 
 def _targets(y: Any) -> list[Any]:
@@ -235,11 +281,16 @@ class _CompiledLoss:
 
 
 def _progress(epochs: int) -> Any:
+    """A tqdm bar: the notebook widget when ipywidgets is installed, else the text bar
+    (tqdm.auto would warn in a notebook without ipywidgets)."""
     try:
-        from tqdm.auto import tqdm
+        if importlib.util.find_spec("ipywidgets") is not None:
+            import tqdm.auto as flavour
+        else:
+            import tqdm.std as flavour
     except ImportError:
         return None
-    return tqdm(total=epochs, unit="epoch", file=sys.stderr)
+    return flavour.tqdm(total=epochs, unit="epoch", file=sys.stderr)
 
 
 def _report(bar: Any, epoch: int, epochs: int, status: dict[str, str], progress: bool) -> None:

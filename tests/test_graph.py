@@ -32,8 +32,12 @@ def test_dot_source_has_a_record_per_value_and_a_node_per_op():
     src = g.source
     assert "rankdir=LR" in src
     assert src.count("shape=record") == 6  # x1, 2, x1*2, 1, x1*2+1, y
-    assert "{ x1 | data 0.8500 | grad 0.0358 }" in src  # 2(1 - tanh²(2.7)) = 0.0358
-    assert "{ y | data 0.9910 | grad 1.0000 }" in src  # tanh(2.7) = 0.9910
+    # 4 significant digits: 2(1 - tanh²(2.7)) = 0.035808, tanh(2.7) = 0.99101
+    assert "{ x1 | data 0.85 | grad 0.03581 }" in src
+    assert "{ y | data 0.991 | grad 1 }" in src
+    # unlabelled nodes are named by their inputs, constants by their value
+    assert "{ x1·2 | data 1.7 |" in src and "{ x1·2 + 1 | data 2.7 |" in src
+    assert "{ 2 | data 2 |" in src
     for op in ("label=tanh", "label=\"*\"", "label=\"+\""):
         assert op in src
     assert src.count("->") == 5 + 3  # parent->op: 2 (*), 2 (+), 1 (tanh); op->result: 3
@@ -49,7 +53,7 @@ def test_render_writes_a_real_svg(tmp_path):
     path = draw_dot(small_graph()).render(str(tmp_path / "graph"), cleanup=True)
     svg = open(path, encoding="utf-8").read()
     assert path.endswith(".svg") and svg.lstrip().startswith("<?xml") and "<svg" in svg
-    for text in ("x1", "data 0.8500", "grad 0.0358", "tanh", "data 0.9910"):
+    for text in ("x1", "data 0.85", "grad 0.03581", "tanh", "data 0.991"):
         assert text in svg, text
 
 
@@ -82,3 +86,97 @@ def test_missing_dot_says_how_to_install(monkeypatch, tmp_path):
 def test_draw_dot_refuses_non_values():
     with pytest.raises(TypeError, match="expected a Value, got float"):
         draw_dot(1.0)
+
+
+def small_mlp_loss():
+    from nn import MLP, mse
+
+    model = MLP(2, [3, 1], activation="tanh", seed=3)
+    loss = mse(model([0.5, -1.0]), [1.0])
+    loss.backward()
+    return model, loss
+
+
+@needs_dot
+def test_the_same_graph_gives_byte_identical_svg(tmp_path):
+    model, loss = small_mlp_loss()
+    for style in ("records", "wires"):
+        first = draw_dot(loss, style=style, clusters=model, color_by_grad=True).pipe()
+        model2, loss2 = small_mlp_loss()  # a new graph with new ids, the same numbers
+        second = draw_dot(loss2, style=style, clusters=model2, color_by_grad=True).pipe()
+        assert first == second and first.startswith(b"<?xml")
+
+
+def test_small_gradients_keep_their_significant_digits():
+    x = Value(4.35e-5, label="x")
+    y = x * 1.0
+    y.backward()
+    src = draw_dot(y).source
+    assert "{ x | data 4.35e-05 | grad 1 }" in src  # not 0.0000
+
+
+def test_color_by_grad_adds_a_legend_of_the_levels():
+    model, loss = small_mlp_loss()
+    src = draw_dot(loss, color_by_grad=True).source
+    assert "legend" in src and "|grad|" in src
+    for level in range(1, 7):
+        assert f'bgcolor="/oranges9/{level}"' in src
+    assert "legend" not in draw_dot(loss).source
+
+
+def test_a_neurons_cluster_lists_its_weights_in_order_and_the_bias_last():
+    model, loss = small_mlp_loss()
+    src = draw_dot(loss, clusters=model).source
+    box = src[src.index("label=\"neuron 2\""):]
+    box = box[:box.index("}\n")]
+    order = [name for name in ("L1.n2.w1", "L1.n2.w2", "L1.n2.b") if name in box]
+    assert order == ["L1.n2.w1", "L1.n2.w2", "L1.n2.b"]
+    assert box.index("{ L1.n2.w1 |") < box.index("{ L1.n2.w2 |") < box.index("{ L1.n2.b |")
+
+
+def test_wires_style_puts_value_grad_and_local_derivative_on_each_wire():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    c.backward()
+    src = draw_dot(c, style="wires").source
+    assert "shape=record" not in src
+    # the wire a → (*): data 2, grad ∂c/∂a = b = -3, local derivative b = -3
+    wire = next(line for line in src.splitlines() if line.strip().startswith("n0 -> n2"))
+    assert ">2<" in wire and ">-3<" in wire and "local b = -3" in wire
+    wire = next(line for line in src.splitlines() if line.strip().startswith("n1 -> n2"))
+    assert ">-3<" in wire and ">2<" in wire and "local a = 2" in wire  # ∂c/∂b = a = 2
+    with pytest.raises(ValueError, match="style"):
+        draw_dot(c, style="cs231n")
+
+
+def test_depth_draws_only_the_neighbourhood():
+    y = small_graph()  # tanh(x1·2 + 1)
+    src = draw_dot(y, depth=1).source
+    assert src.count("shape=record") == 2  # y and x1·2 + 1
+    assert "{ x1 |" not in src
+
+
+@needs_dot
+def test_make_figures_draws_the_same_bytes_twice(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "examples" / "make_figures.py"
+    spec = importlib.util.spec_from_file_location("make_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    module.draw_graphs(first)
+    module.draw_graphs(second)
+    names = sorted(p.name for p in first.iterdir())
+    assert names == ["w5_graph.svg", "w5_network.svg", "w5_path.svg"]
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    committed = (path.parent.parent / "docs" / "images" / "w5_path.svg").read_bytes()
+    fresh = (first / "w5_path.svg").read_bytes()
+    version = [svg.split(b"Generated by", 1)[1].split(b"\n", 1)[0] for svg in (committed, fresh)]
+    if version[0] == version[1]:  # the same Graphviz: the committed picture is not stale
+        assert fresh == committed

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograd import Value, draw_dot, explain
-from nn import MLP, SGD, Adam, draw_network, fit, load, mse
+from nn import MLP, SGD, Adam, draw_network, fit, load, mse, squared_error
 from nn.datasets import seed_003
 
 from support import in_ci
@@ -36,15 +36,62 @@ def test_explain_seed_003_reads_like_the_tutorial():
     h1 = sigmoid(0.1 + 0.2 * 0.85 + 0.3 * 0.25)
     h2 = sigmoid(0.4 + 0.5 * 0.85 + 0.6 * 0.25)
     o1 = sigmoid(0.24 + 0.4 * h1 + 0.74 * h2)
-    for name, value in [("∂E_total/∂out_o1", o1 - 0.6905), ("∂out_o1/∂net_o1", o1 * (1 - o1)),
-                        ("∂net_o1/∂w5", h1)]:
+    # each factor: its formula, simplified as the tutorial writes it, then its number
+    for name, formula, value in [
+            ("∂E_total/∂out_o1", "out_o1 − 0.6905", o1 - 0.6905),  # ½(t − o)² folded
+            ("∂out_o1/∂net_o1", "out_o1·(1 − out_o1)", o1 * (1 - o1)),  # σ′ = σ(1 − σ)
+            ("∂net_o1/∂w5", "out_h1", h1)]:
         line = next(ln for ln in text.splitlines() if ln.strip().startswith(name))
-        assert float(line.split("=")[1].split()[0]) == pytest.approx(value, rel=1e-8)
-    assert "sigmoid: out_o1·(1 − out_o1)" in text  # σ′ = σ(1 − σ), derived from the rule
-    assert "dot: out_h1" in text
+        parts = [p.strip() for p in line.split(" = ")]
+        assert parts[1] == formula
+        assert float(parts[2]) == pytest.approx(value, rel=1e-5)
     assert "(matches)" in text
     md = explain(error, w5).to_markdown()
     assert "\\frac{\\partial E_{total}}{\\partial w_{5}}" in md
+    assert "\\mathrm{out}_{o1} - 0.6905" in md
+
+
+def test_explain_an_unlabelled_mlp_through_each_layer():
+    model = MLP(2, [3, 1], activation="tanh", seed=1)
+    loss = squared_error(model([0.5, -1.0]), [0.25])
+    loss.backward()
+    w = model.layers[0].neurons[1].w[0]
+    e = explain(loss, w)
+    text = str(e)
+    assert "Path 1: loss → L2.n1.net → L1.n2.out → L1.n2.net → L1.n2.w1" in text
+    n2 = model.layers[0].neurons[1]
+    out = math.tanh(n2.b.data + n2.w[0].data * 0.5 + n2.w[1].data * -1.0)
+    o = model.layers[1].neurons[0]
+    net = o.b.data + sum(wi.data * math.tanh(n.b.data + n.w[0].data * 0.5 - n.w[1].data)
+                         for wi, n in zip(o.w, model.layers[0].neurons))
+    expected = [("∂loss/∂L2.n1.net", "L2.n1.net − 0.25", net - 0.25),
+                ("∂L2.n1.net/∂L1.n2.out", "L2.n1.w2", o.w[1].data),
+                ("∂L1.n2.out/∂L1.n2.net", "1 − L1.n2.out²", 1 - out * out),
+                ("∂L1.n2.net/∂L1.n2.w1", "x1", 0.5)]
+    assert [(f"∂{f.upper}/∂{f.lower}", f.formula_text()) for f in e.paths[0]] == \
+        [row[:2] for row in expected]
+    for f, (_, _, value) in zip(e.paths[0], expected):
+        assert f.value == pytest.approx(value, rel=1e-12)
+    assert e.gradient == pytest.approx(math.prod(v for *_, v in expected), rel=1e-12)
+
+
+def test_many_paths_are_grouped_by_the_recurrence_with_counts():
+    model = MLP(2, [3, 3, 1], activation="tanh", seed=2)
+    loss = squared_error(model([0.5, -1.0]), [0.25])
+    loss.backward()
+    w = model.layers[0].neurons[0].w[1]
+    e = explain(loss, w, max_paths=2)
+    assert e.n_paths == 3 and not e.paths  # through each of the 3 second-layer neurons
+    step = {s.node: s for s in e.steps}
+    assert step["L1.n1.out"].paths == 3 and len(step["L1.n1.out"].terms) == 3
+    assert step["L2.n2.out"].paths == 1
+    for s in e.steps:  # each step's number is the sum of its terms, and is the node's grad
+        assert s.value == pytest.approx(sum(g * f.value for _, g, f in s.terms), rel=1e-12)
+    assert step["L1.n1.w2"].value == pytest.approx(w.grad, rel=1e-12)
+    text = str(e)
+    assert "∂loss/∂L1.n1.out = ∂loss/∂L2.n1.net · L2.n1.w1 + ∂loss/∂L2.n2.net · L2.n2.w1 + " \
+        "∂loss/∂L2.n3.net · L2.n3.w1 = " in text
+    assert "[3 paths]" in text and text.count("\n") < 30
 
 
 def test_explain_lists_both_paths_of_a_diamond():
@@ -71,7 +118,8 @@ def test_explain_summarises_very_many_paths_by_the_adjoint_recurrence():
     e = explain(y, a)
     assert e.n_paths == 2**13 - 1 and not e.paths
     text = str(e)
-    assert "too many to list" in text and "grad(node) = Σ" in text
+    assert "Too many paths to list" in text and "adjoint recurrence" in text
+    assert e.steps[-1].node == "a" and e.steps[-1].paths == 2**13 - 1
     assert sum(g * local for _, g, local, _ in e.contributions) == pytest.approx(a.grad)
     # y = a(a + 1)^12, so dy/da = (a + 1)^12 + 12a(a + 1)^11 = 2.5^11 (2.5 + 18), by hand
     assert a.grad == pytest.approx(2.5**11 * 20.5, rel=1e-12)
@@ -120,7 +168,7 @@ def test_pictures_render_to_svg(tmp_path):
     assert "output layer (2 × sigmoid)" in svg and "neuron 1" in svg and RED in svg
     net = Path(draw_network(model, show_grad=True).render(str(tmp_path / "n"), cleanup=True))
     svg = net.read_text()
-    assert "w5=0.4" in svg and "out1" in svg and "h2" in svg and "grad 0.0049" in svg
+    assert "w5=0.4" in svg and ">o1<" in svg and ">h2<" in svg and "grad 0.0049" in svg
 
 
 # --- fit ----------------------------------------------------------------------------------
@@ -234,3 +282,14 @@ def test_non_finite_weights_are_refused_not_saved(tmp_path):
     with pytest.raises(ValueError, match="'layers.0.neurons.0.b' is not finite"):
         model.save(tmp_path / "m.json")
     assert not list(tmp_path.iterdir())
+
+
+def test_explain_the_root_itself_and_an_unnamed_intermediate():
+    x = Value(0.5, label="x")
+    y = (x * 3).tanh()
+    y.backward()
+    assert "is the root itself: the gradient is 1" in str(explain(y, y))
+    inner = y.parents[0]  # x·3, named by its inputs
+    e = explain(y, inner)
+    assert e.wrt == "x·3" and e.gradient == pytest.approx(1 - math.tanh(1.5) ** 2)
+    assert "∂loss/∂(x·3)" in str(e)  # a compound name is parenthesised
