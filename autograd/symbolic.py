@@ -50,15 +50,23 @@ def tex_name(name: str) -> str:
     return f"\\mathrm{{{_tex_escape(name)}}}"
 
 
+#: Characters that names may hold, as LaTeX that KaTeX and MathJax both accept.
+_TEX_CHARS = {"\\": "\\backslash ", "^": "\\wedge ", "~": "\\sim ", "\u2032": "'",
+              "\u2033": "''", "\u2034": "'''", "\u2057": "''''", "\u00b7": "\\cdot ",
+              "\u2212": "-", "\u00b2": "^{2}", "\u00b3": "^{3}", "\u221a": "\\surd ",
+              "\u03c3": "\\sigma ", "\u2264": "\\le ", "\u2265": "\\ge ", "\u2260": "\\ne ",
+              "\u2026": "\\ldots ", "|": "\\vert "}
+
+
 def _tex_escape(text: str) -> str:
     out = []
     for ch in text:
         if ch in "#$%&_{}":
             out.append("\\" + ch)
-        elif ch == "\\":
-            out.append("\\backslash ")
-        elif ch in "^~":
-            out.append(f"\\text{{{ch}}}")
+        elif ch in _TEX_CHARS:
+            out.append(_TEX_CHARS[ch])
+        elif ord(ch) > 127:  # anything else outside ASCII: spelled out, never an error
+            out.append(f"\\text{{U+{ord(ch):04X}}}")
         else:
             out.append(ch)
     return "".join(out)
