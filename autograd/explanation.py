@@ -25,6 +25,7 @@ from .symbolic import SYMBOLS, Symbol, symbol, tex_name
 __all__ = ["explain", "path_counts", "Explanation", "Factor", "Step"]
 
 _MAX_ROUTES = 8  # above this many folded routes a factor shows its number only
+_MAX_FOLDED = 12  # a factor folded over more edges than this shows its number only
 _MAX_EXPRESSION = 48  # a folded node longer than this is written by its name
 _SHOWN_TERMS = 3  # a recurrence step with more terms shows this many, then "…"
 
@@ -36,16 +37,21 @@ class Factor:
     upper: str
     lower: str
     value: float
-    formula: Symbol | None  # None: too many folded routes to write out
+    formula: Symbol | None  # None: too many folded routes, or too long, to write out
     routes: int = 1
 
+    def _untold(self) -> str:
+        if self.routes == 1:
+            return "(a chain too long to write out)"
+        return f"({self.routes:,} routes)"
+
     def formula_text(self) -> str:
-        return self.formula.text() if self.formula is not None else f"({self.routes} routes)"
+        return self.formula.text() if self.formula is not None else self._untold()
 
     def formula_tex(self) -> str:
         if self.formula is not None:
             return self.formula.tex()
-        return f"\\text{{({self.routes} routes)}}"
+        return f"\\text{{{self._untold()}}}"
 
 
 @dataclass
@@ -459,6 +465,7 @@ def _factors_below(
     value: dict[int, float] = {id(top): 1.0}
     formula: dict[int, Symbol | None] = {id(top): Symbol("num", (), 1.0)}
     routes: dict[int, int] = {id(top): 1}
+    edges: dict[int, int] = {id(top): 0}  # the longest folded route to each node
     found: dict[int, Factor] = {}
     for k in sorted((index[r] for r in region), reverse=True):  # from top down
         node = order[k]
@@ -469,7 +476,9 @@ def _factors_below(
             if id(p) not in reaches:
                 continue
             key = id(p)
-            term = None if symbolic is None or f is None else _times(f, _tidy(symbolic[i]))
+            edges[key] = max(edges.get(key, 0), edges[id(node)] + 1)
+            term = (None if symbolic is None or f is None or edges[key] > _MAX_FOLDED
+                    else _times(f, _tidy(symbolic[i])))
             value[key] = value.get(key, 0.0) + g * float(locals_[i])
             routes[key] = routes.get(key, 0) + n
             if key in formula:
