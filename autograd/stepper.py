@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import naming
 from .engine import Value, op_of, topological_order
 from .explanation import explain
 
@@ -39,9 +40,10 @@ def _label(node: Value) -> str:
     return node.label
 
 
-def _name(node: Value, index: int) -> str:
-    """A display name: the label, else explain's fallback (``[op]#index`` or the data)."""
-    return node.label or (f"[{node.op}]#{index}" if node.op else f"{node.data:g}")
+def _names(nodes: list[Value]) -> list[str]:
+    """A unique readable name per node, the same that draw_dot and explain show."""
+    table = naming.names(nodes)
+    return [table[id(v)] for v in nodes]
 
 
 def _data(node: Value) -> float:
@@ -102,7 +104,7 @@ def _unique(names: list[str]) -> list[str]:
 def _page_data(root: Value, nodes: list[Value], explain_limit: int) -> dict[str, Any]:
     """Nodes, forward steps and backward steps (with every partial sum) as plain data."""
     index = {id(v): i for i, v in enumerate(nodes)}
-    names = _unique([_name(v, i) for i, v in enumerate(nodes)])
+    names = _unique(_names(nodes))
     by_id = {id(v): names[i] for i, v in enumerate(nodes)}
     table = []
     for v, name in zip(nodes, names):
