@@ -21,7 +21,10 @@ clone: ``pip install -e ".[fast]"``); ``backend="torch"`` requires PyTorch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,33 +84,71 @@ def trace(outputs: Sequence[Value], inputs: Sequence[Value], params: Sequence[Va
         outputs = [v if not v.is_leaf else v + 0.0 for v in outputs]
     root = _node_fast(0.0, None)  # a throwaway node above every output, made by hand so
     root._op, root._x = ops.SUM, tuple(outputs)  # that no_grad cannot turn it into a leaf
-    nodes = topological_order(root)
-    nodes.pop()  # the root comes last
-    known = {id(v) for v in (*inputs, *params)}
-    consts = [v for v in nodes if v.is_leaf and id(v) not in known]
-    interior = [v for v in nodes if not v.is_leaf]
-    depth: dict[int, int] = dict.fromkeys(map(id, (*inputs, *params, *consts)), 0)
-    for v in interior:  # topological: inputs before the nodes made from them
-        depth[id(v)] = 1 + max([depth[id(p)] for p in v.parents])
-    interior.sort(key=lambda v: depth[id(v)])  # stable: keeps topological order
-    scalars = {id(v): i for i, v in enumerate([*params, *consts])}
-    kinds = {id(v): _kinds(v, scalars) for v in interior}
-    # Parameters and constants that share an n-ary operand with computed values also get
-    # a row of V (filled from P at every call), so that the operand is all rows.
-    mixed = {id(p): p for v in interior if None in kinds[id(v)] for p in v.parents
-             if id(p) in scalars}
-    copies = list(mixed.values())
-    rows = {id(v): i for i, v in enumerate([*inputs, *copies, *interior])}
+    with _collector_paused():
+        return _plan(topological_order(root)[:-1], outputs, inputs, params, dense)
 
-    buckets: dict[tuple[Any, ...], list[Value]] = {}
-    for v in interior:
-        key = (depth[id(v)], id(v._op), type(v._x) is tuple, kinds[id(v)])
-        buckets.setdefault(key, []).append(v)
-    groups = []
-    for key, vs in buckets.items():
-        op, kind = vs[0]._op, key[3]
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Compiling allocates no reference cycles, but millions of objects: with the cyclic
+    collector on, each full collection would rescan the whole graph (quadratic growth)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _plan(nodes: list[Value], outputs: list[Value], inputs: Sequence[Value],
+          params: Sequence[Value], dense: bool) -> Plan:
+    known = {id(v) for v in (*inputs, *params)}
+    consts = [v for v in nodes if v._x is None and id(v) not in known]
+    scalars = {id(v): i for i, v in enumerate([*params, *consts])}
+    depth: dict[int, int] = dict.fromkeys(map(id, (*inputs, *params, *consts)), 0)
+    # One pass in topological order (inputs before the nodes made from them): depth, the
+    # operands as the op's layout splits them, and their kinds (see _kinds).
+    buckets: dict[tuple[Any, ...], list[tuple[Value, Any]]] = {}
+    mixed: dict[int, Value] = {}
+    for v in nodes:
+        x = v._x
+        if x is None:
+            continue
+        ps = v.parents
+        d = 1 + max([depth[id(p)] for p in ps])
+        depth[id(v)] = d
+        op = v._op
         lay = op.layout
-        parts = [lay.split(v.parents) for v in vs]
+        if lay.runs:
+            parts = lay.split(ps)
+            kind = _kinds(parts, scalars)
+            if None in kind:  # parameters that share a run with computed values get a row
+                for p in ps:
+                    if id(p) in scalars:
+                        mixed[id(p)] = p
+        else:
+            parts = ps
+            kind = tuple([id(p) in scalars for p in ps])
+        key = (d, id(op), type(x) is tuple, kind)
+        bucket = buckets.get(key)
+        if bucket is None:
+            buckets[key] = bucket = []
+        bucket.append((v, parts))
+    # Rows of V: inputs, copies of mixed parameters, then each group's nodes together, the
+    # groups by depth (so that every group writes one contiguous block of rows).
+    copies = list(mixed.values())
+    order = sorted(buckets, key=lambda k: k[0])  # stable: keeps topological order
+    rows = {id(v): i for i, v in enumerate([*inputs, *copies])}
+    for key in order:
+        for v, _ in buckets[key]:
+            rows[id(v)] = len(rows)
+    groups = []
+    for key in order:
+        members = buckets[key]
+        op, kind = members[0][0]._op, key[3]
+        lay = op.layout
+        parts = [p for _, p in members]
         operands, scalar = [], []
         for j in range(len(parts[0])):
             is_scalar = kind[j] is True
@@ -117,10 +158,10 @@ def trace(outputs: Sequence[Value], inputs: Sequence[Value], params: Sequence[Va
             else:
                 operands.append([table[id(x)] for p in parts for x in p[j]])
             scalar.append(is_scalar)
-        counts = [lay.run_length(len(v.parents)) for v in vs] if lay.nary else None
+        counts = [len(p[lay.heads]) for p in parts] if lay.runs else None
         if counts is not None and min(counts) == 0:
             raise ValueError(f"compile: an empty '{op.name}' node cannot be compiled")
-        group = GroupPlan(op, [rows[id(v)] for v in vs], operands, scalar, counts)
+        group = GroupPlan(op, [rows[id(v)] for v, _ in members], operands, scalar, counts)
         if dense and op is ops.DOT:
             group.dense = _dense(parts, kind, scalars, rows)
         groups.append(group)
@@ -149,12 +190,12 @@ def _dense(parts: list[Any], kind: tuple[bool | None, ...], scalars: dict[int, i
             [rows[id(v)] for v in shared])
 
 
-def _kinds(v: Value, scalars: dict[int, int]) -> tuple[bool | None, ...]:
+def _kinds(parts: list[Any], scalars: dict[int, int]) -> tuple[bool | None, ...]:
     """Per operand (head or run, as the op's layout splits them): True if it is
     parameters or constants only, False if computed values or inputs only, None if mixed
     (only runs can mix)."""
     out: list[bool | None] = []
-    for part in v._op.layout.split(v.parents):
+    for part in parts:
         if isinstance(part, tuple):
             flags = {id(p) in scalars for p in part}
             out.append(flags.pop() if len(flags) == 1 else None)
@@ -189,12 +230,20 @@ class Program:
             raise ValueError("compile: a Value appears twice among inputs and params")
         if not outputs:
             raise ValueError("compile: no outputs")
+        known = {id(v) for v in (*inputs, *params)}
+        for k, v in enumerate(outputs):
+            if v.is_leaf and id(v) not in known:
+                warnings.warn(f"compile: output {k} is a constant leaf ({v!r}), not computed "
+                              f"from the inputs: was it built under no_grad? It is frozen at "
+                              f"its value. Build the graph with gradients on (compile itself "
+                              f"may run under no_grad)", RuntimeWarning, stacklevel=3)
         from .backends import get
 
         backend_class = get(backend)
         self.plan = trace(outputs, inputs, params, dense=dense)
         self.backend_name = backend
-        self.backend = backend_class(self.plan, device=device)
+        with _collector_paused():
+            self.backend = backend_class(self.plan, device=device)
         self._const = np.asarray(self.plan.const_values, dtype=float)
         self._ran = False
 

@@ -140,3 +140,73 @@ def test_without_numpy_compile_says_how_to_install(monkeypatch):
     x = Value(1.0)
     with pytest.raises(ImportError, match="pip install numpy"):
         compile([x * 2], [x])
+
+
+def test_compile_under_no_grad_works_and_a_graph_built_under_it_is_refused():
+    from autograd import no_grad
+
+    x, w = Value(1.0), Value(2.0)
+    y = (x * w).tanh()
+    with no_grad():
+        program = compile([y, x], [x], [w])  # a leaf output gets its own node, even here
+        out = program(np.array([[0.5], [1.0]]))
+        program.backward(np.ones_like(out))
+    assert close(out[1, 0], y.data) and out[0, 1] == 0.5
+    assert w.grad != 0.0
+    with no_grad():
+        z = x * w
+    with pytest.warns(RuntimeWarning, match="built under no_grad"):
+        compile([z], [x], [w])
+
+
+def test_dense_layers_become_matmuls_and_equal_the_segmented_path():
+    model = MLP(7, [5, 4, 3], activation="tanh", seed=3)
+    xs = [Value(0.0) for _ in range(7)]
+    outs = model(xs)
+    dense = compile(outs, xs, model.parameters())
+    plain = compile(outs, xs, model.parameters(), dense=False)
+    assert dense.n_dense == 3 and plain.n_dense == 0
+    X = np.random.default_rng(1).normal(size=(9, 7))
+    a, b = dense(X), plain(X)
+    seed = np.random.default_rng(2).normal(size=a.shape)
+    ga, gb = dense.backward(seed, accumulate=False), plain.backward(seed, accumulate=False)
+    assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert np.allclose(ga, gb, rtol=1e-12, atol=1e-12)
+    theta = dense.parameter_values()
+    assert np.array_equal(dense(X, params=theta), a)
+    X[0, 2] = np.inf  # non-finite inputs: summed in the scalar engine's order
+    assert np.array_equal(np.isnan(dense(X)), np.isnan(plain(X)))
+
+
+def test_a_shared_weight_and_a_repeated_input_scatter_correctly():
+    x = [Value(0.0) for _ in range(3)]
+    w = [Value(0.5), Value(-1.5)]
+    b = Value(0.25)
+    outs = [autograd_dot([w[0], w[1], w[0]], x, b), autograd_dot([w[1], w[1], w[0]], x, b)]
+    program = compile(outs, x, [*w, b])
+    assert program.n_dense == 1
+    X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
+    out = program(X)
+    program.backward(np.ones_like(out))
+    for p in (*w, b):
+        expected = p.grad
+        p.grad = 0.0
+    eager = [0.0, 0.0, 0.0]
+    for row in X:
+        vs = [Value(v) for v in row]
+        for p in (*w, b):
+            p.grad = 0.0
+        ys = [autograd_dot([w[0], w[1], w[0]], vs, b), autograd_dot([w[1], w[1], w[0]], vs, b)]
+        (ys[0] + ys[1]).backward()
+        eager = [e + p.grad for e, p in zip(eager, (*w, b))]
+    program(X)
+    for p in (*w, b):
+        p.grad = 0.0
+    program.backward(np.ones_like(out))
+    assert all(close(p.grad, e) for p, e in zip((*w, b), eager)), (eager, expected)
+
+
+def autograd_dot(a, b, start):
+    from autograd import dot
+
+    return dot(a, b, start)
