@@ -210,3 +210,17 @@ def autograd_dot(a, b, start):
     from autograd import dot
 
     return dot(a, b, start)
+
+
+def test_fit_compiled_refuses_a_loss_that_branches_on_a_later_label():
+    def picky(outputs, targets):  # reads a target's .data: tracing would freeze it
+        return outputs[0] * 2.0 if targets[0].data > 0 else outputs[0] * 3.0
+
+    model = MLP(2, [3, 1], seed=0)
+    xs, ys = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]], [1.0, 1.0, -1.0]
+    with pytest.raises(ValueError, match="example 2 differs from the one traced"):
+        fit(model, xs, ys, picky, SGD(model.parameters(), lr=0.1), epochs=1,
+            progress=False, compiled=True)
+    with pytest.raises(ValueError, match="example 1 has 3 and 1"):
+        fit(model, [[0.0, 1.0], [1.0, 0.0, 2.0]], [1.0, 1.0], hinge,
+            SGD(model.parameters(), lr=0.1), epochs=1, progress=False, compiled=True)
