@@ -257,6 +257,14 @@ class Program:
         """How many groups run as matrix products."""
         return sum(g.dense is not None for g in self.plan.groups)
 
+    def to_torch(self, device: Any = None) -> Any:
+        """This program as a ``torch.nn.Module`` (float64): ``module(X)`` gives the outputs
+        as a tensor, and ``backward`` through it gives our gradients for its parameter
+        ``theta`` (the parameters' current values, in ``params`` order) and for ``X``."""
+        from .backends.torch_backend import CompiledModule
+
+        return CompiledModule(self.plan, self.parameter_values(), device)
+
     def parameter_values(self) -> Any:
         """The parameters' current ``.data`` as a float64 array (a copy)."""
         return _numpy().array([p.data for p in self.params], dtype=float)

@@ -25,12 +25,20 @@ def close(a: float, b: float, scale: float = 1.0) -> bool:
     return abs(a - b) <= 1e-12 * max(abs(a), abs(b), scale)
 
 
-def compare(build, batch: list[tuple[float, ...]], n_args: int):
+try:
+    import torch  # noqa: F401
+
+    BACKENDS = ["numpy", "torch"]
+except ImportError:  # the torch backend is optional
+    BACKENDS = ["numpy"]
+
+
+def compare(build, batch: list[tuple[float, ...]], n_args: int, backend: str = "numpy"):
     """Compiled vs eager for out = build(x_0 + p_0, ..., x_k + p_k): the p_i are parameters
     (value 0), so their gradients are the op's partials; x_i come from the batch."""
     xs = [Value(v) for v in batch[0]]
     ps = [Value(0.0) for _ in range(n_args)]
-    program = compile([build(*[x + p for x, p in zip(xs, ps)])], xs, ps)
+    program = compile([build(*[x + p for x, p in zip(xs, ps)])], xs, ps, backend=backend)
     out = program(np.array(batch))
     program.backward(np.full(out.shape, 1.0 / len(batch)))
     compiled_grads = [p.grad for p in ps]
@@ -47,21 +55,23 @@ def compare(build, batch: list[tuple[float, ...]], n_args: int):
         assert close(c, e, scale), (c, e)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("op", all_ops(), ids=lambda op: op.name)
-def test_every_op_compiled_equals_eager(op: Op):
+def test_every_op_compiled_equals_eager(op: Op, backend: str):
     def build(*xs):
         return apply(op, *xs)
 
     @given(st.lists(op_inputs(op), min_size=1, max_size=6).filter(
         lambda rows: len({len(r) for r in rows}) == 1))
     def check(batch):
-        compare(build, batch, len(batch[0]))
+        compare(build, batch, len(batch[0]), backend)
 
     check()
 
 
-@given(expressions(ops=list(OPS)), st.data())
-def test_random_graphs_compiled_equal_eager(expr, data):
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(expr=expressions(ops=list(OPS)), data=st.data())
+def test_random_graphs_compiled_equal_eager(backend, expr, data):
     n = len(expr.inputs)
     rows = [expr.inputs] + [
         tuple(data.draw(st.floats(-2, 2, allow_nan=False)) for _ in range(n))
@@ -74,7 +84,7 @@ def test_random_graphs_compiled_equal_eager(expr, data):
                 finite_rows.append(row)
         except (ArithmeticError, ValueError):
             pass
-    compare(expr, finite_rows, n)
+    compare(expr, finite_rows, n, backend)
 
 
 def test_mlp_training_compiled_equals_eager():
@@ -224,3 +234,41 @@ def test_fit_compiled_refuses_a_loss_that_branches_on_a_later_label():
     with pytest.raises(ValueError, match="example 1 has 3 and 1"):
         fit(model, [[0.0, 1.0], [1.0, 0.0, 2.0]], [1.0, 1.0], hinge,
             SGD(model.parameters(), lr=0.1), epochs=1, progress=False, compiled=True)
+
+
+@pytest.mark.skipif("torch" not in BACKENDS, reason="needs torch")
+def test_torch_backend_and_to_torch_equal_numpy():
+    import torch
+
+    model = MLP(6, [8, 5, 2], activation="tanh", seed=4)
+    xs = [Value(0.0) for _ in range(6)]
+    outs = model(xs)
+    loss = (outs[0] - outs[1]).relu() + outs[0].sigmoid() * outs[1].exp()
+    X = np.random.default_rng(3).normal(size=(11, 6))
+    results = []
+    for backend in BACKENDS:
+        program = compile([loss], xs, model.parameters(), backend=backend)
+        out = program(X)
+        results.append((out, program.backward(np.ones_like(out), accumulate=False)))
+    module = program.to_torch()
+    Xt = torch.tensor(X, requires_grad=True)
+    y = module(Xt)
+    y.sum().backward()
+    results.append((y.detach().numpy(), module.theta.grad.numpy()))
+    for out, grads in results[1:]:
+        assert np.allclose(out, results[0][0], rtol=1e-12, atol=1e-12)
+        assert np.allclose(grads, results[0][1], rtol=1e-12, atol=1e-12)
+    assert Xt.grad.shape == X.shape
+
+
+@pytest.mark.skipif("torch" not in BACKENDS, reason="needs torch")
+def test_torch_backend_raises_where_eager_raises():
+    x, w = Value(1.0), Value(2.0)
+    program = compile([(x * w).log()], [x], [w], backend="torch", device="cpu")
+    with pytest.raises(ValueError, match=r"log: input must be positive, got -6.0 \(batch row 2\)"):
+        program(np.array([[1.0], [2.0], [-3.0]]))
+    program = compile([(x * w).exp()], [x], [w], backend="torch")
+    with pytest.raises(OverflowError, match=r"batch row 1"):
+        program(np.array([[1.0], [400.0]]))
+    with pytest.raises(ValueError, match="backend must be"):
+        compile([x * w], [x], [w], backend="jax")
