@@ -19,12 +19,14 @@ __all__ = ["NumpyBackend"]
 
 
 class _Operand:
-    """One operand position of a group: rows of ``V`` or indices into ``P``."""
+    """One operand position of a group: rows of ``V`` or indices into ``P`` (a slice where
+    they are consecutive, which saves NumPy a gather and a scatter)."""
 
     def __init__(self, index: list[int], scalar: bool) -> None:
         self.scalar = scalar
         self.index = np.array(index, dtype=np.intp)
         self.unique = len(set(index)) == len(index)
+        self.span = _span(index)
         if not self.unique and not scalar:  # precomputed sort for G[rows] += ...
             uniq, counts = np.unique(self.index, return_counts=True)
             self.perm = np.argsort(self.index, kind="stable")
@@ -32,20 +34,33 @@ class _Operand:
             self.offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
 
     def gather(self, V: Any, P: Any) -> Any:
-        return P[self.index][:, None] if self.scalar else V[self.index]
+        if self.scalar:
+            return (P[self.span] if self.span else P[self.index])[:, None]
+        return V[self.span] if self.span else V[self.index]
 
     def scatter(self, G: Any, GP: Any, values: Any) -> None:
         """Add ``values`` (one row per entry) to the gradients of what it refers to."""
         if self.scalar:  # a parameter's gradient sums over the batch
             total = values.sum(axis=1)
-            if self.unique:
+            if self.span:
+                GP[self.span] += total
+            elif self.unique:
                 GP[self.index] += total
             else:
                 np.add.at(GP, self.index, total)
+        elif self.span:
+            G[self.span] += values
         elif self.unique:
             G[self.index] += values
         else:
             G[self.targets] += np.add.reduceat(values[self.perm], self.offsets, axis=0)
+
+
+def _span(index: list[int]) -> slice | None:
+    """``index`` as a slice, if it is consecutive increasing integers."""
+    if index and index == list(range(index[0], index[0] + len(index))):
+        return slice(index[0], index[0] + len(index))
+    return None
 
 
 class _Group:
@@ -61,6 +76,7 @@ class _Group:
                               np.array(counts) if counts else None)
         self.counts = self.m.counts
         self.heads = op.layout.heads
+        self.span = _span(plan.out) or self.out
 
     def forward(self, V: Any, P: Any) -> None:
         op, m = self.op, self.m
@@ -78,14 +94,14 @@ class _Group:
                 row = int(np.argwhere(~finite)[0][1])
                 raise OverflowError(f"{op.name}: the result leaves the float range in batch "
                                     f"row {row}")
-        V[self.out] = out
+        V[self.span] = out
 
     def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
         op, m = self.op, self.m
-        g = G[self.out]
+        g = G[self.span]
         args = [x.gather(V, P) for x in self.operands]
         with np.errstate(all="ignore"):
-            partials = op.partials(m, V[self.out], *args)
+            partials = op.partials(m, V[self.span], *args)
             for j, (x, d) in enumerate(zip(self.operands, partials)):
                 upstream = g if j < self.heads else np.repeat(g, self.counts, axis=0)
                 if op.unit and j >= self.heads:
@@ -98,62 +114,66 @@ class _Group:
 
 
 class _Dense:
-    """A dense layer's dot group: out = W @ X + b, dW = G @ X.T, dX = W.T @ G, db = Σ G."""
+    """A dense layer's dot group: out = W @ X + b, dW = G @ X.T, dX = W.T @ G, db = Σ G.
+    Where the layer's weights sit in ``P`` with a constant stride (an MLP's neurons, each
+    ``w1..wn, b``), ``W`` is a view of ``P`` and ``dW`` is added to a view of the gradient:
+    no gather, no scatter."""
 
-    def __init__(self, plan: GroupPlan) -> None:
+    def __init__(self, plan: GroupPlan, n_inputs: int) -> None:
         bias, weights, rows = plan.dense  # type: ignore[misc]
         self.op = plan.op
-        self.out = np.array(plan.out, dtype=np.intp)
+        self.out = _span(plan.out) or np.array(plan.out, dtype=np.intp)
         self.bias = _Operand(bias, True)
         self.w = np.array(weights, dtype=np.intp)
         flat = [i for row in weights for i in row]
         self.w_unique = len(set(flat)) == len(flat)
-        self.rows = np.array(rows, dtype=np.intp)  # distinct (checked when planned)
-        self.contiguous = rows == list(range(rows[0], rows[0] + len(rows)))
-        self.out_contiguous = plan.out == list(range(plan.out[0], plan.out[0] + len(plan.out)))
+        self.view = _strided(weights)
+        self.rows = _span(rows) or np.array(rows, dtype=np.intp)  # distinct (planned so)
+        self.need_dx = max(rows) >= n_inputs  # the inputs' own gradient is never needed
 
-    def _x(self, V: Any) -> Any:
-        return V[self.rows[0]:self.rows[0] + len(self.rows)] if self.contiguous \
-            else V[self.rows]
+    def _w(self, P: Any) -> Any:
+        if self.view is None:
+            return P[self.w]
+        start, stride, k, n = self.view
+        return P[start:start + k * stride].reshape(k, stride)[:, :n]
 
     def forward(self, V: Any, P: Any) -> None:
-        W, X, b = P[self.w], self._x(V), P[self.bias.index][:, None]
+        W, X, b = self._w(P), V[self.rows], self.bias.gather(V, P)
         with np.errstate(all="ignore"):
             out = W @ X
             out += b
-        if self.op.overflows or not np.isfinite(out).all():
-            finite = np.isfinite(out)
-            if not finite.all():
-                ok = (np.isfinite(W).all(axis=1) & np.isfinite(b[:, 0]))[:, None] \
-                    & np.isfinite(X).all(axis=0)[None, :]
-                if self.op.overflows and (ok & ~finite).any():
-                    row = int(np.argwhere(ok & ~finite)[0][1])
-                    raise OverflowError(f"{self.op.name}: the result leaves the float range "
-                                        f"in batch row {row}")
-                # non-finite terms: the segmented sum keeps the scalar engine's order
-                terms = W[:, :, None] * X[None, :, :]
-                with np.errstate(all="ignore"):
-                    out = _ordered(b, terms)
-        if self.out_contiguous:
-            V[self.out[0]:self.out[0] + len(self.out)] = out
-        else:
-            V[self.out] = out
+            if not np.isfinite(out).all():
+                # non-finite terms: the sum in the scalar engine's order, term by term
+                out = _ordered(b, W[:, :, None] * X[None, :, :])
+        V[self.out] = out
 
     def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
-        g = G[self.out[0]:self.out[0] + len(self.out)] if self.out_contiguous else G[self.out]
-        W, X = P[self.w], self._x(V)
+        g = G[self.out]
+        X = V[self.rows]
         with np.errstate(all="ignore"):
             self.bias.scatter(G, GP, g)
             dW = g @ X.T
-            if self.w_unique:
+            if self.view is not None:
+                self._w(GP)[...] += dW
+            elif self.w_unique:
                 GP[self.w] += dW
             else:
                 np.add.at(GP, self.w, dW)
-            dX = W.T @ g
-        if self.contiguous:
-            G[self.rows[0]:self.rows[0] + len(self.rows)] += dX
-        else:
-            G[self.rows] += dX
+            if self.need_dx:
+                G[self.rows] += self._w(P).T @ g
+
+
+def _strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
+    """(start, stride, k, n) if ``weights[i][j] == start + i·stride + j`` (stride ≥ n)."""
+    k, n = len(weights), len(weights[0])
+    start = weights[0][0]
+    stride = weights[1][0] - start if k > 1 else n
+    if stride < n:
+        return None
+    for i, row in enumerate(weights):
+        if row != list(range(start + i * stride, start + i * stride + n)):
+            return None
+    return start, stride, k, n
 
 
 def _ordered(b: Any, terms: Any) -> Any:
@@ -194,7 +214,8 @@ class NumpyBackend:
         if device not in (None, "cpu"):
             raise ValueError(f"compile: the numpy backend runs on the CPU, got device={device!r}")
         self.plan = plan
-        self.groups = [_Dense(g) if g.dense is not None else _Group(g) for g in plan.groups]
+        self.groups = [_Dense(g, plan.n_inputs) if g.dense is not None else _Group(g)
+                       for g in plan.groups]
         self.out_rows = np.array(plan.out_rows, dtype=np.intp)
         self.copy_rows = np.array(plan.copy_rows, dtype=np.intp)
         self.copy_index = np.array(plan.copy_index, dtype=np.intp)
