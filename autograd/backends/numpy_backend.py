@@ -86,8 +86,7 @@ class _Group:
             if bad.any():
                 row = int(np.argwhere(bad)[0][1])
                 raise d.error(f"{op.name}: {_message(d, args, bad)} (batch row {row})")
-        with np.errstate(all="ignore"):
-            out = np.broadcast_to(op.forward(m, *args), (len(self.out), V.shape[1]))
+        out = np.broadcast_to(op.forward(m, *args), (len(self.out), V.shape[1]))
         if op.overflows:
             finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
             if not finite.all():
@@ -100,17 +99,19 @@ class _Group:
         op, m = self.op, self.m
         g = G[self.span]
         args = [x.gather(V, P) for x in self.operands]
-        with np.errstate(all="ignore"):
-            partials = op.partials(m, V[self.span], *args)
-            for j, (x, d) in enumerate(zip(self.operands, partials)):
-                upstream = g if j < self.heads else np.repeat(g, self.counts, axis=0)
-                if op.unit and j >= self.heads:
-                    x.scatter(G, GP, upstream)
-                    continue
-                c = np.broadcast_to(d * upstream, upstream.shape)
-                if op.masks:  # a zero local derivative blocks the gradient exactly
-                    c = np.where(np.broadcast_to(d, upstream.shape) == 0.0, 0.0, c)
-                x.scatter(G, GP, c)
+        if op.unit and not self.heads:  # a sum: every partial is 1, nothing to compute
+            self.operands[0].scatter(G, GP, np.repeat(g, self.counts, axis=0))
+            return
+        partials = op.partials(m, V[self.span], *args)
+        for j, (x, d) in enumerate(zip(self.operands, partials)):
+            upstream = g if j < self.heads else np.repeat(g, self.counts, axis=0)
+            if op.unit and j >= self.heads:
+                x.scatter(G, GP, upstream)
+                continue
+            c = np.broadcast_to(d * upstream, upstream.shape)
+            if op.masks:  # a zero local derivative blocks the gradient exactly
+                c = np.where(np.broadcast_to(d, upstream.shape) == 0.0, 0.0, c)
+            x.scatter(G, GP, c)
 
 
 class _Dense:
@@ -139,28 +140,26 @@ class _Dense:
 
     def forward(self, V: Any, P: Any) -> None:
         W, X, b = self._w(P), V[self.rows], self.bias.gather(V, P)
-        with np.errstate(all="ignore"):
-            out = W @ X
-            out += b
-            if not np.isfinite(out).all():
-                # non-finite terms: the sum in the scalar engine's order, term by term
-                out = _ordered(b, W[:, :, None] * X[None, :, :])
+        out = W @ X
+        out += b
+        if not np.isfinite(out).all():
+            # non-finite terms: the sum in the scalar engine's order, term by term
+            out = _ordered(b, W[:, :, None] * X[None, :, :])
         V[self.out] = out
 
     def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
         g = G[self.out]
         X = V[self.rows]
-        with np.errstate(all="ignore"):
-            self.bias.scatter(G, GP, g)
-            dW = g @ X.T
-            if self.view is not None:
-                self._w(GP)[...] += dW
-            elif self.w_unique:
-                GP[self.w] += dW
-            else:
-                np.add.at(GP, self.w, dW)
-            if self.need_dx:
-                G[self.rows] += self._w(P).T @ g
+        self.bias.scatter(G, GP, g)
+        dW = g @ X.T
+        if self.view is not None:
+            self._w(GP)[...] += dW
+        elif self.w_unique:
+            GP[self.w] += dW
+        else:
+            np.add.at(GP, self.w, dW)
+        if self.need_dx:
+            G[self.rows] += self._w(P).T @ g
 
 
 def _strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
@@ -227,8 +226,9 @@ class NumpyBackend:
         if len(self.copy_rows):
             V[self.copy_rows] = P[self.copy_index][:, None]
         self._V = None
-        for group in self.groups:
-            group.forward(V, P)
+        with np.errstate(all="ignore"):  # IEEE results; domains and overflows are checked
+            for group in self.groups:
+                group.forward(V, P)
         self._V, self._P = V, P
         return V[self.out_rows].T.copy()
 
@@ -237,8 +237,9 @@ class NumpyBackend:
         G = np.zeros_like(V)
         GP = np.zeros(len(P))
         np.add.at(G, self.out_rows, seed.T)
-        for group in reversed(self.groups):
-            group.backward(V, P, G, GP)
+        with np.errstate(all="ignore"):
+            for group in reversed(self.groups):
+                group.backward(V, P, G, GP)
         if len(self.copy_rows):
             np.add.at(GP, self.copy_index, G[self.copy_rows].sum(axis=1))
         return GP
