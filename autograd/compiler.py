@@ -257,6 +257,13 @@ class Program:
         """How many groups run as matrix products."""
         return sum(g.dense is not None for g in self.plan.groups)
 
+    def source(self) -> str:
+        """The straight-line Python the ``python`` backend runs (generated on demand for
+        the other backends)."""
+        from .backends.python_backend import generate
+
+        return generate(self.plan)[0]
+
     def to_torch(self, device: Any = None) -> Any:
         """This program as a ``torch.nn.Module`` (float64): ``module(X)`` gives the outputs
         as a tensor, and ``backward`` through it gives our gradients for its parameter
@@ -320,8 +327,9 @@ def compile(outputs: Sequence[Value], inputs: Sequence[Value],
 
     ``inputs`` are placeholder leaves whose values come from each batch's columns;
     ``params`` are leaves whose current ``.data`` is read at every call and whose ``.grad``
-    ``backward`` fills. ``backend``: ``"numpy"`` (default) or ``"torch"`` (``device`` is
-    passed to PyTorch). ``dense=False`` turns off the matmul lowering of dense layers.
+    ``backward`` fills. ``backend``: ``"numpy"`` (default), ``"torch"`` (``device`` is
+    passed to PyTorch) or ``"python"`` (generated straight-line code, ``source()``).
+    ``dense=False`` turns off the matmul lowering of dense layers.
     See the module doc for what is frozen at trace time.
     """
     return Program(outputs, inputs, params, backend=backend, device=device, dense=dense)

@@ -28,9 +28,9 @@ def close(a: float, b: float, scale: float = 1.0) -> bool:
 try:
     import torch  # noqa: F401
 
-    BACKENDS = ["numpy", "torch"]
+    BACKENDS = ["numpy", "python", "torch"]
 except ImportError:  # the torch backend is optional
-    BACKENDS = ["numpy"]
+    BACKENDS = ["numpy", "python"]
 
 
 def compare(build, batch: list[tuple[float, ...]], n_args: int, backend: str = "numpy"):
@@ -272,3 +272,11 @@ def test_torch_backend_raises_where_eager_raises():
         program(np.array([[1.0], [400.0]]))
     with pytest.raises(ValueError, match="backend must be"):
         compile([x * w], [x], [w], backend="jax")
+
+
+def test_python_backend_shows_its_source_and_raises_where_eager_raises():
+    x, w = Value(1.0), Value(2.0)
+    program = compile([(x * w).log()], [x], [w], backend="python")
+    assert "def forward(X, P):" in program.source() and "v1 = v0 * p0" in program.source()
+    with pytest.raises(ValueError, match=r"log: input must be positive, got -6.0"):
+        program(np.array([[1.0], [2.0], [-3.0]]))

@@ -7,7 +7,8 @@ batch) for the last forward. ``Program`` does everything else (checks, reading a
 the parameters' ``.data`` and ``.grad``). One file per backend:
 
 * ``numpy_backend.py``  the default: groups of nodes as NumPy calls, dense layers as matmuls;
-* ``torch_backend.py``  the same groups on ``torch`` tensors (``backend="torch"``, any device).
+* ``torch_backend.py``  the same groups on ``torch`` tensors (``backend="torch"``, any device);
+* ``python_backend.py`` straight-line Python generated from the trace (``backend="python"``).
 """
 
 from __future__ import annotations
@@ -38,4 +39,8 @@ def get(name: str) -> Any:
         from .torch_backend import TorchBackend
 
         return TorchBackend
-    raise ValueError(f"compile: backend must be 'numpy' or 'torch', got {name!r}")
+    if name == "python":
+        from .python_backend import PythonBackend
+
+        return PythonBackend
+    raise ValueError(f"compile: backend must be 'numpy', 'torch' or 'python', got {name!r}")
