@@ -184,6 +184,7 @@ def step_makers(family: str) -> dict[str, Callable[[str], Any]]:
     """engine -> make(workload) -> (step, digest) or None where it does not apply."""
     if family == "python":
         return {"chainrule (eager)": _eager_step, "hand-written pure Python": _python_step,
+                "chainrule (compiled, python)": _compiled_python_step,
                 "micrograd": _micrograd_step}
     if family == "numpy":
         return {"chainrule (compiled, numpy)": lambda w: _compiled_step(w, "numpy"),
@@ -335,6 +336,13 @@ def _compiled_step(workload: str, backend: str) -> Any:
         return value
 
     return step, lambda: theta.tolist()
+
+
+def _compiled_python_step(workload: str) -> Any:
+    """The pure-Python backend: generated straight-line code (moons and digits)."""
+    if workload == "big":
+        return None
+    return _compiled_step(workload, "python")
 
 
 def _numpy_step(workload: str) -> Any:
