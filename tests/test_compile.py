@@ -3,6 +3,7 @@ whole networks; its errors; its cost grows with depth, not with node count."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import pytest
@@ -280,3 +281,12 @@ def test_python_backend_shows_its_source_and_raises_where_eager_raises():
     assert "def forward(X, P):" in program.source() and "v1 = v0 * p0" in program.source()
     with pytest.raises(ValueError, match=r"log: input must be positive, got -6.0"):
         program(np.array([[1.0], [2.0], [-3.0]]))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_program_without_inputs_runs_on_every_backend(backend):
+    w = Value(0.5)
+    program = compile([(w * 3.0).tanh()], [], [w], backend=backend)
+    out = program(np.zeros((2, 0)))
+    program.backward(np.ones_like(out))
+    assert close(out[0, 0], math.tanh(1.5)) and close(w.grad, 2 * 3 * (1 - math.tanh(1.5) ** 2))

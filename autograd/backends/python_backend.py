@@ -57,7 +57,9 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
     fw = ["def forward(X, P):"]
     if n_scalars:
         fw.append(f"    {ps} = P")
-    fw += ["    tapes = []", "    outs = []", "    for x in X:", f"        {ins} = x"]
+    fw += ["    tapes = []", "    outs = []", "    for x in X:"]
+    if plan.n_inputs:
+        fw.append(f"        {ins} = x")
     for r, i in zip(plan.copy_rows, plan.copy_index):
         fw.append(f"        v{r} = p{i}")
     for k, (op, row, parts) in enumerate(nodes):
