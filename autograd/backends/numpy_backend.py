@@ -109,7 +109,9 @@ class _Group:
                 x.scatter(G, GP, upstream)
                 continue
             c = np.broadcast_to(d * upstream, upstream.shape)
-            if op.masks:  # a zero local derivative blocks the gradient exactly
+            if op.masks and not np.isfinite(upstream).all():
+                # a zero local derivative blocks the gradient exactly (0 × inf is 0, not
+                # NaN); with a finite upstream the product is already 0 there
                 c = np.where(np.broadcast_to(d, upstream.shape) == 0.0, 0.0, c)
             x.scatter(G, GP, c)
 
