@@ -1,28 +1,37 @@
-"""``compile``: trace a scalar graph once, replay it over a whole batch with NumPy.
+"""``compile``: trace a scalar graph once, replay it over a whole batch.
 
-A network built from ``Value``s is traced into a flat program. Nodes are grouped by depth
-and op, so that one NumPy call computes every node of a group for the whole batch: the
-number of NumPy calls per step grows with the depth of the graph, not with its number of
-nodes. Computed nodes and inputs live in the rows of a (rows × batch) array ``V``;
-parameters and constants live in a vector ``P`` and are broadcast over the batch. The
-forward and the backward run each op's own rules from ``ops.py`` on arrays (the
-``maths.Arrays`` namespace): the same text as the scalar engine runs on floats.
+A network built from ``Value``s is traced into a ``Plan``: nodes grouped by depth and op,
+so that one array call computes every node of a group for the whole batch; the number of
+calls per step grows with the depth of the graph, not with its number of nodes. Computed
+nodes and inputs live in the rows of a (rows × batch) array ``V``; parameters and
+constants live in a vector ``P`` and are broadcast over the batch. A backend
+(``autograd/backends/``) runs the plan: NumPy by default, PyTorch with ``backend="torch"``.
+Forward and backward run each op's own rules from ``ops.py`` on arrays (the same text as
+the scalar engine runs on floats), except one lowering: a group of ``dot`` nodes that read
+the same computed rows with parameter weights (a dense layer) becomes a matrix product,
+``W @ X`` forward and ``G @ X.T``, ``W.T @ G`` backward.
 
 Honest limits: the graph is recorded once, so Python control flow that read ``.data``
 while the graph was built (an ``if``, a ``max``) is frozen at what it chose for the
 values the placeholders had; leaves that are neither inputs nor parameters are constants.
-Requires NumPy (from a clone: ``pip install -e ".[fast]"``).
+``nn.fit(compiled=True)`` guards against the commonest case (a loss that branches on the
+targets) by tracing several examples and comparing the graphs. Requires NumPy (from a
+clone: ``pip install -e ".[fast]"``); ``backend="torch"`` requires PyTorch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from . import maths, ops
-from .engine import Value, _node_fast, op_of, topological_order
+from . import ops
+from .engine import Value, _node_fast, enable_grad, op_of, topological_order
 
-__all__ = ["compile", "Program"]
+__all__ = ["compile", "Program", "Plan", "GroupPlan"]
 
 
 def _numpy() -> Any:
@@ -35,133 +44,178 @@ def _numpy() -> Any:
     return numpy
 
 
-class _Operand:
-    """One operand position of a group: rows of ``V`` (one per node, or per term for n-ary
-    ops), or, when every one of them is a parameter or constant, indices into ``P``."""
+@dataclass
+class GroupPlan:
+    """Every node of one op at one depth. ``operands[j]`` lists operand j of every node
+    (for a run of an n-ary op: every term of every node, node after node); ``scalar[j]``
+    says whether those are indices into ``P`` (parameters and constants) or rows of ``V``.
+    ``counts``: terms per node, for n-ary ops. ``dense``: for a dense ``dot`` group,
+    (bias indices into P, weight indices into P as k rows of n, the n shared rows of V)."""
 
-    def __init__(self, refs: list[tuple[bool, int]]) -> None:
-        np = _numpy()
-        self.scalar = all(is_scalar for is_scalar, _ in refs)
-        if not self.scalar and any(is_scalar for is_scalar, _ in refs):
-            raise AssertionError("mixed operand")  # prevented by the grouping key
-        self.index = np.array([i for _, i in refs])
-        uniq, counts = np.unique(self.index, return_counts=True)
-        self.unique = bool((counts == 1).all())
-        if not self.unique and not self.scalar:  # precomputed sort for G[rows] += ...
-            self.perm = np.argsort(self.index, kind="stable")
-            self.targets = uniq
-            self.offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-
-    def gather(self, V: Any, P: Any) -> Any:
-        return P[self.index][:, None] if self.scalar else V[self.index]
-
-    def scatter(self, G: Any, GP: Any, values: Any) -> None:
-        """Add ``values`` (one row per entry) to the gradients of what it refers to."""
-        np = _numpy()
-        if self.scalar:  # a parameter's gradient sums over the batch
-            GP += np.bincount(self.index, weights=values.sum(axis=1), minlength=len(GP))
-        elif self.unique:
-            G[self.index] += values
-        else:
-            G[self.targets] += np.add.reduceat(values[self.perm], self.offsets, axis=0)
+    op: ops.Op
+    out: list[int]
+    operands: list[list[int]]
+    scalar: list[bool]
+    counts: list[int] | None
+    dense: tuple[list[int], list[list[int]], list[int]] | None = None
 
 
-class _Group:
-    """Every node of one op at one depth, evaluated with one call for the whole batch.
+@dataclass
+class Plan:
+    """A traced graph, free of ``Value``s: what a backend needs to run it."""
 
-    The op's own rules run on arrays (``maths.Arrays``): operand j of the group stacks
-    operand j of every node; a run of an n-ary op is stacked into one segment per node."""
+    n_inputs: int
+    n_params: int
+    const_values: list[float]
+    n_rows: int
+    copy_rows: list[int]
+    copy_index: list[int]
+    out_rows: list[int]
+    groups: list[GroupPlan]
 
-    def __init__(self, op: ops.Op, nodes: list[Value], refs: Any, kinds: tuple) -> None:
-        """``refs(mixed)`` maps a Value to its reference; ``kinds[j]`` is None where operand
-        j mixes parameters with computed values (then every entry refers to a row)."""
-        np = _numpy()
-        self.op = op
+
+def trace(outputs: Sequence[Value], inputs: Sequence[Value], params: Sequence[Value],
+          dense: bool = True) -> Plan:
+    """The plan of the graph from ``inputs`` and ``params`` to ``outputs``. Linear in the
+    number of nodes: one pass over the graph, dictionaries keyed by ``id``."""
+    # Rows of V: inputs, then computed nodes by depth. Entries of P: params, then
+    # constants. An output that is itself a leaf is given a node (x + 0), also under no_grad.
+    with enable_grad():
+        outputs = [v if not v.is_leaf else v + 0.0 for v in outputs]
+    root = _node_fast(0.0, None)  # a throwaway node above every output, made by hand so
+    root._op, root._x = ops.SUM, tuple(outputs)  # that no_grad cannot turn it into a leaf
+    with _collector_paused():
+        return _plan(topological_order(root)[:-1], outputs, inputs, params, dense)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Compiling allocates no reference cycles, but millions of objects: with the cyclic
+    collector on, each full collection would rescan the whole graph (quadratic growth)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _plan(nodes: list[Value], outputs: list[Value], inputs: Sequence[Value],
+          params: Sequence[Value], dense: bool) -> Plan:
+    known = {id(v) for v in (*inputs, *params)}
+    consts = [v for v in nodes if v._x is None and id(v) not in known]
+    scalars = {id(v): i for i, v in enumerate([*params, *consts])}
+    depth: dict[int, int] = dict.fromkeys(map(id, (*inputs, *params, *consts)), 0)
+    # One pass in topological order (inputs before the nodes made from them): depth, the
+    # operands as the op's layout splits them, and their kinds (see _kinds).
+    buckets: dict[tuple[Any, ...], list[tuple[Value, Any]]] = {}
+    mixed: dict[int, Value] = {}
+    for v in nodes:
+        x = v._x
+        if x is None:
+            continue
+        ps = v.parents
+        d = 1 + max([depth[id(p)] for p in ps])
+        depth[id(v)] = d
+        op = op_of(v)
         lay = op.layout
-        self.out = np.array([refs(False)(v)[1] for v in nodes])
-        parts = [lay.split(v.parents) for v in nodes]
-        self.operands = []
+        if lay.runs:
+            parts = lay.split(ps)
+            kind = _kinds(parts, scalars)
+            if None in kind:  # parameters that share a run with computed values get a row
+                for p in ps:
+                    if id(p) in scalars:
+                        mixed[id(p)] = p
+        else:
+            parts = list(ps)
+            kind = tuple([id(p) in scalars for p in ps])
+        key = (d, id(op), type(x) is tuple, kind)
+        bucket = buckets.get(key)
+        if bucket is None:
+            buckets[key] = bucket = []
+        bucket.append((v, parts))
+    # Rows of V: inputs, copies of mixed parameters, then each group's nodes together, the
+    # groups by depth (so that every group writes one contiguous block of rows).
+    copies = list(mixed.values())
+    order = sorted(buckets, key=lambda k: k[0])  # stable: keeps topological order
+    rows = {id(v): i for i, v in enumerate([*inputs, *copies])}
+    for key in order:
+        for v, _ in buckets[key]:
+            rows[id(v)] = len(rows)
+    groups = []
+    for key in order:
+        members = buckets[key]
+        op, kind = op_of(members[0][0]), key[3]
+        lay = op.layout
+        parts = [p for _, p in members]
+        operands, scalar = [], []
         for j in range(len(parts[0])):
-            ref = refs(kinds[j] is None)
+            is_scalar = kind[j] is True
+            table = scalars if is_scalar else rows
             if j < lay.heads:
-                self.operands.append(_Operand([ref(p[j]) for p in parts]))
+                operands.append([table[id(p[j])] for p in parts])
             else:
-                self.operands.append(_Operand([ref(x) for p in parts for x in p[j]]))
-        counts = [lay.run_length(len(v.parents)) for v in nodes] if lay.nary else []
-        if counts and min(counts) == 0:
+                operands.append([table[id(x)] for p in parts for x in p[j]])
+            scalar.append(is_scalar)
+        counts = [len(p[lay.heads]) for p in parts] if lay.runs else None
+        if counts is not None and min(counts) == 0:
             raise ValueError(f"compile: an empty '{op.name}' node cannot be compiled")
-        self.m = maths.Arrays(np.concatenate(([0], np.cumsum(counts)[:-1])) if counts else None,
-                              np.array(counts) if counts else None)
-        self.counts = self.m.counts
-
-    def forward(self, V: Any, P: Any) -> None:
-        np = _numpy()
-        op, m = self.op, self.m
-        args = [x.gather(V, P) for x in self.operands]
-        for d in op.domain:  # raise where the scalar engine raises
-            bad = np.broadcast_to(d.bad(m, *args), (len(self.out), V.shape[1]))
-            if bad.any():
-                row = int(np.argwhere(bad)[0][1])
-                raise d.error(f"{op.name}: {_message(d, args, bad)} (batch row {row})")
-        with np.errstate(all="ignore"):
-            out = np.broadcast_to(op.forward(m, *args), (len(self.out), V.shape[1]))
-        if op.overflows:
-            finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
-            if not finite.all():
-                row = int(np.argwhere(~finite)[0][1])
-                raise OverflowError(f"{op.name}: the result leaves the float range in batch "
-                                    f"row {row}")
-        V[self.out] = out
-
-    def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
-        np = _numpy()
-        op, m = self.op, self.m
-        g = G[self.out]
-        args = [x.gather(V, P) for x in self.operands]
-        with np.errstate(all="ignore"):
-            partials = op.partials(m, V[self.out], *args)
-            for j, (x, d) in enumerate(zip(self.operands, partials)):
-                upstream = g if j < op.layout.heads else np.repeat(g, self.counts, axis=0)
-                if op.unit and j >= op.layout.heads:
-                    x.scatter(G, GP, upstream)
-                    continue
-                c = np.broadcast_to(d * upstream, upstream.shape)
-                if op.mask_flags[j]:  # a zero local derivative blocks the gradient exactly
-                    c = np.where(np.broadcast_to(d, upstream.shape) == 0.0, 0.0, c)
-                if op.quotient_flags[j]:  # a zero gradient through a quotient stays 0
-                    c = np.where(upstream == 0.0, 0.0, c)
-                x.scatter(G, GP, c)
+        group = GroupPlan(op, [rows[id(v)] for v, _ in members], operands, scalar, counts)
+        if dense and op is ops.DOT:
+            group.dense = _dense(parts, kind, scalars, rows)
+        groups.append(group)
+    return Plan(
+        n_inputs=len(inputs), n_params=len(params), const_values=[v.data for v in consts],
+        n_rows=len(rows), copy_rows=[rows[id(v)] for v in copies],
+        copy_index=[scalars[id(v)] for v in copies],
+        out_rows=[rows[id(v)] for v in outputs], groups=groups)
 
 
-def _all_finite(args: list[Any], shape: tuple[int, ...], m: Any) -> Any:
-    """Per output entry: are all of its inputs finite? (Runs reduce over their segment.)"""
-    np = _numpy()
-    ok = np.ones(shape, dtype=bool)
-    for a in args:
-        fin = np.isfinite(a)
-        if m.offsets is not None and fin.shape[0] != shape[0]:
-            fin = np.logical_and.reduceat(fin, m.offsets, axis=0)
-        ok &= np.broadcast_to(fin, shape)
-    return ok
+def _dense(parts: list[Any], kind: tuple[bool | None, ...], scalars: dict[int, int],
+           rows: dict[int, int]) -> tuple[list[int], list[list[int]], list[int]] | None:
+    """A dot group as a dense layer, if it is one: a parameter (or constant) start, one
+    run of parameters (the weights) and one run of rows shared by every node (the
+    layer's input). None otherwise: the generic segmented path runs it."""
+    if kind not in ((True, True, False), (True, False, True)):
+        return None
+    w, x = (1, 2) if kind[1] else (2, 1)
+    shared = parts[0][x]
+    if any(p[x] != shared for p in parts):  # tuples of Values: compared by identity first
+        return None
+    if len({id(v) for v in shared}) != len(shared):
+        return None
+    return ([scalars[id(p[0])] for p in parts],
+            [[scalars[id(v)] for v in p[w]] for p in parts],
+            [rows[id(v)] for v in shared])
 
 
-def _message(d: ops.Domain, args: list[Any], bad: Any) -> str:
-    """The domain's message for the first bad entry, with its own input values."""
-    np = _numpy()
-    k, row = (int(i) for i in np.argwhere(bad)[0])
-    values = []
-    for a in args:
-        a = np.broadcast_to(a, bad.shape) if a.shape[0] in (1, bad.shape[0]) else a
-        values.append(float(a[k, row if a.shape[1] > 1 else 0]))
-    return d.message(*values)
+def _kinds(parts: list[Any], scalars: dict[int, int]) -> tuple[bool | None, ...]:
+    """Per operand (head or run, as the op's layout splits them): True if it is
+    parameters or constants only, False if computed values or inputs only, None if mixed
+    (only runs can mix)."""
+    out: list[bool | None] = []
+    for part in parts:
+        if isinstance(part, tuple):
+            flags = {id(p) in scalars for p in part}
+            out.append(flags.pop() if len(flags) == 1 else None)
+        else:
+            out.append(id(part) in scalars)
+    return tuple(out)
 
 
 class Program:
     """A traced graph: ``program(X)`` runs it on a batch, ``program.backward(seed)``
-    accumulates parameter gradients. Build it with ``compile``."""
+    accumulates parameter gradients. Build it with ``compile``.
+
+    Parameters can also live in an array for a whole training loop:
+    ``theta = program.parameter_values()``, then ``program(X, params=theta)`` and
+    ``g = program.backward(seed, accumulate=False)`` (no ``Value`` is read or written),
+    and ``program.write_parameters(theta)`` at the end."""
 
     def __init__(self, outputs: Sequence[Value], inputs: Sequence[Value],
-                 params: Sequence[Value]) -> None:
+                 params: Sequence[Value], backend: str = "numpy", device: Any = None,
+                 dense: bool = True) -> None:
         np = _numpy()
         for name, group in (("outputs", outputs), ("inputs", inputs), ("params", params)):
             for v in group:
@@ -176,61 +230,60 @@ class Program:
             raise ValueError("compile: a Value appears twice among inputs and params")
         if not outputs:
             raise ValueError("compile: no outputs")
+        known = {id(v) for v in (*inputs, *params)}
+        for k, v in enumerate(outputs):
+            if v.is_leaf and id(v) not in known:
+                warnings.warn(f"compile: output {k} is a constant leaf ({v!r}), not computed "
+                              f"from the inputs: was it built under no_grad? It is frozen at "
+                              f"its value. Build the graph with gradients on (compile itself "
+                              f"may run under no_grad)", RuntimeWarning, stacklevel=3)
+        from .backends import get
 
-        # Trace. Rows of V: inputs, then computed nodes by depth. Entries of P: params,
-        # then constants. An output that is itself a leaf is given a node (x + 0).
-        outputs = [v if not v.is_leaf else v + 0.0 for v in outputs]
-        root = _node_fast(0.0, None)  # a throwaway node above every output, made by hand so
-        root._op, root._x = ops.SUM, tuple(outputs)  # that no_grad cannot turn it into a leaf
-        nodes = [v for v in topological_order(root) if v is not root]
-        known = {id(v) for v in (*inputs, *params)}  # built once: linear in graph size
-        consts = [v for v in nodes if v.is_leaf and id(v) not in known]
-        interior = [v for v in nodes if not v.is_leaf]
-        depth: dict[int, int] = {id(v): 0 for v in (*inputs, *params, *consts)}
-        for v in interior:  # topological: inputs before the nodes made from them
-            depth[id(v)] = 1 + max(depth[id(p)] for p in v.parents)
-        interior.sort(key=lambda v: depth[id(v)])  # stable: keeps topological order
-        scalars = {id(v): i for i, v in enumerate([*params, *consts])}
-        kinds = {id(v): _kinds(v, scalars) for v in interior}
-        # Parameters and constants that share an n-ary operand with computed values also
-        # get a row of V (filled from P at every call), so that the operand is all rows.
-        mixed = {id(p): p for v in interior if None in kinds[id(v)] for p in v.parents
-                 if id(p) in scalars}
-        copies = list(mixed.values())
-        rows = {id(v): i for i, v in enumerate([*inputs, *copies, *interior])}
-        self.n_rows = len(rows)
-        self.copy_rows = [rows[id(v)] for v in copies]
-        self.copy_index = [scalars[id(v)] for v in copies]
-        self.const_values = np.array([v.data for v in consts])
-        self.out_rows = np.array([rows[id(v)] for v in outputs])
-
-        def refs(as_rows: bool) -> Any:
-            def ref(v: Value) -> tuple[bool, int]:
-                if id(v) in scalars and not as_rows:
-                    return (True, scalars[id(v)])
-                return (False, rows[id(v)])
-
-            return ref
-
-        groups: dict[tuple[Any, ...], list[Value]] = {}
-        for v in interior:
-            key = (depth[id(v)], id(v._op), type(v._x) is tuple, kinds[id(v)])
-            groups.setdefault(key, []).append(v)
-        self.groups = [_Group(op_of(vs[0]), vs, refs, key[3]) for key, vs in groups.items()]
-        self._V: Any = None
+        backend_class = get(backend)
+        self.plan = trace(outputs, inputs, params, dense=dense)
+        self.backend_name = backend
+        with _collector_paused():
+            self.backend = backend_class(self.plan, device=device)
+        self._const = np.asarray(self.plan.const_values, dtype=float)
+        self._ran = False
 
     @property
     def n_groups(self) -> int:
-        """NumPy-level steps per forward pass (grows with depth, not with node count)."""
-        return len(self.groups)
+        """Array-level steps per forward pass (grows with depth, not with node count)."""
+        return len(self.plan.groups)
 
-    def _P(self) -> Any:
-        np = _numpy()
-        return np.concatenate([np.array([p.data for p in self.params], dtype=float),
-                               self.const_values])
+    @property
+    def n_dense(self) -> int:
+        """How many groups run as matrix products."""
+        return sum(g.dense is not None for g in self.plan.groups)
 
-    def __call__(self, X: Any) -> Any:
-        """Outputs for a batch: ``X`` of shape (batch, len(inputs)) -> (batch, len(outputs))."""
+    def source(self) -> str:
+        """The straight-line Python the ``python`` backend runs (generated on demand for
+        the other backends)."""
+        from .backends.python_backend import generate
+
+        return generate(self.plan)[0]
+
+    def to_torch(self, device: Any = None) -> Any:
+        """This program as a ``torch.nn.Module`` (float64): ``module(X)`` gives the outputs
+        as a tensor, and ``backward`` through it gives our gradients for its parameter
+        ``theta`` (the parameters' current values, in ``params`` order) and for ``X``."""
+        from .backends.torch_backend import CompiledModule
+
+        return CompiledModule(self.plan, self.parameter_values(), device)
+
+    def parameter_values(self) -> Any:
+        """The parameters' current ``.data`` as a float64 array (a copy)."""
+        return _numpy().array([p.data for p in self.params], dtype=float)
+
+    def write_parameters(self, theta: Any) -> None:
+        """Set every parameter's ``.data`` from the array ``theta`` (as an optimizer does)."""
+        for p, x in zip(self.params, _numpy().asarray(theta, dtype=float).tolist()):
+            p.data = x
+
+    def __call__(self, X: Any, params: Any = None) -> Any:
+        """Outputs for a batch: ``X`` of shape (batch, len(inputs)) -> (batch, len(outputs)).
+        ``params``: an array of parameter values to use instead of the parameters' ``.data``."""
         np = _numpy()
         X = np.asarray(X)
         if X.dtype.kind not in "fiub":
@@ -238,55 +291,45 @@ class Program:
         if X.ndim != 2 or X.shape[1] != len(self.inputs):
             raise ValueError(f"compiled program: X must have shape (batch, {len(self.inputs)})"
                              f", got {X.shape}")
-        V = np.empty((self.n_rows, X.shape[0]))
-        V[: len(self.inputs)] = X.T
-        P = self._P()
-        V[self.copy_rows] = P[self.copy_index][:, None]
-        for group in self.groups:
-            group.forward(V, P)
-        self._V, self._Pv = V, P
-        return V[self.out_rows].T.copy()
+        theta = self.parameter_values() if params is None else np.asarray(params, dtype=float)
+        if theta.shape != (len(self.params),):
+            raise ValueError(f"compiled program: params must have shape ({len(self.params)},),"
+                             f" got {theta.shape}")
+        P = np.concatenate([theta, self._const]) if len(self._const) else theta
+        self._ran = False
+        out = self.backend.forward(X.astype(float, copy=False), P)
+        self._ran, self._batch = True, X.shape[0]
+        return out
 
-    def backward(self, seed: Any) -> None:
+    def backward(self, seed: Any, accumulate: bool = True) -> Any:
         """Accumulate into each parameter's ``.grad`` Σ over the batch of seed · ∂out/∂p for
         the last batch run; ``seed`` has the outputs' shape (batch, len(outputs)). For a
-        mean loss pass 1/batch; for a summed loss, ones."""
+        mean loss pass 1/batch; for a summed loss, ones. Returns the gradients as an
+        array; ``accumulate=False`` leaves ``.grad`` alone."""
         np = _numpy()
-        if self._V is None:
+        if not self._ran:
             raise RuntimeError("compiled program: call it on a batch before backward")
-        V, P = self._V, self._Pv
         seed = np.asarray(seed, dtype=float)
-        if seed.shape != (V.shape[1], len(self.outputs)):
-            raise ValueError(f"compiled program: seed must have shape ({V.shape[1]}, "
+        if seed.shape != (self._batch, len(self.outputs)):
+            raise ValueError(f"compiled program: seed must have shape ({self._batch}, "
                              f"{len(self.outputs)}), got {seed.shape}")
-        G = np.zeros_like(V)
-        GP = np.zeros(len(P))
-        np.add.at(G, self.out_rows, seed.T)
-        for group in reversed(self.groups):
-            group.backward(V, P, G, GP)
-        np.add.at(GP, self.copy_index, G[self.copy_rows].sum(axis=1))
-        for p, g in zip(self.params, GP[: len(self.params)].tolist()):
-            p.grad += g
-
-
-def _kinds(v: Value, scalars: dict[int, int]) -> tuple[bool | None, ...]:
-    """Per operand (head or run, as the op's layout splits them): True if it is
-    parameters or constants only, False if computed values or inputs only, None if mixed
-    (only runs can mix)."""
-    out: list[bool | None] = []
-    for part in op_of(v).layout.split(v.parents):
-        members = part if isinstance(part, tuple) else (part,)
-        flags = {id(p) in scalars for p in members}
-        out.append(flags.pop() if len(flags) == 1 else None)
-    return tuple(out)
+        grads = self.backend.backward(seed)[: len(self.params)]
+        if accumulate:
+            for p, g in zip(self.params, grads.tolist()):
+                p.grad += g
+        return grads
 
 
 def compile(outputs: Sequence[Value], inputs: Sequence[Value],
-            params: Sequence[Value] = ()) -> Program:
+            params: Sequence[Value] = (), backend: str = "numpy", device: Any = None,
+            dense: bool = True) -> Program:
     """Trace the graph from ``inputs`` and ``params`` to ``outputs`` into a ``Program``.
 
     ``inputs`` are placeholder leaves whose values come from each batch's columns;
     ``params`` are leaves whose current ``.data`` is read at every call and whose ``.grad``
-    ``backward`` fills. See the module doc for what is frozen at trace time.
+    ``backward`` fills. ``backend``: ``"numpy"`` (default), ``"torch"`` (``device`` is
+    passed to PyTorch) or ``"python"`` (generated straight-line code, ``source()``).
+    ``dense=False`` turns off the matmul lowering of dense layers.
+    See the module doc for what is frozen at trace time.
     """
-    return Program(outputs, inputs, params)
+    return Program(outputs, inputs, params, backend=backend, device=device, dense=dense)

@@ -261,9 +261,36 @@ class _CompiledLoss:
         loss = loss_fn(model(self.xs), self.ts)
         self.program = compile([loss], self.xs + self.ts, model.parameters())
         self.data = self.table(xs, ys)
+        self.check_frozen(model, loss_fn, xs, ys, _shape(loss, self.xs + self.ts))
+
+    def check_frozen(self, model: Module, loss_fn: Loss, xs: Sequence[Any],
+                     ys: Sequence[Any], shape: tuple[Any, ...]) -> None:
+        """Tracing freezes control flow that read ``.data``: trace again with up to 8
+        examples whose targets differ from the first's, and refuse a different graph."""
+        seen = {tuple(self.data[0, len(self.xs):].tolist())}
+        for k in range(1, len(xs)):
+            key = tuple(self.data[k, len(self.xs):].tolist())
+            if key in seen:
+                continue
+            seen.add(key)
+            xk = [Value(float(v)) for v in self.data[k, :len(self.xs)].tolist()]
+            tk = [Value(float(v)) for v in key]
+            if _shape(loss_fn(model(xk), tk), xk + tk) != shape:
+                raise ValueError(
+                    f"fit(compiled=True): the loss's graph for example {k} differs from the "
+                    f"one traced with example 0 (the model or loss_fn reads .data of its "
+                    f"inputs or targets, e.g. an if on a label): the compiled program would "
+                    f"freeze example 0's choice. Train with compiled=False")
+            if len(seen) > 8:
+                break
 
     def table(self, xs: Sequence[Any], ys: Sequence[Any]) -> Any:
         """Inputs and targets side by side: one row per example."""
+        nx, ny = len(self.xs), len(self.ts)
+        for k, (x, y) in enumerate(zip(xs, ys)):  # every example, not only the first
+            if len(x) != nx or len(_targets(y)) != ny:
+                raise ValueError(f"fit: every example needs {nx} inputs and {ny} targets; "
+                                 f"example {k} has {len(x)} and {len(_targets(y))}")
         X = self.np.asarray(xs, dtype=float).reshape(len(xs), -1)
         Y = self.np.asarray(ys, dtype=float).reshape(len(ys), -1)
         if X.shape[1] != len(self.xs) or Y.shape[1] != len(self.ts):
@@ -278,6 +305,18 @@ class _CompiledLoss:
 
     def mean(self, xs: Sequence[Any], ys: Sequence[Any]) -> float:
         return float(self.program(self.table(xs, ys)).mean())
+
+
+def _shape(loss: Value, leaves: Sequence[Value] = ()) -> tuple[Any, ...]:
+    """A graph's structure: ops and wiring in topological order, and its constants."""
+    from autograd.engine import topological_order
+
+    order = topological_order(loss)
+    place = {id(v): i for i, v in enumerate(order)}
+    named = {id(v) for v in leaves}
+    return tuple((v.op, tuple(place[id(p)] for p in v.parents)) if not v.is_leaf
+                 else ("leaf", None if id(v) in named else v.data)
+                 for v in order)
 
 
 def _progress(epochs: int) -> Any:

@@ -3,6 +3,7 @@ whole networks; its errors; its cost grows with depth, not with node count."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import pytest
@@ -25,12 +26,20 @@ def close(a: float, b: float, scale: float = 1.0) -> bool:
     return abs(a - b) <= 1e-12 * max(abs(a), abs(b), scale)
 
 
-def compare(build, batch: list[tuple[float, ...]], n_args: int):
+try:
+    import torch  # noqa: F401
+
+    BACKENDS = ["numpy", "python", "torch"]
+except ImportError:  # the torch backend is optional
+    BACKENDS = ["numpy", "python"]
+
+
+def compare(build, batch: list[tuple[float, ...]], n_args: int, backend: str = "numpy"):
     """Compiled vs eager for out = build(x_0 + p_0, ..., x_k + p_k): the p_i are parameters
     (value 0), so their gradients are the op's partials; x_i come from the batch."""
     xs = [Value(v) for v in batch[0]]
     ps = [Value(0.0) for _ in range(n_args)]
-    program = compile([build(*[x + p for x, p in zip(xs, ps)])], xs, ps)
+    program = compile([build(*[x + p for x, p in zip(xs, ps)])], xs, ps, backend=backend)
     out = program(np.array(batch))
     program.backward(np.full(out.shape, 1.0 / len(batch)))
     compiled_grads = [p.grad for p in ps]
@@ -47,21 +56,23 @@ def compare(build, batch: list[tuple[float, ...]], n_args: int):
         assert close(c, e, scale), (c, e)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("op", all_ops(), ids=lambda op: op.name)
-def test_every_op_compiled_equals_eager(op: Op):
+def test_every_op_compiled_equals_eager(op: Op, backend: str):
     def build(*xs):
         return apply(op, *xs)
 
     @given(st.lists(op_inputs(op), min_size=1, max_size=6).filter(
         lambda rows: len({len(r) for r in rows}) == 1))
     def check(batch):
-        compare(build, batch, len(batch[0]))
+        compare(build, batch, len(batch[0]), backend)
 
     check()
 
 
-@given(expressions(ops=list(OPS)), st.data())
-def test_random_graphs_compiled_equal_eager(expr, data):
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(expr=expressions(ops=list(OPS)), data=st.data())
+def test_random_graphs_compiled_equal_eager(backend, expr, data):
     n = len(expr.inputs)
     rows = [expr.inputs] + [
         tuple(data.draw(st.floats(-2, 2, allow_nan=False)) for _ in range(n))
@@ -74,7 +85,7 @@ def test_random_graphs_compiled_equal_eager(expr, data):
                 finite_rows.append(row)
         except (ArithmeticError, ValueError):
             pass
-    compare(expr, finite_rows, n)
+    compare(expr, finite_rows, n, backend)
 
 
 def test_mlp_training_compiled_equals_eager():
@@ -140,3 +151,142 @@ def test_without_numpy_compile_says_how_to_install(monkeypatch):
     x = Value(1.0)
     with pytest.raises(ImportError, match="pip install numpy"):
         compile([x * 2], [x])
+
+
+def test_compile_under_no_grad_works_and_a_graph_built_under_it_is_refused():
+    from autograd import no_grad
+
+    x, w = Value(1.0), Value(2.0)
+    y = (x * w).tanh()
+    with no_grad():
+        program = compile([y, x], [x], [w])  # a leaf output gets its own node, even here
+        out = program(np.array([[0.5], [1.0]]))
+        program.backward(np.ones_like(out))
+    assert close(out[1, 0], y.data) and out[0, 1] == 0.5
+    assert w.grad != 0.0
+    with no_grad():
+        z = x * w
+    with pytest.warns(RuntimeWarning, match="built under no_grad"):
+        compile([z], [x], [w])
+
+
+def test_dense_layers_become_matmuls_and_equal_the_segmented_path():
+    model = MLP(7, [5, 4, 3], activation="tanh", seed=3)
+    xs = [Value(0.0) for _ in range(7)]
+    outs = model(xs)
+    dense = compile(outs, xs, model.parameters())
+    plain = compile(outs, xs, model.parameters(), dense=False)
+    assert dense.n_dense == 3 and plain.n_dense == 0
+    X = np.random.default_rng(1).normal(size=(9, 7))
+    a, b = dense(X), plain(X)
+    seed = np.random.default_rng(2).normal(size=a.shape)
+    ga, gb = dense.backward(seed, accumulate=False), plain.backward(seed, accumulate=False)
+    assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert np.allclose(ga, gb, rtol=1e-12, atol=1e-12)
+    theta = dense.parameter_values()
+    assert np.array_equal(dense(X, params=theta), a)
+    X[0, 2] = np.inf  # non-finite inputs: summed in the scalar engine's order
+    assert np.array_equal(np.isnan(dense(X)), np.isnan(plain(X)))
+
+
+def test_a_shared_weight_and_a_repeated_input_scatter_correctly():
+    x = [Value(0.0) for _ in range(3)]
+    w = [Value(0.5), Value(-1.5)]
+    b = Value(0.25)
+    outs = [autograd_dot([w[0], w[1], w[0]], x, b), autograd_dot([w[1], w[1], w[0]], x, b)]
+    program = compile(outs, x, [*w, b])
+    assert program.n_dense == 1
+    X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
+    out = program(X)
+    program.backward(np.ones_like(out))
+    for p in (*w, b):
+        expected = p.grad
+        p.grad = 0.0
+    eager = [0.0, 0.0, 0.0]
+    for row in X:
+        vs = [Value(v) for v in row]
+        for p in (*w, b):
+            p.grad = 0.0
+        ys = [autograd_dot([w[0], w[1], w[0]], vs, b), autograd_dot([w[1], w[1], w[0]], vs, b)]
+        (ys[0] + ys[1]).backward()
+        eager = [e + p.grad for e, p in zip(eager, (*w, b))]
+    program(X)
+    for p in (*w, b):
+        p.grad = 0.0
+    program.backward(np.ones_like(out))
+    assert all(close(p.grad, e) for p, e in zip((*w, b), eager)), (eager, expected)
+
+
+def autograd_dot(a, b, start):
+    from autograd import dot
+
+    return dot(a, b, start)
+
+
+def test_fit_compiled_refuses_a_loss_that_branches_on_a_later_label():
+    def picky(outputs, targets):  # reads a target's .data: tracing would freeze it
+        return outputs[0] * 2.0 if targets[0].data > 0 else outputs[0] * 3.0
+
+    model = MLP(2, [3, 1], seed=0)
+    xs, ys = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]], [1.0, 1.0, -1.0]
+    with pytest.raises(ValueError, match="example 2 differs from the one traced"):
+        fit(model, xs, ys, picky, SGD(model.parameters(), lr=0.1), epochs=1,
+            progress=False, compiled=True)
+    with pytest.raises(ValueError, match="example 1 has 3 and 1"):
+        fit(model, [[0.0, 1.0], [1.0, 0.0, 2.0]], [1.0, 1.0], hinge,
+            SGD(model.parameters(), lr=0.1), epochs=1, progress=False, compiled=True)
+
+
+@pytest.mark.skipif("torch" not in BACKENDS, reason="needs torch")
+def test_torch_backend_and_to_torch_equal_numpy():
+    import torch
+
+    model = MLP(6, [8, 5, 2], activation="tanh", seed=4)
+    xs = [Value(0.0) for _ in range(6)]
+    outs = model(xs)
+    loss = (outs[0] - outs[1]).relu() + outs[0].sigmoid() * outs[1].exp()
+    X = np.random.default_rng(3).normal(size=(11, 6))
+    results = []
+    for backend in BACKENDS:
+        program = compile([loss], xs, model.parameters(), backend=backend)
+        out = program(X)
+        results.append((out, program.backward(np.ones_like(out), accumulate=False)))
+    module = program.to_torch()
+    Xt = torch.tensor(X, requires_grad=True)
+    y = module(Xt)
+    y.sum().backward()
+    results.append((y.detach().numpy(), module.theta.grad.numpy()))
+    for out, grads in results[1:]:
+        assert np.allclose(out, results[0][0], rtol=1e-12, atol=1e-12)
+        assert np.allclose(grads, results[0][1], rtol=1e-12, atol=1e-12)
+    assert Xt.grad.shape == X.shape
+
+
+@pytest.mark.skipif("torch" not in BACKENDS, reason="needs torch")
+def test_torch_backend_raises_where_eager_raises():
+    x, w = Value(1.0), Value(2.0)
+    program = compile([(x * w).log()], [x], [w], backend="torch", device="cpu")
+    with pytest.raises(ValueError, match=r"log: input must be positive, got -6.0 \(batch row 2\)"):
+        program(np.array([[1.0], [2.0], [-3.0]]))
+    program = compile([(x * w).exp()], [x], [w], backend="torch")
+    with pytest.raises(OverflowError, match=r"batch row 1"):
+        program(np.array([[1.0], [400.0]]))
+    with pytest.raises(ValueError, match="backend must be"):
+        compile([x * w], [x], [w], backend="jax")
+
+
+def test_python_backend_shows_its_source_and_raises_where_eager_raises():
+    x, w = Value(1.0), Value(2.0)
+    program = compile([(x * w).log()], [x], [w], backend="python")
+    assert "def forward(X, P):" in program.source() and "v1 = v0 * p0" in program.source()
+    with pytest.raises(ValueError, match=r"log: input must be positive, got -6.0"):
+        program(np.array([[1.0], [2.0], [-3.0]]))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_program_without_inputs_runs_on_every_backend(backend):
+    w = Value(0.5)
+    program = compile([(w * 3.0).tanh()], [], [w], backend=backend)
+    out = program(np.zeros((2, 0)))
+    program.backward(np.ones_like(out))
+    assert close(out[0, 0], math.tanh(1.5)) and close(w.grad, 2 * 3 * (1 - math.tanh(1.5) ** 2))
