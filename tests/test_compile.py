@@ -290,3 +290,23 @@ def test_a_program_without_inputs_runs_on_every_backend(backend):
     out = program(np.zeros((2, 0)))
     program.backward(np.ones_like(out))
     assert close(out[0, 0], math.tanh(1.5)) and close(w.grad, 2 * 3 * (1 - math.tanh(1.5) ** 2))
+
+
+def test_compiled_backward_is_linear_in_depth():
+    """A chain 4 times as deep takes about 4 times as long backward (the old program took
+    265 s on a 10⁶-deep chain where eager took 6 s)."""
+    import time
+
+    def seconds(n: int) -> float:
+        x, a = Value(0.5), Value(0.9)
+        y = x
+        for _ in range(n // 2):
+            y = (y * a).tanh()
+        program = compile([y], [x], [a])
+        program(np.array([[0.5]]))
+        t = time.perf_counter()
+        program.backward(np.ones((1, 1)))
+        return time.perf_counter() - t
+
+    small = min(seconds(5_000) for _ in range(2))
+    assert seconds(20_000) < 10 * small  # linear: ~4x; quadratic would be ~16x
