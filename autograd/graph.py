@@ -151,6 +151,9 @@ def draw_dot(
     for node in nodes:
         boxes.setdefault(member.get(id(node), 0), []).append(node)
     draw = _Drawing(dot, ids, names, on_path, fill, style, root)
+    # with rankdir LR, Graphviz stacks the inputs of a node bottom-up in edge order:
+    # reversed, a neuron reads w1…wn, b from the top
+    draw.reverse_inputs = rankdir.upper() in ("LR", "RL")
 
     def emit_cluster(graph: Any, cluster: Cluster, number: list[int]) -> None:
         number[0] += 1
@@ -166,9 +169,37 @@ def draw_dot(
     for cluster in tops:
         emit_cluster(dot, cluster, counter)
     draw.edges(nodes)
+    _layer_after_layer(dot, tops, boxes, ids)
     if fill:
         _legend(dot, nodes)
     return dot
+
+
+def _layer_after_layer(dot: Any, tops: list[Cluster], boxes: dict[int, list[Value]],
+                       ids: dict[int, str]) -> None:
+    """Keep the layers in reading order: invisible edges from the nodes computed in one
+    top-level cluster to the parameters of the next, so a layer's weights (leaves, which
+    Graphviz would put in the first rank) sit after the layer before it."""
+    def computed(cluster: Cluster) -> list[Value]:
+        out = [v for v in boxes.get(id(cluster), []) if v.parents]
+        for child in cluster.children:
+            out += computed(child)
+        return out
+
+    def params(cluster: Cluster) -> list[Value]:
+        out = list(cluster.params)
+        for child in cluster.children:
+            out += params(child)
+        return out
+
+    for before, after in zip(tops, tops[1:]):
+        sources = [v for v in computed(before) if id(v) in ids]
+        if not sources:
+            continue
+        last = sources[-1]  # the latest node of the layer before
+        for p in params(after):
+            if id(p) in ids:
+                dot.edge(ids[id(last)], ids[id(p)], style="invis")
 
 
 class _Drawing:
@@ -180,6 +211,7 @@ class _Drawing:
                  fill: dict[int, str], style: str, root: Value) -> None:
         self.dot, self.ids, self.names, self.on_path = dot, ids, names, on_path
         self.fill, self.style, self.root = fill, style, root
+        self.reverse_inputs = False
 
     def nodes(self, graph: Any, members: list[Value]) -> None:
         for node in members:
@@ -214,7 +246,8 @@ class _Drawing:
                 continue  # at the edge of the depth drawn
             if self.style == "records":
                 self.dot.edge(uid + "_op", uid, **(self.RED if lit else {}))
-            for i in _edge_order(node):
+            order = _edge_order(node)
+            for i in order[::-1] if self.reverse_inputs else order:
                 p = node.parents[i]
                 if id(p) not in self.ids:
                     continue  # below the depth drawn
