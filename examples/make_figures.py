@@ -5,6 +5,7 @@ and cut below the output layer, so that they stay readable at the README's width
 it twice changes no byte (a test checks).
 
 Run:  python examples/make_figures.py
+      python examples/make_figures.py --graphs-only DIR   (only the graph pictures, into DIR)
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def draw_graphs(target: Path) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--graphs-only"]:
+        draw_graphs(Path(sys.argv[2]))
+        sys.exit(0)
     TARGET.mkdir(parents=True, exist_ok=True)
     for script in SCRIPTS:
         print(f"== {script}")

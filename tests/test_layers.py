@@ -101,3 +101,15 @@ def test_top_level_gives_every_function_the_readme_uses():
     for line in re.findall(r"^from autograd import (.+)$", readme, flags=re.M):
         used.update(n.strip() for n in line.split(","))
     assert used and all(hasattr(autograd, n) for n in used), used
+
+
+def test_tests_import_no_example_script():
+    """Examples are run as scripts, as a user runs them; tests never import them."""
+    for path in (ROOT / "tests").glob("*.py"):
+        if path.name == "test_layers.py":  # this file names what it looks for
+            continue
+        text = path.read_text()
+        assert "sys.path.insert" not in text and "spec_from_file_location" not in text, path
+        assert not re.search(r"^\s*(import|from) (w5_update|moons|digits|newton|gradient_descent"
+                             r"|teacher_student|house_prices|make_figures|_common)\b", text,
+                             flags=re.M), path
