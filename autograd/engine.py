@@ -332,7 +332,7 @@ class Value:
         of nodes (no recursion, so any depth works) whose leaves are pickled as objects
         (so a model's parameters keep their identity)."""
         if self._x is None:
-            return (_leaf, (self._data, _float_grad(self.grad), self.label))
+            return (_leaf, (self._data, _data_of(self.grad), self.label))
         return (_rebuild, (_records(self),))
 
     # --- arithmetic (binary ops accept Values and numbers on either side) ------------------
@@ -563,10 +563,6 @@ def _data(x: Operand) -> float:
     return x._data if type(x) is Value else _check_number(x, "comparison")
 
 
-def _float_grad(g: Any) -> float:
-    return g._data if type(g) is Value else g
-
-
 # --- pickling -----------------------------------------------------------------------------
 
 def _leaf(data: float, grad: float, label: str) -> Value:
@@ -585,7 +581,7 @@ def _records(root: Value) -> list[Any]:
             continue
         inputs = [p if p._x is None else position[id(p)] for p in node.parents]
         position[id(node)] = len(out)
-        out.append((node._data, _float_grad(node.grad), node.label, node._op, inputs))
+        out.append((node._data, _data_of(node.grad), node.label, node._op, inputs))
     return out
 
 
@@ -711,6 +707,7 @@ def adjoints(
 
 
 def _data_of(x: Any) -> float:
+    """The number of a Value (a gradient or partial after create_graph), or ``x`` itself."""
     return x._data if type(x) is Value else x
 
 
@@ -940,11 +937,11 @@ class _Values(maths.Namespace):
 
     @staticmethod
     def sign(x: Any) -> float:  # piecewise constant: its derivative is 0
-        return maths.sign(_value_data(x))
+        return maths.sign(_data_of(x))
 
     @staticmethod
     def isnan(x: Any) -> bool:
-        return math.isnan(_value_data(x))
+        return math.isnan(_data_of(x))
 
     where = staticmethod(FLOATS.where)
 
@@ -966,13 +963,10 @@ class _Values(maths.Namespace):
 
     @staticmethod
     def tie_share(xs: Sequence[Any], out: Any) -> list[float]:
-        return maths.tie_share([_value_data(x) for x in xs], _value_data(out))
+        return maths.tie_share([_data_of(x) for x in xs], _data_of(out))
 
     ones = staticmethod(FLOATS.ones)
 
-
-def _value_data(x: Any) -> float:
-    return x if isinstance(x, (int, float)) else x.data
 
 
 VALUES = _Values()

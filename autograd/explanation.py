@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .engine import Value, op_of, topological_order
+from .engine import Value, adjoints, op_of, topological_order
 from .naming import is_named, names, operand
 from .symbolic import SYMBOLS, Symbol, symbol, tex_name
 
@@ -394,7 +394,7 @@ def explain(root: Value, wrt: Value, max_paths: int = 8) -> Explanation:
     nm = names(order)
     reaches = path_counts(order, wrt)
     n_paths = reaches.get(id(root), 0)
-    adj = _adjoints(order)
+    _, adj = adjoints(root)  # the engine's own pass, with its exact-zero rules
     gradient = float(adj.get(id(wrt), 0.0))
     grad_field = wrt.grad if not isinstance(wrt.grad, Value) else None
     wrt_name = nm.get(id(wrt), wrt.label or "wrt")
@@ -430,23 +430,6 @@ def explain(root: Value, wrt: Value, max_paths: int = 8) -> Explanation:
     else:
         result.steps = _steps(root, wrt, on, stops, factors, adj, nm)
     return result
-
-
-def _adjoints(order: list[Value]) -> dict[int, float]:
-    """∂root/∂node for every node (root last in ``order``), with the engine's exact-zero
-    rules (a masked input, relu at a negative input, gets 0)."""
-    adj = {id(order[-1]): 1.0}
-    for node in reversed(order):
-        g = adj.get(id(node), 0.0)
-        if node.is_leaf:
-            continue
-        op = op_of(node)
-        inputs = node.parents
-        locals_ = op.local(node._data, *[p._data for p in inputs])
-        for i, (p, d) in enumerate(zip(inputs, locals_)):
-            term = 0.0 if op.masks and op.exact_zero(i, len(inputs), d, g) else float(d) * g
-            adj[id(p)] = adj.get(id(p), 0.0) + term
-    return adj
 
 
 def _factors_below(

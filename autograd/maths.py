@@ -82,11 +82,9 @@ def _smallest(xs: Sequence[float]) -> float:
 def _tie_share(xs: Sequence[Any], out: Any) -> list[float]:
     """1/k for each of the k elements equal to ``out`` (or NaN when ``out`` is), else 0."""
     hit = [x != x for x in xs] if out != out else [x == out for x in xs]
-    share = 1.0 / builtin_sum(hit)
+    share = 1.0 / sum(hit)
     return [share if h else 0.0 for h in hit]
 
-
-builtin_sum = sum
 
 
 class _Floats(Namespace):
@@ -110,11 +108,11 @@ class _Floats(Namespace):
     def where(cond: Any, a: Any, b: Any) -> Any:
         return a if cond else b
 
-    total = staticmethod(builtin_sum)
+    total = staticmethod(sum)
 
     @staticmethod
     def dot(a: Sequence[Any], b: Sequence[Any]) -> Any:
-        return builtin_sum(map(operator.mul, a, b))
+        return sum(map(operator.mul, a, b))
 
     largest = staticmethod(_largest)
     smallest = staticmethod(_smallest)
@@ -232,9 +230,6 @@ class CStep(complex):
     no cancellation. Comparisons (``where`` conditions) look at the real part only.
     """
 
-    def _wrap(self, z: Any) -> CStep:
-        return CStep(z)
-
     def __add__(self, o: Any) -> CStep:
         return CStep(complex(self) + o)
 
@@ -346,11 +341,11 @@ class _Complex(Namespace):
 
     @staticmethod
     def total(xs: Sequence[Any]) -> CStep:
-        return CStep(builtin_sum(complex(x) for x in xs))
+        return CStep(sum(complex(x) for x in xs))
 
     @staticmethod
     def dot(a: Sequence[Any], b: Sequence[Any]) -> CStep:
-        return CStep(builtin_sum(complex(x) * complex(y) for x, y in zip(a, b)))
+        return CStep(sum(complex(x) * complex(y) for x, y in zip(a, b)))
 
     @staticmethod
     def largest(xs: Sequence[Any]) -> Any:

@@ -151,7 +151,8 @@ class Op:
         #: parameters of a parametrized op (the c of x**c) and the family it belongs to
         self.params, self.family = params, family or name
         self.doc = doc
-        self._split_flat, self._flatten = _fast_layout(self.layout)
+        #: the operands as the rules see them, and back: per layout (see _fast_layout)
+        self._split, self._flatten = _fast_layout(self.layout)
         #: every partial is the constant 1 (sums): the backward pass skips the multiply
         self.unit = all(isinstance(p, Symbol) and p.is_number(1) for p in self._symbolic())
 
@@ -193,14 +194,11 @@ class Op:
     def local_flat(self, out: float, xs: Sequence[float]) -> Sequence[float]:
         """``local`` with the inputs as one sequence (the backward pass's n-ary path)."""
         try:
-            return self._flatten(self.partials(FLOATS, out, *self._split_flat(xs)))
+            return self._flatten(self.partials(FLOATS, out, *self._split(xs)))
         except ArithmeticError:
             ieee = [IEEE(x) for x in xs]
-            parts = self.partials(IEEE_FLOATS, IEEE(out), *self._split_flat(ieee))
+            parts = self.partials(IEEE_FLOATS, IEEE(out), *self._split(ieee))
             return [float(p) for p in self._flatten(parts)]
-
-    def _split(self, xs: Sequence[Any]) -> Sequence[Any]:
-        return self._split_flat(xs)
 
     def _flat(self, parts: Sequence[Any]) -> list[Any]:
         return list(self._flatten(parts))
@@ -217,7 +215,10 @@ class Op:
                 self._flat(self.partials(SYMBOLS, symbol(out), *self._split(syms)))]
 
     def _symbolic(self) -> list[Any]:
+        """The formulas that decide ``unit`` (``CustomOp`` tolerates rules that cannot run
+        on symbols)."""
         return self.formulas()
+
 
 
 def _fast_layout(lay: Layout) -> tuple[Callable[..., Any], Callable[..., Any]]:

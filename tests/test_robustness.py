@@ -20,6 +20,15 @@ from autograd.ops import Op
 # --- grad mode and anomaly mode are per thread --------------------------------------------
 
 
+def run_together(*targets) -> None:
+    """Start one thread per target, then wait for all of them."""
+    threads = [threading.Thread(target=t) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_no_grad_in_one_thread_does_not_affect_another():
     inside, other_done = threading.Event(), threading.Event()
     recorded = []
@@ -38,11 +47,7 @@ def test_no_grad_in_one_thread_does_not_affect_another():
         recorded.append(x.grad)
         other_done.set()
 
-    threads = [threading.Thread(target=quiet), threading.Thread(target=busy)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(quiet, busy)
     assert recorded == [True, 6.0]
     assert autograd.is_grad_enabled()
 
@@ -62,11 +67,7 @@ def test_threads_leaving_no_grad_in_any_order_restore_grad_mode():
             b_in.set()
             a_out.wait(5)  # A leaves first, while B is still inside
 
-    threads = [threading.Thread(target=a), threading.Thread(target=b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(a, b)
     assert autograd.is_grad_enabled()
     assert not (Value(2.0) * Value(3.0)).is_leaf
 
@@ -89,11 +90,7 @@ def test_detect_anomaly_does_not_raise_in_other_threads():
             errors.append(exc)
         done.set()
 
-    threads = [threading.Thread(target=checking), threading.Thread(target=plain)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(checking, plain)
     assert errors == [math.inf]
 
 
@@ -118,11 +115,7 @@ def test_gradcheck_in_one_thread_leaves_training_in_another_exact():
                 wrong.append(k)
         stop.set()
 
-    threads = [threading.Thread(target=checker), threading.Thread(target=trainer)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(checker, trainer)
     assert wrong == []
 
 
@@ -157,11 +150,7 @@ def test_concurrent_backward_passes_on_a_shared_graph_are_exact():
             y.backward()
         results.append(k)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(*[lambda k=k: worker(k) for k in range(4)])
     d = (1 - math.tanh(0.49) ** 2) * 1.4
     assert x.grad == pytest.approx(200 * d * (1 + 2 + 3 + 4), rel=1e-12)
 
