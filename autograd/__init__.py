@@ -25,7 +25,6 @@ Note: the PyPI package ``autograd`` (HIPS) uses the same import name.
 from typing import Any
 
 from . import _distribution  # noqa: F401  (first: fails clearly if another package owns the name)
-from .check import GradcheckError, check_op, custom_op, gradcheck, gradcheck_report
 from .engine import (
     StaleGraphError,
     Value,
@@ -41,7 +40,6 @@ from .engine import (
     sum,  # noqa: F401
     topological_order,
 )
-from .explanation import Explanation, explain
 from .functional import grad, grad_of, hessian, jvp
 from .ops import FAMILIES, OPS, Op
 
@@ -75,8 +73,17 @@ __all__ = [
     "FAMILIES",
 ]
 
-# Loaded on first use: graph.py imports graphviz, compiler.py imports NumPy.
+# Loaded on first use: graph.py imports graphviz, compiler.py imports NumPy, and the
+# checking and explaining tools are large: a training loop that never calls them keeps
+# a smaller heap for the garbage collector to scan.
 _LAZY = {
+    "gradcheck": ("check", "gradcheck"),
+    "gradcheck_report": ("check", "gradcheck_report"),
+    "GradcheckError": ("check", "GradcheckError"),
+    "custom_op": ("check", "custom_op"),
+    "check_op": ("check", "check_op"),
+    "explain": ("explanation", "explain"),
+    "Explanation": ("explanation", "Explanation"),
     "draw_dot": ("graph", "draw_dot"),
     "GraphTooLargeError": ("graph", "GraphTooLargeError"),
     "DotNotFoundError": ("graph", "DotNotFoundError"),
