@@ -1,6 +1,6 @@
 """draw_html: the numbers it embeds against the engine's, and the page driven in Chromium.
 
-The browser tests need Playwright (``from the clone: pip install -e ".[browser]"``) and Debian's
+The browser tests need Playwright (from the clone: ``pip install -e ".[browser]"``) and Debian's
 Chromium at /usr/bin/chromium; without them they skip, except in CI where they fail.
 """
 
@@ -194,8 +194,8 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         if in_ci():
-            pytest.fail("playwright is not installed (from the clone: pip install -e ".[browser]")")
-        pytest.skip("playwright is not installed (from the clone: pip install -e ".[browser]")")
+            pytest.fail('playwright is not installed (from the clone: pip install -e ".[browser]")')
+        pytest.skip('playwright is not installed (from the clone: pip install -e ".[browser]")')
     if not os.path.exists(CHROMIUM):
         if in_ci():
             pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
