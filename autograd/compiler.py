@@ -295,7 +295,8 @@ class Program:
         if theta.shape != (len(self.params),):
             raise ValueError(f"compiled program: params must have shape ({len(self.params)},),"
                              f" got {theta.shape}")
-        P = np.concatenate([theta, self._const]) if len(self._const) else theta
+        own = getattr(self.backend, "own_constants", False)  # constants baked into its code?
+        P = np.concatenate([theta, self._const]) if len(self._const) and not own else theta
         self._ran = False
         out = self.backend.forward(X.astype(float, copy=False), P)
         self._ran, self._batch = True, X.shape[0]

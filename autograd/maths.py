@@ -378,6 +378,9 @@ class Arrays(Namespace):
 
         self.np = numpy
         self.offsets, self.counts = offsets, counts
+        #: the common length of every segment, if they are all equal (else 0)
+        self.width = (int(counts[0]) if counts is not None and len(counts)
+                      and (numpy.asarray(counts) == counts[0]).all() else 0)
         for fn in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "abs", "sign",
                    "where", "isnan"):
             setattr(self, fn, getattr(numpy, fn))
@@ -404,6 +407,13 @@ class Arrays(Namespace):
 
     def tie_share(self, xs: Any, out: Any) -> Any:
         np = self.np
+        if self.width:  # equal segments: reshaped, no repeats
+            k, n = len(self.counts), self.width
+            x3, o3 = xs.reshape(k, n, -1), out[:, None, :]
+            hit = x3 == o3
+            if np.isnan(out).any():  # NaN wins: the NaN terms share the gradient
+                hit = np.where(np.isnan(o3), np.isnan(x3), hit)
+            return (hit / hit.sum(axis=1, keepdims=True)).reshape(k * n, -1)
         o = self._per_term(out)
         hit = np.where(np.isnan(o), np.isnan(xs), xs == o)
         count = np.add.reduceat(hit, self.offsets, axis=0)

@@ -88,11 +88,14 @@ class Layout:
 class Domain:
     """Inputs an op rejects: ``bad(m, *xs)`` is true (elementwise, for arrays) where the
     forward is undefined; ``error`` is raised with ``message(*xs)``. Written so that NaN is
-    never bad (NaN propagates)."""
+    never bad (NaN propagates). ``loud``: the forward in IEEE arithmetic is inf or NaN
+    wherever ``bad`` holds, so a finite result proves the input good (``compile`` checks such
+    a domain only when some result is not finite; a test holds each entry to it)."""
 
     bad: Rule
     error: type[Exception]
     message: Callable[..., str]
+    loud: bool = False
 
 
 class Op:
@@ -270,7 +273,7 @@ def _positive_required(m: Any, x: Any) -> Any:
 
 
 _LOG_DOMAIN = Domain(_positive_required, ValueError,
-                     lambda x: f"input must be positive, got {x!r}")
+                     lambda x: f"input must be positive, got {x!r}", loud=True)
 _EXP_MAX = 709.782712893384  # the largest x with a finite exp(x)
 
 
@@ -285,7 +288,7 @@ MUL = Op("*", lambda m, a, b: a * b, lambda m, out, a, b: (b, a), layout=2,
 DIV = Op("/", lambda m, a, b: a / b, lambda m, out, a, b: (1.0 / b, -out / b), layout=2,
          title="div", quotients=True,
          domain=[Domain(_bad_divisor, ZeroDivisionError,
-                        lambda a, b: f"division by zero ({a!r} / {b!r})")],
+                        lambda a, b: f"division by zero ({a!r} / {b!r})", loud=True)],
          sample=((-100, 100), (0.1, 100)), doc="a / b; ZeroDivisionError for b = 0")
 NEG = Op("neg", lambda m, x: -x, lambda m, out, x: (-1.0,), sample=((-100, 100),), doc="−x")
 POW = Op(
@@ -301,7 +304,8 @@ POW = Op(
 )
 EXP = Op("exp", lambda m, x: m.exp(x), lambda m, out, x: (out,), method="exp",
          domain=[Domain(lambda m, x: (x > _EXP_MAX) & (x < math.inf), OverflowError,
-                        lambda x: f"exp({x!r}) overflows the float range (x > 709.78)")],
+                        lambda x: f"exp({x!r}) overflows the float range (x > 709.78)",
+                        loud=True)],
          overflows=True, sample=((-20, 20),), doc="e^x; OverflowError above x ≈ 709.78")
 LOG = Op("log", lambda m, x: m.log(x), lambda m, out, x: (1.0 / x,), method="log",
          quotients=True,
@@ -309,7 +313,7 @@ LOG = Op("log", lambda m, x: m.log(x), lambda m, out, x: (1.0 / x,), method="log
 SQRT = Op("sqrt", lambda m, x: m.sqrt(x), lambda m, out, x: (0.5 / out,), method="sqrt",
           quotients=True,
           domain=[Domain(lambda m, x: x < 0.0, ValueError,
-                         lambda x: f"input must be ≥ 0, got {x!r}")],
+                         lambda x: f"input must be ≥ 0, got {x!r}", loud=True)],
           sample=((0.01, 100),), doc="√x; ValueError for x < 0; derivative 1/(2√x), inf at 0")
 TANH = Op("tanh", lambda m, x: m.tanh(x), lambda m, out, x: (1.0 - out * out,),
           method="tanh", sample=((-20, 20),), doc="tanh(x); derivative 1 − tanh²(x)")
@@ -359,10 +363,12 @@ def pow_const(c: float) -> Op:
     """The op ``x ** c`` for a constant exponent ``c``. Its derivative c·x^(c−1) is 0 for
     c = 0 at any x (PyTorch's convention), ±inf where x^(c−1) overflows."""
     domain = [Domain(lambda m, x: (x < 0.0) & (c != int(c)), ValueError,
-                     lambda x: f"negative base {x!r} with non-integer exponent {c!r}")]
+                     lambda x: f"negative base {x!r} with non-integer exponent {c!r}",
+                     loud=c > 0)]  # (−inf) ** −0.5 is 0.0: not loud for c < 0
     if c < 0:
         domain.append(Domain(lambda m, x: x == 0.0, ZeroDivisionError,
-                             lambda x: f"{x!r} ** {c!r} (zero to a negative power)"))
+                             lambda x: f"{x!r} ** {c!r} (zero to a negative power)",
+                             loud=True))
     if c == 0:  # d(x**0)/dx = 0 everywhere, with no 0·inf at x = 0
         partials: Rule = lambda m, out, x: (0.0,)  # noqa: E731
     elif c == 0.5:  # 0.5·x^−½ as PyTorch computes it (1/√x keeps the sign of −0.0)

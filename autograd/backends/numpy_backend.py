@@ -1,13 +1,22 @@
-"""The NumPy backend of ``compile`` (the default): one NumPy call per group and rule.
+"""The NumPy backend of ``compile`` (the default): generated NumPy code, a few calls per group.
 
+The plan's groups become two straight-line functions, ``forward(X, P)`` and
+``backward(V, P, seed)`` (``program.source()`` shows them for ``backend="numpy"`` too).
 Operand j of a group stacks operand j of every node: rows of ``V`` (computed values and
-inputs), or indices into ``P`` (parameters and constants, broadcast over the batch). The
-runs of n-ary ops are stacked into one segment per node (``maths.Arrays``). A dense
-``dot`` group is a matrix product instead.
+inputs), or entries of ``P`` (parameters and constants, broadcast over the batch). Each
+operand is read the cheapest way its indices allow, decided once, here: a slice (a view,
+no copy) where they are evenly spaced, one broadcast row where every node reads the same
+row, a gather otherwise; gradients are written back the same way. Every group runs its
+op's own rules from ``ops.py`` on arrays (``maths.Arrays``), except these lowerings, each
+checked against the rules by the tests: ``+ − × neg`` and relu as one ufunc writing into
+``V``, and a dense layer's ``dot`` group as a matrix product (``W @ X`` forward,
+``G @ X.T`` and ``W.T @ G`` backward). Domains are checked where the scalar engine checks
+them, and results that leave the float range raise as there.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,171 +24,311 @@ import numpy as np
 from .. import maths, ops
 from ..compiler import GroupPlan, Plan
 
-__all__ = ["NumpyBackend"]
+__all__ = ["NumpyBackend", "generate"]
 
 
-class _Operand:
-    """One operand position of a group: rows of ``V`` or indices into ``P`` (a slice where
-    they are consecutive, which saves NumPy a gather and a scatter)."""
-
-    def __init__(self, index: list[int], scalar: bool) -> None:
-        self.scalar = scalar
-        self.index = np.array(index, dtype=np.intp)
-        self.unique = len(set(index)) == len(index)
-        self.span = _span(index)
-        if not self.unique and not scalar:  # precomputed sort for G[rows] += ...
-            uniq, counts = np.unique(self.index, return_counts=True)
-            self.perm = np.argsort(self.index, kind="stable")
-            self.targets = uniq
-            self.offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-
-    def gather(self, V: Any, P: Any) -> Any:
-        if self.scalar:
-            return (P[self.span] if self.span else P[self.index])[:, None]
-        return V[self.span] if self.span else V[self.index]
-
-    def scatter(self, G: Any, GP: Any, values: Any) -> None:
-        """Add ``values`` (one row per entry) to the gradients of what it refers to."""
-        if self.scalar:  # a parameter's gradient sums over the batch
-            total = values.sum(axis=1)
-            if self.span:
-                GP[self.span] += total
-            elif self.unique:
-                GP[self.index] += total
-            else:
-                np.add.at(GP, self.index, total)
-        elif self.span:
-            G[self.span] += values
-        elif self.unique:
-            G[self.index] += values
-        else:
-            G[self.targets] += np.add.reduceat(values[self.perm], self.offsets, axis=0)
+def _progression(index: list[int]) -> tuple[int, int, int] | None:
+    """(start, stop, step) if ``index`` is ``range(start, stop, step)`` with step ≥ 1."""
+    if not index:
+        return None
+    start = index[0]
+    step = index[1] - start if len(index) > 1 else 1
+    if step < 1 or index != list(range(start, start + step * len(index), step)):
+        return None
+    return start, start + step * (len(index) - 1) + 1, step
 
 
-def _span(index: list[int]) -> slice | None:
-    """``index`` as a slice, if it is consecutive increasing integers."""
-    if index and index == list(range(index[0], index[0] + len(index))):
-        return slice(index[0], index[0] + len(index))
-    return None
+def _slice(p: tuple[int, int, int]) -> str:
+    start, stop, step = p
+    return f"{start}:{stop}" if step == 1 else f"{start}:{stop}:{step}"
 
 
-class _Group:
-    """Every node of one op at one depth, evaluated with one call for the whole batch:
-    the op's own rules on arrays (``maths.Arrays``)."""
+class _Writer:
+    """Source lines and the globals they use (index arrays, ops, namespaces, constants).
+    Parameters come in ``P``; constants are baked in as arrays (a run that mixes the two
+    reads ``PC``, both in one vector). Backward writes each gradient entry with ``=`` the
+    first time (G and GP start at zero) and with ``+=`` after."""
 
-    def __init__(self, plan: GroupPlan) -> None:
-        self.op = op = plan.op
-        self.out = np.array(plan.out, dtype=np.intp)
-        self.operands = [_Operand(ix, s) for ix, s in zip(plan.operands, plan.scalar)]
-        counts = plan.counts
-        self.m = maths.Arrays(np.concatenate(([0], np.cumsum(counts)[:-1])) if counts else None,
-                              np.array(counts) if counts else None)
-        self.counts = self.m.counts
-        self.heads = op.layout.heads
-        self.span = _span(plan.out) or self.out
+    def __init__(self, plan: Plan, env: dict[str, Any]) -> None:
+        self.plan = plan
+        self.env = env
+        self.lines: list[str] = []
+        self.mixed = False  # does some operand read parameters and constants together?
+        self.written: dict[str, set[int]] = {"G": set(), "GP": set()}
 
-    def forward(self, V: Any, P: Any) -> None:
-        op, m = self.op, self.m
-        args = [x.gather(V, P) for x in self.operands]
-        for d in op.domain:  # raise where the scalar engine raises
-            bad = np.broadcast_to(d.bad(m, *args), (len(self.out), V.shape[1]))
-            if bad.any():
-                row = int(np.argwhere(bad)[0][1])
-                raise d.error(f"{op.name}: {_message(d, args, bad)} (batch row {row})")
-        out = np.broadcast_to(op.forward(m, *args), (len(self.out), V.shape[1]))
-        if op.overflows:
-            finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
-            if not finite.all():
-                row = int(np.argwhere(~finite)[0][1])
-                raise OverflowError(f"{op.name}: the result leaves the float range in batch "
-                                    f"row {row}")
-        V[self.span] = out
+    def name(self, prefix: str, value: Any) -> str:
+        key = f"_{prefix}{len(self.env)}"
+        self.env[key] = value
+        return key
 
-    def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
-        op, m = self.op, self.m
-        g = G[self.span]
-        args = [x.gather(V, P) for x in self.operands]
-        if op.unit and not self.heads:  # a sum: every partial is 1, nothing to compute
-            self.operands[0].scatter(G, GP, np.repeat(g, self.counts, axis=0))
+    def emit(self, line: str) -> None:
+        self.lines.append("    " + line)
+
+    def scalars(self, index: list[int]) -> tuple[str, list[int]]:
+        """The vector that holds these parameters or constants, and their indices in it."""
+        n = self.plan.n_params
+        if max(index) < n:
+            return "P", index
+        if min(index) >= n:
+            consts = self.plan.const_values
+            return self.name("c", np.array([consts[i - n] for i in index])), \
+                list(range(len(index)))
+        self.mixed = True
+        return "PC", index
+
+    def read(self, index: list[int], scalar: bool, head: bool = True) -> str:
+        """An expression for the operand: (len(index) or 1) × (batch or 1). One row serves
+        a head that every node reads alike; a run keeps a row per term."""
+        array, cols = "V", ""
+        if scalar:
+            (array, index), cols = self.scalars(index), ", None"
+        p = _progression(index)
+        if p is not None:
+            return f"{array}[{_slice(p)}{cols}]"
+        if head and len(set(index)) == 1:
+            return f"{array}[{index[0]}:{index[0] + 1}{cols}]"
+        return f"{array}[{self.name('i', np.array(index, dtype=np.intp))}{cols}]"
+
+    def wants(self, index: list[int], scalar: bool) -> bool:
+        """Does anyone read these gradients? Not for inputs and constants."""
+        if scalar:
+            return min(index) < self.plan.n_params
+        return max(index) >= self.plan.n_inputs
+
+    def first(self, target: str, index: list[int]) -> bool:
+        """Is this the first write to every entry of ``index``? (Records the write.)"""
+        seen = self.written[target]
+        fresh = seen.isdisjoint(index)
+        seen.update(index)
+        return fresh
+
+    def add_to(self, index: list[int], scalar: bool, value: str, sign: str = "+") -> None:
+        """Lines adding ``value`` (one row per entry of ``index``, a batch per row) to the
+        gradients of what ``index`` refers to (none for inputs and constants)."""
+        if not self.wants(index, scalar):
             return
-        partials = op.partials(m, V[self.span], *args)
-        for j, (x, d) in enumerate(zip(self.operands, partials)):
-            upstream = g if j < self.heads else np.repeat(g, self.counts, axis=0)
-            if op.unit and j >= self.heads:
-                x.scatter(G, GP, upstream)
-                continue
-            c = np.broadcast_to(d * upstream, upstream.shape)
-            if op.masks:  # the exact-zero rules, where the product is NaN (ops.Op.exact_zero)
-                nan = np.isnan(c)
-                if nan.any():
-                    zero = np.zeros(upstream.shape, dtype=bool)
-                    if op.mask_flags[j]:  # a zero local derivative blocks the gradient
-                        zero |= np.broadcast_to(d, upstream.shape) == 0.0
-                    if op.quotient_flags[j]:  # a zero gradient through a quotient stays 0
-                        zero |= upstream == 0.0
-                    c = np.where(nan & zero, 0.0, c)
-            x.scatter(G, GP, c)
-
-
-class _Dense:
-    """A dense layer's dot group: out = W @ X + b, dW = G @ X.T, dX = W.T @ G, db = Σ G.
-    Where the layer's weights sit in ``P`` with a constant stride (an MLP's neurons, each
-    ``w1..wn, b``), ``W`` is a view of ``P`` and ``dW`` is added to a view of the gradient:
-    no gather, no scatter."""
-
-    def __init__(self, plan: GroupPlan, n_inputs: int) -> None:
-        bias, weights, rows = plan.dense  # type: ignore[misc]
-        self.op = plan.op
-        self.out = _span(plan.out) or np.array(plan.out, dtype=np.intp)
-        self.bias = _Operand(bias, True)
-        self.w = np.array(weights, dtype=np.intp)
-        flat = [i for row in weights for i in row]
-        self.w_unique = len(set(flat)) == len(flat)
-        self.view = _strided(weights)
-        self.rows = _span(rows) or np.array(rows, dtype=np.intp)  # distinct (planned so)
-        self.need_dx = max(rows) >= n_inputs  # the inputs' own gradient is never needed
-
-    def _w(self, P: Any) -> Any:
-        if self.view is None:
-            return P[self.w]
-        start, stride, k, n = self.view
-        return P[start:start + k * stride].reshape(k, stride)[:, :n]
-
-    def forward(self, V: Any, P: Any) -> None:
-        W, X, b = self._w(P), V[self.rows], self.bias.gather(V, P)
-        out = W @ X
-        out += b
-        if not np.isfinite(out).all():
-            # non-finite terms: the sum in the scalar engine's order, term by term
-            out = _ordered(b, W[:, :, None] * X[None, :, :])
-        V[self.out] = out
-
-    def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
-        g = G[self.out]
-        X = V[self.rows]
-        self.bias.scatter(G, GP, g)
-        dW = g @ X.T
-        if self.view is not None:
-            self._w(GP)[...] += dW
-        elif self.w_unique:
-            GP[self.w] += dW
+        if not value.isidentifier():
+            value = f"({value})"
+        target = "GP" if scalar else "G"
+        if scalar:
+            value = f"{value}.sum(axis=1)"
+        unique = len(set(index)) == len(index)
+        p = _progression(index)
+        if p is None and len(set(index)) == 1:  # one row that every node feeds
+            value, index, p = f"{value}.sum(axis=0)", index[:1], (index[0], index[0] + 1, 1)
+            where = f"{index[0]}"
+        elif p is not None:
+            where = _slice(p)
         else:
-            np.add.at(GP, self.w, dW)
-        if self.need_dx:
-            G[self.rows] += self._w(P).T @ g
+            where = self.name("i", np.array(index, dtype=np.intp))
+        if not unique and p is None:
+            self.first(target, index)
+            ufunc = "add" if sign == "+" else "subtract"
+            self.emit(f"np.{ufunc}.at({target}, {where}, {value})")
+        elif self.first(target, index):
+            self.emit(f"{target}[{where}] = {'-' if sign == '-' else ''}{value}")
+        else:
+            self.emit(f"{target}[{where}] {sign}= {value}")
 
 
-def _strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
-    """(start, stride, k, n) if ``weights[i][j] == start + i·stride + j`` (stride ≥ n)."""
+def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
+    """The source of ``forward(X, P, checked)`` and ``backward(V, P, seed)``, and their
+    globals. ``checked=False`` leaves out the checks that only a result that is not finite
+    can fail (``Domain.loud``, overflow, a dense layer's order of summation): the backend
+    runs it first and reruns with ``checked=True`` if anything in ``V`` is inf or NaN."""
+    env: dict[str, Any] = {"np": np, "_isfinite": math.isfinite, "_domain_error": _domain_error,
+                           "_overflow": _overflow, "_ordered": _ordered, "_masked": _masked}
+    fw, bw = _Writer(plan, env), _Writer(plan, env)
+    fw.emit(f"V = np.empty(({plan.n_rows}, X.shape[0]))")
+    fw.emit(f"V[:{plan.n_inputs}] = X.T")
+    if plan.copy_rows:
+        rows = fw.name("i", np.array(plan.copy_rows, dtype=np.intp))
+        fw.emit(f"V[{rows}] = {fw.read(plan.copy_index, True, head=False)}")
+    for k, group in enumerate(plan.groups):
+        fw.emit(f"# group {k}: {group.op.name} × {len(group.out)}"
+                + (" (dense: a matrix product)" if group.dense else ""))
+        (_dense_forward if group.dense else _forward)(fw, group)
+    fw.emit("return V")
+
+    bw.emit("G = np.zeros_like(V)")
+    bw.emit(f"GP = np.zeros({plan.n_params + len(plan.const_values)})")
+    bw.add_to(plan.out_rows, False, "seed.T")
+    for k in range(len(plan.groups) - 1, -1, -1):
+        group = plan.groups[k]
+        bw.emit(f"# group {k}: {group.op.name} × {len(group.out)}")
+        (_dense_backward if group.dense else _backward)(bw, group)
+    if plan.copy_rows:
+        rows = bw.name("i", np.array(plan.copy_rows, dtype=np.intp))
+        bw.emit(f"np.add.at(GP, {bw.name('i', np.array(plan.copy_index, dtype=np.intp))}, "
+                f"G[{rows}].sum(axis=1))")
+    bw.emit(f"return GP[:{plan.n_params}]")
+    both = "    PC = np.concatenate((P, _consts))\n" if fw.mixed or bw.mixed else ""
+    env["_consts"] = np.array(plan.const_values, dtype=float)
+    source = ("def forward(X, P, checked):\n" + both + "\n".join(fw.lines) + "\n\n\n"
+              "def backward(V, P, seed):\n" + both + "\n".join(bw.lines) + "\n")
+    return source, env
+
+
+# The lowerings: ufuncs that write straight into V. relu is max(x, 0) + 0.0: NaN stays NaN
+# and −0.0 becomes 0.0, as the rule's where(x ≤ 0, 0, x) gives (NumPy's max keeps −0.0).
+_UFUNCS = {ops.ADD: "np.add({0}, {1}, out={out})", ops.SUB: "np.subtract({0}, {1}, out={out})",
+           ops.MUL: "np.multiply({0}, {1}, out={out})", ops.NEG: "np.negative({0}, out={out})",
+           ops.RELU: "np.maximum({0}, 0.0, out={out}); {out} += 0.0"}
+
+
+def _out(group: GroupPlan) -> str:
+    p = _progression(group.out)
+    assert p is not None and p[2] == 1, "the planner gives every group a block of rows"
+    return f"V[{_slice(p)}]"
+
+
+def _args(w: _Writer, group: GroupPlan) -> list[str]:
+    heads = group.op.layout.heads
+    return [w.read(ix, s, j < heads) for j, (ix, s) in enumerate(zip(group.operands,
+                                                                     group.scalar))]
+
+
+def _namespace(w: _Writer, group: GroupPlan) -> str:
+    counts = group.counts
+    if counts is None:
+        return w.name("m", maths.Arrays())
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+    return w.name("m", maths.Arrays(offsets, np.array(counts, dtype=np.intp)))
+
+
+def _forward(w: _Writer, group: GroupPlan) -> None:
+    op, out = group.op, _out(group)
+    args = _args(w, group)
+    if op in _UFUNCS and not op.domain and not op.overflows:
+        w.emit(_UFUNCS[op].format(*args, out=out))
+        return
+    for a, expr in enumerate(args):
+        w.emit(f"a{a} = {expr}")
+    names = ", ".join(f"a{a}" for a in range(len(args)))
+    m, o = _namespace(w, group), w.name("op", op)
+    for j, d in enumerate(op.domain):
+        w.emit(f"{'if checked: ' if d.loud else ''}bad = {o}.domain[{j}].bad({m}, {names})")
+        w.emit(f"{'if checked and' if d.loud else 'if'} bad.any(): "
+               f"_domain_error({o}, {j}, [{names}], bad)")
+    w.emit(f"{out} = {o}.forward({m}, {names})")
+    if op.overflows:  # a finite sum means every entry is finite; else look closer
+        w.emit(f"if checked and not _isfinite({out}.sum()): _overflow({o}, {m}, {out}, "
+               f"[{names}])")
+
+
+def _backward(w: _Writer, group: GroupPlan) -> None:
+    op, out = group.op, _out(group)
+    operands, scalar = group.operands, group.scalar
+    wanted = [w.wants(ix, s) for ix, s in zip(operands, scalar)]
+    if not any(wanted):
+        return
+    w.emit(f"g = G{out[1:]}")
+    args = _args(w, group)
+    if op is ops.ADD or op is ops.SUB:
+        w.add_to(operands[0], scalar[0], "g")
+        w.add_to(operands[1], scalar[1], "g", sign="+" if op is ops.ADD else "-")
+        return
+    if op is ops.NEG:
+        w.add_to(operands[0], scalar[0], "g", sign="-")
+        return
+    if op is ops.MUL:
+        w.add_to(operands[0], scalar[0], f"g * {args[1]}")
+        w.add_to(operands[1], scalar[1], f"g * {args[0]}")
+        return
+    if op is ops.RELU:  # the mask, where(x ≤ 0, 0, g): a zero derivative blocks even inf
+        w.add_to(operands[0], scalar[0], f"np.where({args[0]} <= 0.0, 0.0, g)")
+        return
+    heads, runs = op.layout.heads, group.counts is not None
+    m, o = _namespace(w, group), w.name("op", op)
+    if runs:
+        w.emit(f"gr = np.repeat(g, {m}.counts, axis=0)")
+    const = _constant_partials(op, len(args))
+    if not all(c is not None for c, want in zip(const, wanted) if want):
+        for a, expr in enumerate(args):
+            w.emit(f"a{a} = {expr}")
+        names = ", ".join(f"a{a}" for a in range(len(args)))
+        w.emit(f"d = {o}.partials({m}, {out}, {names})")
+    for j in range(len(args)):
+        if not wanted[j]:
+            continue
+        up = "g" if j < heads or not runs else "gr"
+        if const[j] is not None and const[j] in (1.0, -1.0):
+            w.add_to(operands[j], scalar[j], up, sign="+" if const[j] == 1.0 else "-")
+            continue
+        if const[j] == 0.0 and op.mask_flags[j]:  # a zero that blocks: nothing to add
+            continue
+        d = f"d[{j}]" if const[j] is None else repr(const[j])
+        w.emit(f"c = {d} * {up}")
+        if op.masks:  # the exact-zero rules where the product is NaN (ops.Op.exact_zero)
+            w.emit(f"c = _masked({o}, {j}, {d}, {up}, c)")
+        w.add_to(operands[j], scalar[j], "c")
+
+
+def _constant_partials(op: ops.Op, n: int) -> list[float | None]:
+    """Per operand, the partial if the rule gives a plain number whatever the values (a
+    rule on arrays cannot branch on them: + gives 1.0 and 1.0), or 1.0 for every term of a
+    ``unit`` op (sum); else None."""
+    if op.unit:
+        return [1.0] * n
+    probe = np.array([[0.5, 2.0]])
+    m = maths.Arrays(np.array([0], dtype=np.intp), np.array([1], dtype=np.intp))
+    try:
+        with np.errstate(all="ignore"):
+            d = op.partials(m, probe, *[probe] * n)
+    except Exception:  # noqa: BLE001 (a rule that needs real values: compute it each time)
+        return [None] * n
+    return [x if type(x) is float else None for x in d]
+
+
+def _weights(w: _Writer, group: GroupPlan, array: str) -> tuple[str, bool]:
+    """The weight matrix in ``array`` (P or GP) and whether it is a view: it is where an
+    MLP's neurons sit ``w1..wn, b`` with a constant stride; a gather otherwise. Constant
+    weights (in P only) are the matrix itself."""
+    _, weights, _ = group.dense  # type: ignore[misc]
     k, n = len(weights), len(weights[0])
+    flat = [i for row in weights for i in row]
+    if max(flat) >= w.plan.n_params:
+        source, index = w.scalars(flat)
+        if source == "PC":
+            return f"PC[{w.name('i', np.array(weights, dtype=np.intp))}]", False
+        return w.name("c", w.env[source][index].reshape(k, n)), False
     start = weights[0][0]
     stride = weights[1][0] - start if k > 1 else n
-    if stride < n:
-        return None
-    for i, row in enumerate(weights):
-        if row != list(range(start + i * stride, start + i * stride + n)):
-            return None
-    return start, stride, k, n
+    if stride >= n and all(row == list(range(start + i * stride, start + i * stride + n))
+                           for i, row in enumerate(weights)):
+        return f"{array}[{start}:{start + k * stride}].reshape({k}, {stride})[:, :{n}]", True
+    return f"{array}[{w.name('i', np.array(weights, dtype=np.intp))}]", False
+
+
+def _dense_forward(w: _Writer, group: GroupPlan) -> None:
+    bias, _, rows = group.dense  # type: ignore[misc]
+    (W, _), X, out = _weights(w, group, "P"), w.read(rows, False), _out(group)
+    b = w.read(bias, True)
+    w.emit(f"np.matmul({W}, {X}, out={out})")
+    w.emit(f"{out} += {b}")
+    # where some result is not finite, sum term by term in the engine's order (NaN, inf)
+    w.emit(f"if checked and not _isfinite({out}.sum()): {out} = _ordered({b}, "
+           f"{W}[:, :, None] * {X}[None, :, :])")
+
+
+def _dense_backward(w: _Writer, group: GroupPlan) -> None:
+    bias, weights, rows = group.dense  # type: ignore[misc]
+    out = _out(group)
+    w.emit(f"g = G{out[1:]}")
+    w.add_to(bias, True, "g")
+    X = w.read(rows, False)
+    flat = [i for row in weights for i in row]
+    if max(flat) < w.plan.n_params:  # (constant weights want no gradient)
+        dW, view = _weights(w, group, "GP")
+        fresh = w.first("GP", flat)
+        if len(set(flat)) < len(flat):  # a weight used twice: dW is GP[index]
+            w.emit(f"np.add.at(GP, {dW[len('GP['):-1]}, g @ {X}.T)")
+        elif view and fresh:
+            w.emit(f"np.matmul(g, {X}.T, out={dW})")
+        else:
+            w.emit(f"{dW} {'=' if fresh else '+='} g @ {X}.T")
+    if w.wants(rows, False):  # (the inputs' own gradient is never needed)
+        w.add_to(rows, False, f"{_weights(w, group, 'P')[0]}.T @ g")
 
 
 def _ordered(b: Any, terms: Any) -> Any:
@@ -190,20 +339,48 @@ def _ordered(b: Any, terms: Any) -> Any:
     return b + total
 
 
+def _masked(op: ops.Op, j: int, d: Any, up: Any, c: Any) -> Any:
+    """``c = d · up`` with the op's exact-zero rules where it is NaN (``Op.exact_zero``)."""
+    nan = np.isnan(c)
+    if not nan.any():
+        return c
+    zero = np.zeros(nan.shape, dtype=bool)
+    if op.mask_flags[j]:  # a zero local derivative blocks the gradient
+        zero |= np.broadcast_to(d, nan.shape) == 0.0
+    if op.quotient_flags[j]:  # a zero gradient through a quotient stays 0
+        zero |= np.broadcast_to(up, nan.shape) == 0.0
+    return np.where(nan & zero, 0.0, c)
+
+
+def _domain_error(op: ops.Op, j: int, args: list[Any], bad: Any) -> None:
+    """Raise the op's domain error for the first bad entry, with its own input values."""
+    d = op.domain[j]
+    bad = np.broadcast_to(bad, np.broadcast_shapes(*[a.shape for a in args], bad.shape))
+    k, row = (int(i) for i in np.argwhere(bad)[0])
+    raise d.error(f"{op.name}: {_message(d, args, bad, k, row)} (batch row {row})")
+
+
+def _overflow(op: ops.Op, m: Any, out: Any, args: list[Any]) -> None:
+    """Raise if an entry is not finite although its inputs are (the float range left)."""
+    finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
+    if not finite.all():
+        row = int(np.argwhere(~finite)[0][1])
+        raise OverflowError(f"{op.name}: the result leaves the float range in batch row {row}")
+
+
 def _all_finite(args: list[Any], shape: tuple[int, ...], m: Any) -> Any:
     """Per output entry: are all of its inputs finite? (Runs reduce over their segment.)"""
     ok = np.ones(shape, dtype=bool)
     for a in args:
         fin = np.isfinite(a)
-        if m.offsets is not None and fin.shape[0] != shape[0]:
+        if m.offsets is not None and fin.shape[0] != shape[0] and fin.shape[0] != 1:
             fin = np.logical_and.reduceat(fin, m.offsets, axis=0)
         ok &= np.broadcast_to(fin, shape)
     return ok
 
 
-def _message(d: ops.Domain, args: list[Any], bad: Any) -> str:
-    """The domain's message for the first bad entry, with its own input values."""
-    k, row = (int(i) for i in np.argwhere(bad)[0])
+def _message(d: ops.Domain, args: list[Any], bad: Any, k: int, row: int) -> str:
+    """The domain's message for entry (k, row), with its own input values."""
     values = []
     for a in args:
         a = np.broadcast_to(a, bad.shape) if a.shape[0] in (1, bad.shape[0]) else a
@@ -212,7 +389,7 @@ def _message(d: ops.Domain, args: list[Any], bad: Any) -> str:
 
 
 class NumpyBackend:
-    """Runs a ``Plan`` with NumPy, in float64."""
+    """Runs a ``Plan`` as generated NumPy code, in float64."""
 
     name = "numpy"
 
@@ -220,33 +397,22 @@ class NumpyBackend:
         if device not in (None, "cpu"):
             raise ValueError(f"compile: the numpy backend runs on the CPU, got device={device!r}")
         self.plan = plan
-        self.groups = [_Dense(g, plan.n_inputs) if g.dense is not None else _Group(g)
-                       for g in plan.groups]
+        self.own_constants = True  # constants are baked into the code: P holds parameters
+        self.source, env = generate(plan)
+        exec(compile(self.source, "<chainrule compiled program (numpy)>", "exec"), env)  # noqa: S102
+        self._forward, self._backward = env["forward"], env["backward"]
         self.out_rows = np.array(plan.out_rows, dtype=np.intp)
-        self.copy_rows = np.array(plan.copy_rows, dtype=np.intp)
-        self.copy_index = np.array(plan.copy_index, dtype=np.intp)
         self._V: Any = None
 
     def forward(self, X: Any, P: Any) -> Any:
-        V = np.empty((self.plan.n_rows, X.shape[0]))
-        V[: self.plan.n_inputs] = X.T
-        if len(self.copy_rows):
-            V[self.copy_rows] = P[self.copy_index][:, None]
         self._V = None
         with np.errstate(all="ignore"):  # IEEE results; domains and overflows are checked
-            for group in self.groups:
-                group.forward(V, P)
+            V = self._forward(X, P, False)
+            if not math.isfinite(V.sum()):  # some entry is inf or NaN: every check, again
+                V = self._forward(X, P, True)
         self._V, self._P = V, P
         return V[self.out_rows].T.copy()
 
     def backward(self, seed: Any) -> Any:
-        V, P = self._V, self._P
-        G = np.zeros_like(V)
-        GP = np.zeros(len(P))
-        np.add.at(G, self.out_rows, seed.T)
         with np.errstate(all="ignore"):
-            for group in reversed(self.groups):
-                group.backward(V, P, G, GP)
-        if len(self.copy_rows):
-            np.add.at(GP, self.copy_index, G[self.copy_rows].sum(axis=1))
-        return GP
+            return self._backward(self._V, self._P, seed)
