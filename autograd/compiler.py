@@ -257,9 +257,17 @@ class Program:
         """How many groups run as matrix products."""
         return sum(g.dense is not None for g in self.plan.groups)
 
-    def source(self) -> str:
-        """The straight-line Python the ``python`` backend runs (generated on demand for
-        the other backends)."""
+    def source(self, backend: str | None = None) -> str:
+        """The code the program runs: for ``backend="python"`` straight-line Python, one
+        line per node (a learner can read their network's backward pass); for ``"numpy"``
+        the generated NumPy code. Default: this program's backend (the Python for torch)."""
+        backend = backend or self.backend_name
+        if backend == "numpy":
+            from .backends.numpy_backend import generate as numpy_code
+
+            return numpy_code(self.plan)[0]
+        if backend not in ("python", "torch"):
+            raise ValueError(f"source: backend must be 'numpy' or 'python', got {backend!r}")
         from .backends.python_backend import generate
 
         return generate(self.plan)[0]
@@ -295,7 +303,7 @@ class Program:
         if theta.shape != (len(self.params),):
             raise ValueError(f"compiled program: params must have shape ({len(self.params)},),"
                              f" got {theta.shape}")
-        own = getattr(self.backend, "own_constants", False)  # constants baked into its code?
+        own = self.backend.own_constants  # constants baked into its code?
         P = np.concatenate([theta, self._const]) if len(self._const) and not own else theta
         self._ran = False
         out = self.backend.forward(X.astype(float, copy=False), P)

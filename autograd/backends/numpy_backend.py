@@ -1,7 +1,7 @@
 """The NumPy backend of ``compile`` (the default): generated NumPy code, a few calls per group.
 
 The plan's groups become two straight-line functions, ``forward(X, P)`` and
-``backward(V, P, seed)`` (``program.source()`` shows them for ``backend="numpy"`` too).
+``backward(X, V, P, seed)``; ``program.source("numpy")`` shows them.
 Operand j of a group stacks operand j of every node: rows of ``V`` (computed values and
 inputs), or entries of ``P`` (parameters and constants, broadcast over the batch). Each
 operand is read the cheapest way its indices allow, decided once, here: a slice (a view,
@@ -54,6 +54,7 @@ class _Writer:
         self.env = env
         self.lines: list[str] = []
         self.mixed = False  # does some operand read parameters and constants together?
+        self.inputs_in_V = False  # does some operand read inputs and computed rows together?
         self.written: dict[str, set[int]] = {"G": set(), "GP": set()}
 
     def name(self, prefix: str, value: Any) -> str:
@@ -80,6 +81,10 @@ class _Writer:
         """An expression for the operand: (len(index) or 1) × (batch or 1). One row serves
         a head that every node reads alike; a run keeps a row per term."""
         array, cols = "V", ""
+        if not scalar and max(index) < self.plan.n_inputs:  # inputs: columns of X
+            array = "XT"
+        elif not scalar and min(index) < self.plan.n_inputs:
+            self.inputs_in_V = True
         if scalar:
             (array, index), cols = self.scalars(index), ", None"
         p = _progression(index)
@@ -132,7 +137,7 @@ class _Writer:
 
 
 def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
-    """The source of ``forward(X, P, checked)`` and ``backward(V, P, seed)``, and their
+    """The source of ``forward(X, P, checked)`` and ``backward(X, V, P, seed)``, and their
     globals. ``checked=False`` leaves out the checks that only a result that is not finite
     can fail (``Domain.loud``, overflow, a dense layer's order of summation): the backend
     runs it first and reruns with ``checked=True`` if anything in ``V`` is inf or NaN."""
@@ -140,7 +145,6 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
                            "_overflow": _overflow, "_ordered": _ordered, "_masked": _masked}
     fw, bw = _Writer(plan, env), _Writer(plan, env)
     fw.emit(f"V = np.empty(({plan.n_rows}, X.shape[0]))")
-    fw.emit(f"V[:{plan.n_inputs}] = X.T")
     if plan.copy_rows:
         rows = fw.name("i", np.array(plan.copy_rows, dtype=np.intp))
         fw.emit(f"V[{rows}] = {fw.read(plan.copy_index, True, head=False)}")
@@ -162,10 +166,16 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
         bw.emit(f"np.add.at(GP, {bw.name('i', np.array(plan.copy_index, dtype=np.intp))}, "
                 f"G[{rows}].sum(axis=1))")
     bw.emit(f"return GP[:{plan.n_params}]")
-    both = "    PC = np.concatenate((P, _consts))\n" if fw.mixed or bw.mixed else ""
+    # rows 0..n_inputs of V are the inputs, copied there only if an operand reads them
+    # together with computed rows; otherwise read from X.T (a view)
+    head = "    XT = X.T\n"
+    if fw.mixed or bw.mixed:
+        head += "    PC = np.concatenate((P, _consts))\n"
     env["_consts"] = np.array(plan.const_values, dtype=float)
-    source = ("def forward(X, P, checked):\n" + both + "\n".join(fw.lines) + "\n\n\n"
-              "def backward(V, P, seed):\n" + both + "\n".join(bw.lines) + "\n")
+    copy = f"    V[:{plan.n_inputs}] = XT\n" if fw.inputs_in_V or bw.inputs_in_V else ""
+    lines = fw.lines[:1] + ([copy.rstrip()] if copy else []) + fw.lines[1:]
+    source = ("def forward(X, P, checked):\n" + head + "\n".join(lines) + "\n\n\n"
+              "def backward(X, V, P, seed):\n" + head + "\n".join(bw.lines) + "\n")
     return source, env
 
 
@@ -392,12 +402,12 @@ class NumpyBackend:
     """Runs a ``Plan`` as generated NumPy code, in float64."""
 
     name = "numpy"
+    own_constants = True  # constants are baked into the generated code
 
     def __init__(self, plan: Plan, device: Any = None) -> None:
         if device not in (None, "cpu"):
             raise ValueError(f"compile: the numpy backend runs on the CPU, got device={device!r}")
         self.plan = plan
-        self.own_constants = True  # constants are baked into the code: P holds parameters
         self.source, env = generate(plan)
         exec(compile(self.source, "<chainrule compiled program (numpy)>", "exec"), env)  # noqa: S102
         self._forward, self._backward = env["forward"], env["backward"]
@@ -408,11 +418,11 @@ class NumpyBackend:
         self._V = None
         with np.errstate(all="ignore"):  # IEEE results; domains and overflows are checked
             V = self._forward(X, P, False)
-            if not math.isfinite(V.sum()):  # some entry is inf or NaN: every check, again
+            if not math.isfinite(V[self.plan.n_inputs:].sum()):  # an inf or NaN: recheck
                 V = self._forward(X, P, True)
-        self._V, self._P = V, P
+        self._X, self._V, self._P = X, V, P
         return V[self.out_rows].T.copy()
 
     def backward(self, seed: Any) -> Any:
         with np.errstate(all="ignore"):
-            return self._backward(self._V, self._P, seed)
+            return self._backward(self._X, self._V, self._P, seed)

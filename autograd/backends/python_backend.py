@@ -148,6 +148,7 @@ class PythonBackend:
     """Runs a ``Plan`` as generated straight-line Python, example by example."""
 
     name = "python"
+    own_constants = False  # P holds the parameters, then the constants
 
     def __init__(self, plan: Plan, device: Any = None) -> None:
         if device not in (None, "cpu"):

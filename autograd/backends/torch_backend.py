@@ -246,6 +246,7 @@ class TorchBackend:
     """Runs a ``Plan`` with PyTorch in float64 on ``device`` (default: the CPU)."""
 
     name = "torch"
+    own_constants = False  # P holds the parameters, then the constants
 
     def __init__(self, plan: Plan, device: Any = None) -> None:
         self.device = torch.device(device if device is not None else "cpu")
