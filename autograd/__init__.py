@@ -34,6 +34,7 @@ from .engine import (
     enable_grad,
     is_anomaly_enabled,
     is_grad_enabled,
+    logsumexp,
     max,  # noqa: F401 (autograd.max, not in __all__: it would shadow the builtin)
     min,  # noqa: F401
     no_grad,
@@ -47,6 +48,7 @@ __all__ = [
     "Value",
     "apply",
     "dot",
+    "logsumexp",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",

@@ -183,6 +183,9 @@ class _Magnitudes(Namespace):
     smallest = staticmethod(lambda xs: min(xs, key=lambda x: _mag(x).v))
     tie_share = staticmethod(lambda xs, out: _tie_share([_mag(x).v for x in xs], _mag(out).v))
     ones = staticmethod(FLOATS.ones)
+    logsumexp = staticmethod(lambda xs: _Mag(FLOATS.logsumexp([_mag(x).v for x in xs])))
+    softmax = staticmethod(lambda xs, out: [_Mag(math.exp(_mag(x).v - _mag(out).v))
+                                            for x in xs])
 
 
 MAGNITUDES = _Magnitudes()

@@ -37,7 +37,7 @@ from . import maths, ops
 from .maths import FLOATS, _sigmoid
 from .ops import Op
 
-__all__ = ["Value", "apply", "sum", "dot", "max", "min", "no_grad", "enable_grad",
+__all__ = ["Value", "apply", "sum", "dot", "max", "min", "logsumexp", "no_grad", "enable_grad",
            "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "topological_order",
            "adjoints", "StaleGraphError"]
 
@@ -689,10 +689,11 @@ def adjoints(
             except (ArithmeticError, ValueError) as exc:
                 raise local_derivative_error(node, exc) from exc
             for i, (p, d) in enumerate(zip(inputs, partials)):
-                if op.masks and op.exact_zero(i, len(inputs), _data_of(d), _data_of(g)):
-                    contribution: Any = 0.0  # a mask blocks the gradient exactly
-                else:
-                    contribution = d * g
+                contribution: Any = d * g  # (a Value under create_graph: d's derivative counts)
+                c = _data_of(contribution)
+                if c != c and op.masks and op.exact_zero(i, len(inputs), _data_of(d),
+                                                         _data_of(g)):
+                    contribution = 0.0  # a mask blocks the gradient exactly: 0 × inf is 0
                 if anomaly and not math.isfinite(_data_of(contribution)):
                     raise FloatingPointError(
                         f"detect_anomaly: backward produced {_data_of(contribution)!r} "
@@ -909,6 +910,12 @@ def min(values: Iterable[Operand]) -> Value:
     return _extreme(ops.MIN, values, "min")
 
 
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """log Σ e^x_i as one node, without overflow (shifted by the largest x_i); its
+    gradient is softmax: ∂/∂x_i = e^(x_i − out)."""
+    return _extreme(ops.LOGSUMEXP, values, "logsumexp")
+
+
 # --- the maths namespace on Values (higher order) ------------------------------------------
 
 def _value_method(name: str) -> Any:
@@ -966,6 +973,14 @@ class _Values(maths.Namespace):
         return maths.tie_share([_data_of(x) for x in xs], _data_of(out))
 
     ones = staticmethod(FLOATS.ones)
+
+    @staticmethod
+    def logsumexp(xs: Sequence[Any]) -> Any:
+        return logsumexp(xs)
+
+    @staticmethod
+    def softmax(xs: Sequence[Any], out: Any) -> list[Any]:
+        return [(x - out).exp() for x in xs]
 
 
 

@@ -13,9 +13,10 @@ The caller picks the interpretation by picking the namespace, so one rule runs o
 * ``COMPLEX``: complex numbers (complex-step derivatives);
 * ``autograd.symbolic.SYMBOLS``: symbols (the formulas that ``explain`` and drawings show).
 
-n-ary ops (sum, dot, max, min) see their runs of operands as sequences: ``total``, ``dot``,
-``largest``, ``smallest`` reduce a run, ``tie_share`` gives each element of a run its share
-of the gradient of ``largest``/``smallest`` (ties split evenly, as PyTorch's ``max``).
+n-ary ops (sum, dot, max, min, logsumexp) see their runs of operands as sequences:
+``total``, ``dot``, ``largest``, ``smallest``, ``logsumexp`` reduce a run, ``tie_share``
+gives each element of a run its share of the gradient of ``largest``/``smallest`` (ties
+split evenly, as PyTorch's ``max``), ``softmax(xs, out)`` is e^(x_i − out) for each.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ __all__ = ["FUNCTIONS", "FLOATS", "IEEE_FLOATS", "ARRAYS", "COMPLEX", "IEEE", "C
 
 #: Every function a rule may call; each namespace implements all of them.
 FUNCTIONS = ("exp", "log", "log1p", "tanh", "sigmoid", "sin", "cos", "sqrt", "abs", "sign", "where",
-             "isnan", "total", "dot", "largest", "smallest", "tie_share", "ones")
+             "isnan", "total", "dot", "largest", "smallest", "tie_share", "ones", "logsumexp",
+             "softmax")
 
 _INF = math.inf
 
@@ -79,6 +81,16 @@ def _smallest(xs: Sequence[float]) -> float:
     return out
 
 
+def _logsumexp(xs: Sequence[Any], exp: Any = math.exp, log: Any = math.log) -> Any:
+    """log Σ e^x_i as c + log Σ e^(x_i − c), c = max x_i (no exp overflows; the sum is at
+    least 1). Where c is NaN, +inf or −inf (every x_i −inf), that is the result, as in
+    ``torch.logsumexp``."""
+    c = _largest(xs)
+    if c != c or c == _INF or c == -_INF:
+        return c
+    return c + log(sum([exp(x - c) for x in xs]))
+
+
 def _tie_share(xs: Sequence[Any], out: Any) -> list[float]:
     """1/k for each of the k elements equal to ``out`` (or NaN when ``out`` is), else 0."""
     hit = [x != x for x in xs] if out != out else [x == out for x in xs]
@@ -121,6 +133,12 @@ class _Floats(Namespace):
     @staticmethod
     def ones(xs: Sequence[Any]) -> list[float]:
         return [1.0] * len(xs)
+
+    logsumexp = staticmethod(_logsumexp)
+
+    @staticmethod
+    def softmax(xs: Sequence[Any], out: Any) -> list[float]:
+        return [math.exp(x - out) for x in xs]  # x − out ≤ 0, or NaN: never overflows
 
 
 FLOATS = _Floats()
@@ -361,6 +379,14 @@ class _Complex(Namespace):
 
     ones = staticmethod(_Floats.ones)
 
+    @staticmethod
+    def logsumexp(xs: Sequence[Any]) -> CStep:  # the shift c may be complex: exact anyway
+        return CStep(_logsumexp(xs, cmath.exp, cmath.log))
+
+    @staticmethod
+    def softmax(xs: Sequence[Any], out: Any) -> list[CStep]:
+        return [CStep(cmath.exp(complex(x) - complex(out))) for x in xs]
+
 
 COMPLEX = _Complex()
 
@@ -421,6 +447,24 @@ class Arrays(Namespace):
 
     def ones(self, xs: Any) -> Any:
         return self.np.ones_like(xs)
+
+    def logsumexp(self, xs: Any) -> Any:
+        np = self.np
+        if self.width:  # equal segments: reshaped
+            x3 = xs.reshape(len(self.counts), self.width, -1)
+            c = x3.max(axis=1)  # NaN propagates
+            if not math.isfinite(c.sum()):  # NaN, ±inf: shift by 0 there (as torch)
+                c = np.where(np.isfinite(c), c, 0.0)
+            return c + np.log(np.exp(x3 - c[:, None, :]).sum(axis=1))
+        c = self.largest(xs)
+        c = np.where(np.isfinite(c), c, 0.0)
+        return c + np.log(self.total(np.exp(xs - self._per_term(c))))
+
+    def softmax(self, xs: Any, out: Any) -> Any:
+        if self.width:
+            x3 = xs.reshape(len(self.counts), self.width, -1)
+            return self.np.exp(x3 - out[:, None, :]).reshape(x3.shape[0] * self.width, -1)
+        return self.np.exp(xs - self._per_term(out))
 
 
 def ARRAYS() -> Arrays:  # noqa: N802 (a namespace, made on demand so NumPy stays optional)

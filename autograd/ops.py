@@ -30,7 +30,7 @@ from .symbolic import SYMBOLS, Symbol, symbol
 __all__ = ["Op", "Layout", "Domain", "Family", "OPS", "FAMILIES", "all_ops", "pow_const",
            "leaky_relu", "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "TANH",
            "SIGMOID", "RELU", "SQRT", "SIN", "COS", "ABS", "SOFTPLUS", "SUM", "DOT", "MAX",
-           "MIN"]
+           "MIN", "LOGSUMEXP"]
 
 Rule = Callable[..., Any]
 
@@ -293,8 +293,9 @@ DIV = Op("/", lambda m, a, b: a / b, lambda m, out, a, b: (1.0 / b, -out / b), l
 NEG = Op("neg", lambda m, x: -x, lambda m, out, x: (-1.0,), sample=((-100, 100),), doc="−x")
 POW = Op(
     "**", lambda m, a, b: a**b,
-    # d/da is 0 wherever b = 0 (a mask, as PyTorch: 0 even where a^(b−1) is not finite)
-    lambda m, out, a, b: (m.where(b == 0.0, 0.0, b * a ** (b - 1.0)), out * m.log(a)), layout=2,
+    # d/da = b·a^(b−1), written b·out/a (a > 0): exactly 0 where b = 0 even if 1/a is inf,
+    # and its own derivative there is b′/a (a mask where(b = 0, 0, …) would drop it)
+    lambda m, out, a, b: (b * out / a, out * m.log(a)), layout=2,
     title="pow", masks=(True, False),
     domain=[Domain(lambda m, a, b: a <= 0.0, ValueError,
                    lambda a, b: f"base {a!r} must be positive when the exponent is a Value: "
@@ -354,6 +355,11 @@ MAX = Op("max", lambda m, xs: m.largest(xs), lambda m, out, xs: (m.tie_share(xs,
 MIN = Op("min", lambda m, xs: m.smallest(xs), lambda m, out, xs: (m.tie_share(xs, out),),
          layout=Layout(0, 1), masks=True, smooth=False, sample=((-100, 100),),
          doc="min_i x_i; the gradient goes to the smallest, split evenly between ties")
+LOGSUMEXP = Op("logsumexp", lambda m, xs: m.logsumexp(xs),
+               lambda m, out, xs: (m.softmax(xs, out),), layout=Layout(0, 1),
+               sample=((-30, 30),),
+               doc="log Σ e^x_i, as c + log Σ e^(x_i − c) with c = max x_i (no overflow); "
+                   "derivative softmax_i = e^(x_i − out)")
 
 
 # --- parametrized ops: one Op per parameter value, made on demand -------------------------
@@ -408,7 +414,7 @@ class Family:
 #: Every fixed op by name.
 OPS: dict[str, Op] = {op.name: op for op in (
     ADD, SUB, MUL, DIV, NEG, POW, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SIN, COS, ABS,
-    SOFTPLUS, SUM, DOT, MAX, MIN)}
+    SOFTPLUS, SUM, DOT, MAX, MIN, LOGSUMEXP)}
 
 #: Every parametrized op family by name.
 FAMILIES: dict[str, Family] = {

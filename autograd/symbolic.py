@@ -25,7 +25,8 @@ _TEXT_OP = {"add": " + ", "sub": " − ", "mul": "·", "div": "/"}
 _TEX_FN = {"σ": "\\sigma", "exp": "\\exp", "log": "\\log",
            "tanh": "\\tanh", "sin": "\\sin", "cos": "\\cos",
            "log1p": "\\operatorname{log1p}", "sign": "\\operatorname{sign}",
-           "isnan": "\\operatorname{isnan}", "max": "\\max", "min": "\\min"}
+           "isnan": "\\operatorname{isnan}", "max": "\\max", "min": "\\min",
+           "logsumexp": "\\operatorname{logsumexp}"}
 _TEX_CMP = {"<": "<", "<=": "\\le", ">": ">", ">=": "\\ge", "==": "=", "!=": "\\ne"}
 _TEXT_CMP = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
@@ -375,6 +376,14 @@ class _Symbols(Namespace):
     @staticmethod
     def ones(xs: Sequence[Any]) -> list[Symbol]:
         return [_s(1.0) for _ in xs]
+
+    @staticmethod
+    def logsumexp(xs: Sequence[Any]) -> Symbol:
+        return Symbol("fn", tuple(_s(x) for x in xs), "logsumexp")
+
+    @staticmethod
+    def softmax(xs: Sequence[Any], out: Any) -> list[Symbol]:
+        return [_Symbols.exp(_s(x) - out) for x in xs]
 
 
 SYMBOLS = _Symbols()

@@ -76,9 +76,8 @@ def cross_entropy(logits: Sequence[Scalar], target: int | Sequence[Scalar]) -> V
     """Softmax cross-entropy −Σ t_i log softmax(z)_i = log Σ exp(z_j) − Σ t_i z_i, for a
     class index or a one-hot (or probability) vector ``target``.
 
-    log Σ exp(z_j) is computed as c + log Σ exp(z_j − c) with c = max z_j, a ``max``
-    node of the graph (so ``compile`` replays it per example): no exp overflows, and the
-    gradient through c is (1 − Σ softmax) = 0 up to rounding.
+    log Σ exp(z_j) is one ``logsumexp`` node (computed as c + log Σ exp(z_j − c) with
+    c = max z_j, so no exp overflows, also when compiled); its gradient is softmax(z).
     """
     logits = [z if isinstance(z, Value) else Value(z) for z in logits]
     if isinstance(target, int) and not isinstance(target, bool):
@@ -90,9 +89,7 @@ def cross_entropy(logits: Sequence[Scalar], target: int | Sequence[Scalar]) -> V
         weights = target  # type: ignore[assignment]  # a bool target is refused above
     if len(weights) != len(logits):
         raise ValueError(f"cross_entropy: {len(logits)} logits but {len(weights)} targets")
-    c = autograd.max(logits)
-    log_norm = sum((z - c).exp() for z in logits).log() + c
-    return log_norm - dot(weights, logits)
+    return autograd.logsumexp(logits) - dot(weights, logits)
 
 
 def l2(params: Sequence[Value], alpha: float) -> Value:

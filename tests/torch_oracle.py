@@ -33,6 +33,7 @@ TORCH = {
     "dot": lambda start, *ab: start + torch.dot(torch.stack(ab[: len(ab) // 2]),
                                                 torch.stack(ab[len(ab) // 2:])),
     "max": lambda *xs: torch.stack(xs).max(),
+    "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
     "min": lambda *xs: torch.stack(xs).min(),
 }
 FAMILY_TORCH = {

@@ -154,7 +154,7 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
         (_dense_forward if group.dense else _forward)(fw, group)
     fw.emit("return V")
 
-    bw.emit("G = np.zeros_like(V)")
+    bw.emit("G = np.zeros(V.shape)")
     bw.emit(f"GP = np.zeros({plan.n_params + len(plan.const_values)})")
     bw.add_to(plan.out_rows, False, "seed.T")
     for k in range(len(plan.groups) - 1, -1, -1):
@@ -250,9 +250,10 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
         return
     heads, runs = op.layout.heads, group.counts is not None
     m, o = _namespace(w, group), w.name("op", op)
-    if runs:
-        w.emit(f"gr = np.repeat(g, {m}.counts, axis=0)")
     const = _constant_partials(op, len(args))
+    one = len(group.out) == 1  # one node: its g broadcasts over its terms' partials
+    if runs and not (one and all(c is None for c in const[heads:])):
+        w.emit(f"gr = np.repeat(g, {m}.counts, axis=0)")
     if not all(c is not None for c, want in zip(const, wanted) if want):
         for a, expr in enumerate(args):
             w.emit(f"a{a} = {expr}")
@@ -261,7 +262,7 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
     for j in range(len(args)):
         if not wanted[j]:
             continue
-        up = "g" if j < heads or not runs else "gr"
+        up = "g" if j < heads or not runs or (one and const[j] is None) else "gr"
         if const[j] is not None and const[j] in (1.0, -1.0):
             w.add_to(operands[j], scalar[j], up, sign="+" if const[j] == 1.0 else "-")
             continue

@@ -97,6 +97,12 @@ class TorchArrays:
     def ones(xs: Any) -> Any:
         return torch.ones_like(xs)
 
+    def logsumexp(self, xs: Any) -> Any:
+        return torch.logsumexp(self._padded(xs, -torch.inf), dim=1)  # padding adds e^−inf = 0
+
+    def softmax(self, xs: Any, out: Any) -> Any:
+        return torch.exp(xs - self._per_term(out))
+
 
 class _Operand:
     def __init__(self, index: list[int], scalar: bool, device: Any) -> None:
