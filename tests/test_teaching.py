@@ -134,7 +134,7 @@ def test_explain_when_there_is_no_path():
 # --- pictures -----------------------------------------------------------------------------
 
 def node_line(source: str, label: str) -> str:
-    return next(line for line in source.splitlines() if f"{{ {label} |" in line)
+    return next(line for line in source.splitlines() if f"<td>{label}</td>" in line)
 
 
 def test_highlight_marks_the_path_to_w5_only():
