@@ -70,11 +70,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _escape(text: str) -> str:
-    """Escape the characters that Graphviz record labels treat as structure."""
-    for ch in "\\{}|<>\"":
-        text = text.replace(ch, "\\" + ch)
-    return text
+def _fields(name: str, data: str, grad: str, across: bool) -> str:
+    """An HTML label that looks like a record: name | data | grad, side by side
+    (``across``) or stacked, with a rule between the fields."""
+    cells = [f"<td>{_escape_html(text)}</td>" for text in (name, data, grad)]
+    rules, body = (("columns", "<tr>" + "".join(cells) + "</tr>") if across else
+                   ("rows", "".join(f"<tr>{c}</tr>" for c in cells)))
+    return (f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="5" '
+            f'{rules}="*">{body}</table>>')
 
 
 def _number(x: Any) -> str:
@@ -106,8 +109,8 @@ def draw_dot(
 ) -> Any:
     """The graph behind ``root`` as a ``graphviz.Digraph``.
 
-    ``style="records"``: one record per Value (name | data | grad) and one small node per
-    op, with edges input → op → result. ``style="wires"``: one node per op and each Value
+    ``style="records"``: one box per Value (name | data | grad) and one small node per op,
+    with edges input → op → result. ``style="wires"``: one node per op and each Value
     on the wire it travels, with its data (green) and gradient (red), and on each wire
     into an op the local derivative (formula = number). Every node is named by
     ``autograd.naming.names``. Display it in Jupyter, or write it with ``.render(name)``
@@ -115,9 +118,10 @@ def draw_dot(
     ``GraphTooLargeError`` when the graph has more than ``max_nodes`` Values.
 
     ``highlight=node`` draws in red every path from ``root`` to ``node`` (the paths that
-    ``explain(root, node)`` lists); ``color_by_grad`` fills each record by |grad| (darker
+    ``explain(root, node)`` lists); ``color_by_grad`` fills each box by |grad| (darker
     is larger, on a log scale) and adds a legend; ``clusters`` (a ``Module`` such as an
-    ``MLP``, or a list of ``Cluster``) boxes the nodes of each layer and neuron; ``depth``
+    ``MLP``, or a list of ``Cluster``) boxes the nodes of each layer and neuron, the layers
+    in the order of ``rankdir`` and each neuron's weights in order, its bias last; ``depth``
     draws only the nodes at most that many steps below ``root``.
     """
     if not isinstance(root, Value):
@@ -143,17 +147,17 @@ def draw_dot(
 
     ComputationGraph = _classes()[0]
     ids = {id(v): f"n{i}" for i, v in enumerate(nodes)}  # by topological index: stable
-    dot = ComputationGraph(format=format, graph_attr={"rankdir": rankdir, "newrank": "true",
-                                                            "ordering": "in"})
+    graph_attr = {"rankdir": rankdir, "newrank": "true"}
+    if tops:  # a second crossing minimisation would undo the order of each cluster's nodes
+        graph_attr["remincross"] = "false"
+    dot = ComputationGraph(format=format, graph_attr=graph_attr)
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="9")
     boxes: dict[int, list[Value]] = {}
     for node in nodes:
         boxes.setdefault(member.get(id(node), 0), []).append(node)
-    draw = _Drawing(dot, ids, names, on_path, fill, style, root)
-    # with rankdir LR, Graphviz stacks the inputs of a node bottom-up in edge order:
-    # reversed, a neuron reads w1…wn, b from the top
-    draw.reverse_inputs = rankdir.upper() in ("LR", "RL")
+    draw = _Drawing(dot, ids, names, on_path, fill, style, root,
+                    across=rankdir.upper() in ("LR", "RL"))
 
     def emit_cluster(graph: Any, cluster: Cluster, number: list[int]) -> None:
         number[0] += 1
@@ -161,44 +165,42 @@ def draw_dot(
             box.attr(label=cluster.label, style="rounded", color="gray50", fontname="Helvetica")
             members = _params_first(boxes.get(id(cluster), []), cluster.params)
             draw.nodes(box, members)
+            _in_order(box, members, ids, leader, flip=draw.across)
             for child in cluster.children:
                 emit_cluster(box, child, number)
 
+    leader: dict[int, Value] = {}  # a parameter -> the first one of its rank
     draw.nodes(dot, boxes.get(0, []))
+    _in_order(dot, boxes.get(0, []), ids, leader, flip=False)
     counter = [0]
     for cluster in tops:
         emit_cluster(dot, cluster, counter)
     draw.edges(nodes)
-    _layer_after_layer(dot, tops, boxes, ids)
+    _layer_after_layer(dot, tops, boxes, ids, leader)
     if fill:
         _legend(dot, nodes)
     return dot
 
 
 def _layer_after_layer(dot: Any, tops: list[Cluster], boxes: dict[int, list[Value]],
-                       ids: dict[int, str]) -> None:
-    """Keep the layers in reading order: invisible edges from the nodes computed in one
-    top-level cluster to the parameters of the next, so a layer's weights (leaves, which
-    Graphviz would put in the first rank) sit after the layer before it."""
-    def computed(cluster: Cluster) -> list[Value]:
-        out = [v for v in boxes.get(id(cluster), []) if v.parents]
+                       ids: dict[int, str], leader: dict[int, Value]) -> None:
+    """Keep the layers in reading order: an invisible edge from each last node of one
+    top-level cluster (a neuron's output) to each parameter of the next (to the first of
+    those that share a rank), so a layer's weights (leaves, which Graphviz would put in the
+    first rank) sit after the layer before it, and no output of it reaches into the next."""
+    def inside(cluster: Cluster) -> list[Value]:
+        out = list(boxes.get(id(cluster), []))
         for child in cluster.children:
-            out += computed(child)
-        return out
-
-    def params(cluster: Cluster) -> list[Value]:
-        out = list(cluster.params)
-        for child in cluster.children:
-            out += params(child)
+            out += inside(child)
         return out
 
     for before, after in zip(tops, tops[1:]):
-        sources = [v for v in computed(before) if id(v) in ids]
-        if not sources:
-            continue
-        last = sources[-1]  # the latest node of the layer before
-        for p in params(after):
-            if id(p) in ids:
+        members = [v for v in inside(before) if id(v) in ids and v.parents]
+        used = {id(p) for v in members for p in v.parents}
+        params = {id(v): v for v in inside(after) if id(v) in ids and not v.parents}
+        params = {id(first): first for first in (leader.get(k, v) for k, v in params.items())}
+        for last in (v for v in members if id(v) not in used):
+            for p in params.values():
                 dot.edge(ids[id(last)], ids[id(p)], style="invis")
 
 
@@ -208,10 +210,10 @@ class _Drawing:
     RED = {"color": "#d62728", "penwidth": "2.5"}  # hex: a colorscheme would rename "red"
 
     def __init__(self, dot: Any, ids: dict[int, str], names: dict[int, str], on_path: set[int],
-                 fill: dict[int, str], style: str, root: Value) -> None:
+                 fill: dict[int, str], style: str, root: Value, across: bool) -> None:
         self.dot, self.ids, self.names, self.on_path = dot, ids, names, on_path
         self.fill, self.style, self.root = fill, style, root
-        self.reverse_inputs = False
+        self.across = across  # ranks run across (LR, RL): a box's fields side by side
 
     def nodes(self, graph: Any, members: list[Value]) -> None:
         for node in members:
@@ -229,9 +231,9 @@ class _Drawing:
             if id(node) in self.fill:
                 attrs.update(style="filled", colorscheme="oranges9",
                              fillcolor=self.fill[id(node)])
-            graph.node(uid, label=f"{{ {_escape(self.names[id(node)])} | data "
-                       f"{_number(node.data)} | grad {_number(node.grad)} }}",
-                       shape="record", **attrs)
+            graph.node(uid, label=_fields(self.names[id(node)], f"data {_number(node.data)}",
+                                          f"grad {_number(node.grad)}", self.across),
+                       shape="box", margin="0", width="0", height="0", **attrs)
             if any(id(p) in self.ids for p in node.parents):  # not at the depth's edge
                 graph.node(uid + "_op", label=node.op, shape="ellipse", width="0.3",
                            height="0.3", **(self.RED if id(node) in self.on_path else {}))
@@ -246,8 +248,7 @@ class _Drawing:
                 continue  # at the edge of the depth drawn
             if self.style == "records":
                 self.dot.edge(uid + "_op", uid, **(self.RED if lit else {}))
-            order = _edge_order(node)
-            for i in order[::-1] if self.reverse_inputs else order:
+            for i in _edge_order(node):
                 p = node.parents[i]
                 if id(p) not in self.ids:
                     continue  # below the depth drawn
@@ -278,13 +279,39 @@ class _Drawing:
 
 
 def _edge_order(node: Value) -> list[int]:
-    """The inputs of a node in drawing order (the graph keeps it: ``ordering=in``): a
-    neuron's dot (start, w…, x…) lists its weights, then its bias, then its inputs."""
+    """The inputs of a node in drawing order: a neuron's dot (start, w…, x…) lists its
+    weights, then its bias, then its inputs."""
     n = len(node.parents)
     if node.op != "dot":
         return list(range(n))
     half = (n - 1) // 2
     return [*range(1, 1 + half), 0, *range(1 + half, n)]
+
+
+def _in_order(graph: Any, members: list[Value], ids: dict[int, str], leader: dict[int, Value],
+              flip: bool) -> None:
+    """Keep each neuron's parameters among ``members`` (the weights and bias that one dot
+    node of them reads, all leaves) in one rank, in order: w1, w2, …, b from the top
+    (rankdir LR) or from the left (TB), and record w1 as each one's ``leader``. Invisible
+    edges within a rank fix the order; inside a cluster with the ranks across (``flip``)
+    Graphviz puts such an edge's tail below its head, so there the chain runs from b up."""
+    here = {id(v) for v in members}
+    for node in members:
+        if node.op != "dot":
+            continue
+        params = [node.parents[i] for i in _edge_order(node)[:(len(node.parents) + 1) // 2]]
+        keys = [id(p) for p in params]
+        if (len(params) < 2 or len(set(keys)) < len(keys) or any(p.parents for p in params)
+                or not all(k in here and k in ids for k in keys)):
+            continue
+        leader.update((id(p), params[0]) for p in params)
+        chain = params[::-1] if flip else params
+        with graph.subgraph() as rank:
+            rank.attr(rank="same")
+            for p in chain:
+                rank.node(ids[id(p)])
+            for a, b in zip(chain, chain[1:]):
+                rank.edge(ids[id(a)], ids[id(b)], style="invis")
 
 
 def _escape_html(text: str) -> str:

@@ -11,12 +11,18 @@ import pytest
 from autograd import GraphTooLargeError, Value, draw_dot
 from autograd.graph import ComputationGraph
 
-from support import in_ci, need_dot
+from support import example_network, in_ci, need_dot, svg_shapes
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None and not in_ci(),  # in CI a missing dot fails the test
     reason="Graphviz's dot is not installed (apt-get install graphviz)",
 )
+
+
+def fields(source: str) -> list[list[str]]:
+    """The fields (name, data, grad) of each box in draw_dot's DOT source, in order."""
+    rows = re.findall(r"label=<<table[^\n]*?</table>>", source)
+    return [re.findall(r"<td>([^<]*)</td>", row) for row in rows]
 
 
 def small_graph() -> Value:
@@ -27,26 +33,27 @@ def small_graph() -> Value:
     return y
 
 
-def test_dot_source_has_a_record_per_value_and_a_node_per_op():
+def test_dot_source_has_a_box_per_value_and_a_node_per_op():
     g = draw_dot(small_graph())
     assert isinstance(g, graphviz.Digraph)
     src = g.source
     assert "rankdir=LR" in src
-    assert src.count("shape=record") == 6  # x1, 2, x1*2, 1, x1*2+1, y
+    boxes = {row[0]: row[1:] for row in fields(src)}
+    assert len(boxes) == src.count("shape=box") == 6  # x1, 2, x1*2, 1, x1*2+1, y
     # 4 significant digits: 2(1 - tanh²(2.7)) = 0.035808, tanh(2.7) = 0.99101
-    assert "{ x1 | data 0.85 | grad 0.03581 }" in src
-    assert "{ y | data 0.991 | grad 1 }" in src
+    assert boxes["x1"] == ["data 0.85", "grad 0.03581"]
+    assert boxes["y"] == ["data 0.991", "grad 1"]
     # unlabelled nodes are named by their inputs, constants by their value
-    assert "{ x1·2 | data 1.7 |" in src and "{ x1·2 + 1 | data 2.7 |" in src
-    assert "{ 2 | data 2 |" in src
+    assert boxes["x1·2"][0] == "data 1.7" and boxes["x1·2 + 1"][0] == "data 2.7"
+    assert boxes["2"][0] == "data 2"
     for op in ("label=tanh", "label=\"*\"", "label=\"+\""):
         assert op in src
     assert src.count("->") == 5 + 3  # parent->op: 2 (*), 2 (+), 1 (tanh); op->result: 3
 
 
 def test_labels_are_escaped():
-    v = Value(1.0, label="a|b{c}")
-    assert r"a\|b\{c\}" in draw_dot(v).source
+    v = Value(1.0, label="a<b & c>|{d}")
+    assert fields(draw_dot(v).source)[0][0] == "a&lt;b &amp; c&gt;|{d}"
 
 
 @needs_dot
@@ -113,7 +120,7 @@ def test_small_gradients_keep_their_significant_digits():
     y = x * 1.0
     y.backward()
     src = draw_dot(y).source
-    assert "{ x | data 4.35e-05 | grad 1 }" in src  # not 0.0000
+    assert ["x", "data 4.35e-05", "grad 1"] in fields(src)  # not 0.0000
 
 
 def test_color_by_grad_adds_a_legend_of_the_levels():
@@ -125,23 +132,13 @@ def test_color_by_grad_adds_a_legend_of_the_levels():
     assert "legend" not in draw_dot(loss).source
 
 
-def test_a_neurons_cluster_lists_its_weights_in_order_and_the_bias_last():
-    model, loss = small_mlp_loss()
-    src = draw_dot(loss, clusters=model).source
-    box = src[src.index("label=\"neuron 2\""):]
-    box = box[:box.index("}\n")]
-    order = [name for name in ("L1.n2.w1", "L1.n2.w2", "L1.n2.b") if name in box]
-    assert order == ["L1.n2.w1", "L1.n2.w2", "L1.n2.b"]
-    assert box.index("{ L1.n2.w1 |") < box.index("{ L1.n2.w2 |") < box.index("{ L1.n2.b |")
-
-
 def test_wires_style_puts_value_grad_and_local_derivative_on_each_wire():
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     c = a * b
     c.label = "c"
     c.backward()
     src = draw_dot(c, style="wires").source
-    assert "shape=record" not in src
+    assert "shape=box" not in src and not fields(src)
     # the wire a → (*): data 2, grad ∂c/∂a = b = -3, local derivative b = -3
     wire = next(line for line in src.splitlines() if line.strip().startswith("n0 -> n2"))
     assert ">2<" in wire and ">-3<" in wire and "local b = -3" in wire
@@ -154,8 +151,7 @@ def test_wires_style_puts_value_grad_and_local_derivative_on_each_wire():
 def test_depth_draws_only_the_neighbourhood():
     y = small_graph()  # tanh(x1·2 + 1)
     src = draw_dot(y, depth=1).source
-    assert src.count("shape=record") == 2  # y and x1·2 + 1
-    assert "{ x1 |" not in src
+    assert [row[0] for row in fields(src)] == ["x1·2 + 1", "y"]
 
 
 @needs_dot
@@ -181,30 +177,59 @@ def test_make_figures_draws_the_same_bytes_twice(tmp_path):
         assert fresh == committed
 
 
-def test_clustered_drawing_reads_left_to_right():
-    """With clusters=model (rankdir LR) each layer sits to the right of the one before (the
-    old drawing stacked the output layer above the hidden one, edges looping back)."""
-    import json
+def rendered(loss, **options):
+    """The node shapes, those by the name each shows first, the clusters by label, and the
+    root's shape (None in the wires view), of ``draw_dot(loss, **options)`` laid out by dot."""
+    from autograd.naming import names
 
     need_dot()
-    from autograd import draw_dot
-    from nn import MLP, mse
+    svg = draw_dot(loss, **options).pipe(format="svg")
+    nodes = svg_shapes(svg, "node")
+    by_name = {s.texts[0].text: s for s in nodes if s.texts}
+    clusters = {s.texts[0].text: s for s in svg_shapes(svg, "cluster")}
+    return nodes, by_name, clusters, by_name.get(names(loss)[id(loss)])
 
-    model = MLP(2, [3, 1])
-    loss = mse(model([0.5, -1.0]), [1.0])
-    loss.backward()
-    layout = json.loads(draw_dot(loss, clusters=model).pipe(format="json"))
-    ids = {o["name"]: o for o in layout["objects"] if "pos" in o}
-    source = draw_dot(loss, clusters=model).source
-    names = {}
-    for line in source.splitlines():  # node id -> the name shown first in its record
-        m = re.match(r'\s*(n\d+) \[label="\{ ([^|]+?) \|', line)
-        if m:
-            names[m.group(2).strip()] = m.group(1)
 
-    def pos(name):
-        x, y = map(float, ids[names[name]]["pos"].split(","))
-        return x, y
+def parameter_names(neuron) -> list[str]:
+    return [w.label for w in neuron.w] + [neuron.b.label]
 
-    assert min(pos(f"L2.n1.w{i}")[0] for i in (1, 2, 3)) > max(
-        pos(f"L1.n{n}.out")[0] for n in (1, 2, 3))
+
+@pytest.mark.parametrize("name", ["2-3-1", "3-4-4-1", "2-16-16-1", "seed"])
+def test_clustered_drawing_lists_the_weights_in_order_and_reads_left_to_right(name):
+    """rankdir LR, clusters=model: in each neuron's box w1, w2, …, wn and then b from the top
+    down; each layer's box wholly left of the next; the loss right of everything."""
+    model, loss = example_network(name)
+    nodes, by_name, clusters, root = rendered(loss, clusters=model)
+    for layer in model.layers:
+        for neuron in layer.neurons:
+            heights = [by_name[n].centre[1] for n in parameter_names(neuron)]
+            assert all(a < b for a, b in zip(heights, heights[1:])), (
+                parameter_names(neuron), heights)
+    layers = [clusters[c.label] for c in model.clusters()]
+    assert len(layers) == len(model.layers)
+    for before, after in zip(layers, layers[1:]):
+        assert before.right < after.left, (before.texts[0].text, after.texts[0].text)
+    assert root.left > layers[-1].right
+    assert root.left > max(s.right for s in nodes if s is not root)
+
+
+@pytest.mark.parametrize("options", [{"rankdir": "TB"}, {"style": "wires"},
+                                     {"rankdir": "TB", "depth": 6, "color_by_grad": True},
+                                     {"clusters": None}, {"clusters": None, "rankdir": "TB"}])
+@pytest.mark.parametrize("name", ["3-4-4-1", "seed"])
+def test_the_weights_keep_their_order_top_down_unboxed_and_in_the_wires_view(name, options):
+    """Top to bottom (the README's pictures) the weights read w1 … wn, b from the left;
+    left to right, in the wires view or without boxes, from the top."""
+    model, loss = example_network(name)
+    nodes, by_name, clusters, root = rendered(loss, **{"clusters": model, **options})
+    axis = 0 if options.get("rankdir") == "TB" else 1
+    for layer in model.layers:
+        for neuron in layer.neurons:
+            shown = [n for n in parameter_names(neuron) if n in by_name]
+            places = [by_name[n].centre[axis] for n in shown]
+            assert all(a < b for a, b in zip(places, places[1:])), (shown, places)
+    if "depth" not in options and options.get("clusters", model):
+        layer_boxes = [clusters[c.label] for c in model.clusters()]
+        edge = "bottom" if axis == 0 else "right"
+        start = "top" if axis == 0 else "left"
+        assert getattr(layer_boxes[0], edge) < getattr(layer_boxes[1], start)

@@ -107,4 +107,4 @@ def test_the_same_names_in_explain_and_draw_dot():
     assert "loss → L2.n1.net → L1.n2.out → L1.n2.net → L1.n2.w1" in text
     src = draw_dot(loss).source
     for name in ("L1.n2.w1", "L1.n2.net", "L1.n2.out", "x1", "loss"):
-        assert f"{{ {name} |" in src, name
+        assert f"<td>{name}</td>" in src, name

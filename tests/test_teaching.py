@@ -3,9 +3,11 @@ network view), fit, and saving models."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from autograd import Value, draw_dot, explain
 from nn import MLP, SGD, Adam, draw_network, fit, load, mse, squared_error
 from nn.datasets import seed_003
 
-from support import in_ci
+from support import distance_to_line, example_network, in_ci, need_dot, svg_shapes
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None and not in_ci(),
                                reason="Graphviz's dot is not installed")
@@ -134,7 +136,7 @@ def test_explain_when_there_is_no_path():
 # --- pictures -----------------------------------------------------------------------------
 
 def node_line(source: str, label: str) -> str:
-    return next(line for line in source.splitlines() if f"{{ {label} |" in line)
+    return next(line for line in source.splitlines() if f"<td>{label}</td>" in line)
 
 
 def test_highlight_marks_the_path_to_w5_only():
@@ -169,6 +171,52 @@ def test_pictures_render_to_svg(tmp_path):
     net = Path(draw_network(model, show_grad=True).render(str(tmp_path / "n"), cleanup=True))
     svg = net.read_text()
     assert "w5=0.4" in svg and ">o1<" in svg and ">h2<" in svg and "grad 0.0049" in svg
+
+
+# The seed's wiring, as the tutorial draws it: weight -> (the input it reads, its neuron).
+SEED_WIRING = {"w1": ("x1", "h1"), "w2": ("x2", "h1"), "w3": ("x1", "h2"), "w4": ("x2", "h2"),
+               "w5": ("h1", "o1"), "w6": ("h2", "o1"), "w7": ("h1", "o2"), "w8": ("h2", "o2")}
+
+
+def wiring(weight: str) -> tuple[str, str]:
+    """(tail, head) that a weight's edge joins: ``L2.n1.w3`` from ``L1.n3`` to ``L2.n1``."""
+    if weight in SEED_WIRING:
+        return SEED_WIRING[weight]
+    k, j, i = map(int, re.fullmatch(r"L(\d+)\.n(\d+)\.w(\d+)", weight).groups())
+    return (f"x{i}" if k == 1 else f"L{k - 1}.n{i}"), f"L{k}.n{j}"
+
+
+@pytest.mark.parametrize("show_grad", [False, True])
+@pytest.mark.parametrize("name", ["2-3-1", "3-4-4-1", "seed"])
+def test_network_edge_labels_stay_apart_each_on_its_own_edge(name, show_grad):
+    """In draw_network's SVG no two edge labels' text boxes overlap, each label's centre is
+    nearer its own edge than any other, and each names its weight, on the right edge."""
+    need_dot()
+    model, _ = example_network(name)
+    svg = draw_network(model, show_grad=show_grad).pipe(format="svg")
+    shown = {s.title: s.texts[0].text for s in svg_shapes(svg, "node")}  # id -> first line
+    edges = svg_shapes(svg, "edge")
+    boxes = []
+    for edge in edges:
+        lines = [t.box() for t in edge.texts]
+        boxes.append((min(b[0] for b in lines), max(b[1] for b in lines),
+                      min(b[2] for b in lines), max(b[3] for b in lines)))
+    for (e, a), (f, b) in itertools.combinations(zip(edges, boxes), 2):
+        apart = a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2]
+        assert apart, (e.texts[0].text, f.texts[0].text)
+    for edge, box in zip(edges, boxes):
+        centre = ((box[0] + box[1]) / 2, (box[2] + box[3]) / 2)
+        own = distance_to_line(centre, edge.line)
+        nearest = min(distance_to_line(centre, other.line) for other in edges if other is not edge)
+        assert own < nearest, (edge.texts[0].text, own, nearest)
+    weights = {w.label: w for layer in model.layers for n in layer.neurons for w in n.w}
+    for edge in edges:
+        weight, value = edge.texts[0].text.split("=")
+        assert float(value) == pytest.approx(weights.pop(weight).data, rel=1e-3), weight
+        tail, head = edge.title.split("->")
+        assert (shown[tail], shown[head]) == wiring(weight)
+        assert ("grad" in edge.texts[-1].text) is show_grad
+    assert not weights  # every weight has its label
 
 
 # --- fit ----------------------------------------------------------------------------------
