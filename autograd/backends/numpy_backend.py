@@ -55,6 +55,7 @@ class _Writer:
         self.lines: list[str] = []
         self.mixed = False  # does some operand read parameters and constants together?
         self.inputs_in_V = False  # does some operand read inputs and computed rows together?
+        self.ones = False  # does backward sum over the batch with a vector of ones?
         self.written: dict[str, set[int]] = {"G": set(), "GP": set()}
 
     def name(self, prefix: str, value: Any) -> str:
@@ -109,31 +110,33 @@ class _Writer:
 
     def add_to(self, index: list[int], scalar: bool, value: str, sign: str = "+") -> None:
         """Lines adding ``value`` (one row per entry of ``index``, a batch per row) to the
-        gradients of what ``index`` refers to (none for inputs and constants)."""
+        gradients of what ``index`` refers to (none for inputs and constants). A parameter
+        gets the sum over the batch; a row that several entries name gets their sum."""
         if not self.wants(index, scalar):
             return
         if not value.isidentifier():
             value = f"({value})"
         target = "GP" if scalar else "G"
-        if scalar:
-            value = f"{value}.sum(axis=1)"
-        unique = len(set(index)) == len(index)
         p = _progression(index)
         if p is None and len(set(index)) == 1:  # one row that every node feeds
-            value, index, p = f"{value}.sum(axis=0)", index[:1], (index[0], index[0] + 1, 1)
-            where = f"{index[0]}"
-        elif p is not None:
-            where = _slice(p)
-        else:
-            where = self.name("i", np.array(index, dtype=np.intp))
-        if not unique and p is None:
+            value = f"{value}.sum(axis=0)" if not scalar else f"{value}.sum()"
+            self.emit(f"{target}[{index[0]}] {sign}= {value}")
             self.first(target, index)
-            ufunc = "add" if sign == "+" else "subtract"
-            self.emit(f"np.{ufunc}.at({target}, {where}, {value})")
-        elif self.first(target, index):
-            self.emit(f"{target}[{where}] = {'-' if sign == '-' else ''}{value}")
+            return
+        where = _slice(p) if p else self.name("i", np.array(index, dtype=np.intp))
+        fresh = self.first(target, index)
+        # a parameter's gradient sums over the batch: a product with a vector of ones (a
+        # BLAS call, faster than a reduction along rows)
+        self.ones |= scalar
+        total = f"{value} @ ones" if scalar else value
+        if p is None and len(set(index)) < len(index):  # repeated entries: add one by one
+            self.emit(f"np.{'add' if sign == '+' else 'subtract'}.at({target}, {where}, {total})")
+        elif fresh and scalar and sign == "+" and p:  # summed straight into GP
+            self.emit(f"np.matmul({value}, ones, out=GP[{where}])")
+        elif fresh:
+            self.emit(f"{target}[{where}] = {'-' if sign == '-' else ''}{total}")
         else:
-            self.emit(f"{target}[{where}] {sign}= {value}")
+            self.emit(f"{target}[{where}] {sign}= {total}")
 
 
 def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
@@ -174,8 +177,9 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
     env["_consts"] = np.array(plan.const_values, dtype=float)
     copy = f"    V[:{plan.n_inputs}] = XT\n" if fw.inputs_in_V or bw.inputs_in_V else ""
     lines = fw.lines[:1] + ([copy.rstrip()] if copy else []) + fw.lines[1:]
+    ones = "    ones = np.ones(X.shape[0])\n" if bw.ones else ""
     source = ("def forward(X, P, checked):\n" + head + "\n".join(lines) + "\n\n\n"
-              "def backward(X, V, P, seed):\n" + head + "\n".join(bw.lines) + "\n")
+              "def backward(X, V, P, seed):\n" + head + ones + "\n".join(bw.lines) + "\n")
     return source, env
 
 
@@ -339,7 +343,11 @@ def _dense_backward(w: _Writer, group: GroupPlan) -> None:
         else:
             w.emit(f"{dW} {'=' if fresh else '+='} g @ {X}.T")
     if w.wants(rows, False):  # (the inputs' own gradient is never needed)
-        w.add_to(rows, False, f"{_weights(w, group, 'P')[0]}.T @ g")
+        W, p = _weights(w, group, "P")[0], _progression(rows)
+        if p and p[2] == 1 and w.first("G", rows):  # written straight into G
+            w.emit(f"np.matmul({W}.T, g, out=G[{_slice(p)}])")
+        else:
+            w.add_to(rows, False, f"{W}.T @ g")
 
 
 def _ordered(b: Any, terms: Any) -> Any:
@@ -412,7 +420,8 @@ class NumpyBackend:
         self.source, env = generate(plan)
         exec(compile(self.source, "<chainrule compiled program (numpy)>", "exec"), env)  # noqa: S102
         self._forward, self._backward = env["forward"], env["backward"]
-        self.out_rows = np.array(plan.out_rows, dtype=np.intp)
+        p = _progression(plan.out_rows)
+        self.out_rows = slice(*p) if p else np.array(plan.out_rows, dtype=np.intp)
         self._V: Any = None
 
     def forward(self, X: Any, P: Any) -> Any:
