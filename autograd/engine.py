@@ -27,15 +27,15 @@ import functools
 import itertools
 import math
 import numbers
-import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import countOf
 from typing import TYPE_CHECKING, Any, Union
 
 from . import maths, ops
 from .maths import FLOATS, _sigmoid
-from .ops import Op
+from .ops import DOT, RELU, TANH, Op
 
 __all__ = ["Value", "apply", "sum", "dot", "max", "min", "no_grad", "enable_grad",
            "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "topological_order",
@@ -755,16 +755,22 @@ def _backward(root: Value, seed: float) -> None:
         stand_ins = _stand_ins_made
         # Pass 1: count in _pending, for each interior node below root, how many of its
         # consumers lie below root; reset interior grads (they hold only this pass's
-        # gradient); check that no input changed after its consumer was made.
+        # gradient); check that no input changed after its consumer was made. (An input
+        # set later than its consumer advanced the clock past the consumer's _t: a node
+        # stamped with the clock's current time needs no check.)
+        clock = _clock
         root._pass, root._pending = this, 0
         stack = [root]
         while stack:
             node = stack.pop()
-            t = node._t
             x, y = node._x, node._y
-            for p in (x, y) if y is not None else x if type(x) is tuple else (x,):
-                if p._t > t:
-                    raise _stale(node, p)
+            inputs = (x, y) if y is not None else x if type(x) is tuple else (x,)
+            t = node._t
+            if t != clock:
+                for p in inputs:
+                    if p._t > t:
+                        raise _stale(node, p)
+            for p in inputs:
                 if p._x is not None:
                     if p._pass is not this:  # first visit in this pass
                         p._pass = this
@@ -807,18 +813,49 @@ def _backward(root: Value, seed: float) -> None:
                         if not y._pending:
                             ready.append(y)
                 elif type(x) is not tuple:  # one input
-                    try:
-                        (dx,) = op.partials(F, node._data, x._data)
-                    except ArithmeticError:
-                        (dx,) = op.local(node._data, x._data)
-                    c = dx * g
-                    if c != c and op.masks and op.exact_zero(0, 1, dx, g):
-                        c = 0.0
+                    if op is RELU:  # inlined: d = 0 for x ≤ 0 (a mask: 0·inf is 0), else 1
+                        if x._data <= 0.0:
+                            c = 0.0 * g
+                            if c != c:
+                                c = 0.0
+                        else:
+                            c = g
+                    elif op is TANH:  # inlined: d = 1 − out²
+                        c = (1.0 - node._data * node._data) * g
+                    else:
+                        try:
+                            (dx,) = op.partials(F, node._data, x._data)
+                        except ArithmeticError:
+                            (dx,) = op.local(node._data, x._data)
+                        c = dx * g
+                        if c != c and op.masks and op.exact_zero(0, 1, dx, g):
+                            c = 0.0
                     x.grad += c
                     if x._x is not None:
                         x._pending -= 1
                         if not x._pending:
                             ready.append(x)
+                elif op is DOT:  # start + Σ a_i·b_i: ∂/∂start = 1, ∂/∂a_i = b_i, ∂/∂b_i = a_i
+                    p = x[0]
+                    p.grad += g  # (1.0·g is g, NaN and ±0 included)
+                    if p._x is not None:
+                        p._pending -= 1
+                        if not p._pending:
+                            ready.append(p)
+                    n = len(x) >> 1
+                    a, b = x[1:n + 1], x[n + 1:]
+                    for p, q in zip(a, b):  # a then b: the generic path's order
+                        p.grad += q._data * g
+                        if p._x is not None:
+                            p._pending -= 1
+                            if not p._pending:
+                                ready.append(p)
+                    for p, q in zip(b, a):
+                        p.grad += q._data * g
+                        if p._x is not None:
+                            p._pending -= 1
+                            if not p._pending:
+                                ready.append(p)
                 elif not op.masks:  # n inputs
                     partials = (itertools.repeat(1.0) if op.unit
                                 else op.local_flat(node._data, [p._data for p in x]))
@@ -878,16 +915,24 @@ def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
 
 def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Value:
     """``start + Σ a_i·b_i`` as one node: a neuron's weighted sum plus its bias."""
-    av = [_lift(x, "dot") for x in a]
-    bv = [_lift(x, "dot") for x in b]
+    av = a if type(a) is list else list(a)
+    bv = b if type(b) is list else list(b)
+    if type(start) is float:  # lifting a float cannot fail: no error changes order
+        start = _node(start, None)
+    inputs = (start, *av, *bv)
+    # A neuron's inputs are all Values already: lift (one call each) only if some are not
+    numbers = countOf(map(type, inputs), Value) != len(inputs)
+    if numbers:
+        av = [_lift(x, "dot") for x in av]
+        bv = [_lift(x, "dot") for x in bv]
     if len(av) != len(bv):
         raise ValueError(f"dot: the two sequences differ in length ({len(av)} and {len(bv)})")
     if not av:
         raise ValueError("dot: empty sequences")
-    inputs = (_lift(start, "dot"), *av, *bv)
+    if numbers:
+        inputs = (_lift(start, "dot"), *av, *bv)
     # inlined forward of ops.DOT (checked against it by a test)
-    data = inputs[0]._data + builtins.sum(map(operator.mul, [x._data for x in av],
-                                              [y._data for y in bv]))
+    data = inputs[0]._data + builtins.sum([x._data * y._data for x, y in zip(av, bv)])
     return _node(data, ops.DOT, inputs)
 
 
