@@ -917,23 +917,32 @@ def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Val
     """``start + Σ a_i·b_i`` as one node: a neuron's weighted sum plus its bias."""
     av = a if type(a) is list else list(a)
     bv = b if type(b) is list else list(b)
+    if countOf(map(type, bv), Value) != len(bv):  # numbers among them
+        return _dot_lifting(av, bv, start)
+    return _dot(av, bv, start)
+
+
+def _dot(av: list[Any], bv: list[Any], start: Operand) -> Value:
+    """``dot`` of two lists, ``bv`` all Values (a layer's inputs, checked once for all of
+    its neurons): one C-level type check of ``av`` instead of a ``_lift`` call each."""
     if type(start) is float:  # lifting a float cannot fail: no error changes order
         start = _node(start, None)
-    inputs = (start, *av, *bv)
-    # A neuron's inputs are all Values already: lift (one call each) only if some are not
-    numbers = countOf(map(type, inputs), Value) != len(inputs)
-    if numbers:
-        av = [_lift(x, "dot") for x in av]
-        bv = [_lift(x, "dot") for x in bv]
+    n = len(av)
+    if type(start) is not Value or countOf(map(type, av), Value) != n or n != len(bv) or not n:
+        return _dot_lifting(av, bv, start)  # lifts numbers, or raises
+    # inlined forward of ops.DOT (checked against it by a test)
+    data = start._data + builtins.sum([x._data * y._data for x, y in zip(av, bv)])
+    return _node(data, ops.DOT, (start, *av, *bv))
+
+
+def _dot_lifting(av: list[Any], bv: list[Any], start: Operand) -> Value:
+    av = [_lift(x, "dot") for x in av]
+    bv = [_lift(x, "dot") for x in bv]
     if len(av) != len(bv):
         raise ValueError(f"dot: the two sequences differ in length ({len(av)} and {len(bv)})")
     if not av:
         raise ValueError("dot: empty sequences")
-    if numbers:
-        inputs = (_lift(start, "dot"), *av, *bv)
-    # inlined forward of ops.DOT (checked against it by a test)
-    data = inputs[0]._data + builtins.sum([x._data * y._data for x, y in zip(av, bv)])
-    return _node(data, ops.DOT, inputs)
+    return _dot(av, bv, _lift(start, "dot"))
 
 
 def _extreme(op: Op, values: Iterable[Operand], where: str) -> Value:

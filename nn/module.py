@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from autograd import Value, dot
+from autograd.engine import _dot
 from autograd.graph import Cluster
 
 from . import _format
@@ -229,14 +230,18 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         _check_example(x, len(self.w), "Neuron")
-        return self._forward(x)
+        return self._act()(dot(self.w, x, self.b))
 
-    def _forward(self, x: Sequence[Value | Number]) -> Value:
+    def _forward(self, x: list[Value]) -> Value:
+        """The output for inputs that are all Values (a layer lifts them once for all of
+        its neurons, so only the weights are checked)."""
+        return self._act()(_dot(self.w, x, self.b))
+
+    def _act(self) -> Any:
         try:
-            act = ACTIVATIONS[self.activation]
+            return ACTIVATIONS[self.activation]
         except (KeyError, TypeError):
-            act = _activation(self.activation)  # raises, naming the choices
-        return act(dot(self.w, x, self.b))
+            return _activation(self.activation)  # raises, naming the choices
 
     def set_weights(self, row: Sequence[Number]) -> None:
         """Set ``[b, w1, ..., wn]`` (bias first, as the seeds' Theta matrices)."""
@@ -283,8 +288,8 @@ class Layer(Module):
 
     def _forward(self, x: Sequence[Value | Number]) -> list[Value]:
         # Lift float inputs once for the whole layer: each input is one node of the graph
-        # (not one per neuron), and the neurons skip converting them again.
-        lifted = [v if isinstance(v, Value) else Value(v) for v in x]
+        # (not one per neuron), and the neurons skip checking them again.
+        lifted = [v if type(v) is Value else Value(v) for v in x]  # type: ignore[arg-type]
         return [n._forward(lifted) for n in self.neurons]
 
     def set_weights(self, theta: Sequence[Sequence[Number]]) -> None:

@@ -141,9 +141,10 @@ def test_inlined_binary_forwards_equal_declared_ones(a, b):
 def test_inlined_dot_forward_equals_declared_one(start, pairs):
     a, b = [p[0] for p in pairs], [p[1] for p in pairs]
     declared = OPS["dot"].eval(start, *a, *b)
-    values = [Value(v) for v in a], [Value(v) for v in b], Value(start)  # no lifting
-    for inline in (autograd.dot(a, b, start).data, autograd.dot(*values).data,
-                   autograd.dot(values[0], b, start).data):
+    va, vb = [Value(v) for v in a], [Value(v) for v in b]  # Values: nothing to lift
+    for inline in (autograd.dot(a, b, start).data, autograd.dot(va, vb, Value(start)).data,
+                   autograd.dot(va, vb, start).data, autograd.dot(va, b, start).data,
+                   autograd.dot(a, vb, start).data):
         assert inline == declared or (math.isnan(inline) and math.isnan(declared))
 
 
