@@ -195,8 +195,7 @@ def test_inlined_backward_rules_equal_declared_ones(x, pairs, g, shared):
 @given(numbers, numbers, numbers)
 def test_inlined_backward_rules_pass_gradients_through_interior_nodes(x, w, g):
     """dot, relu and tanh whose inputs are interior nodes (their gradients go on down):
-    the gradients of the general pass (``adjoints``, the declared rules). No node has more
-    than two consumers, so the sums do not depend on the order of the two passes."""
+    the gradients of the general pass (``adjoints``, the declared rules)."""
     leaf, weight = Value(x), Value(w)
     h0 = leaf * 1.0
     h1 = (leaf * weight).relu()
