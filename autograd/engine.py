@@ -750,8 +750,6 @@ def _backward(root: Value, seed: float) -> None:
     with _backward_lock:
         this = next(_pass_numbers)
         opened = -this
-        twins: list[Value] = []
-        stand_ins = _stand_ins_made
         # Pass 1: place the interior nodes below root in topological order (inputs first)
         # by a depth-first walk that enters inputs in their order, as topological_order
         # does, so that gradients add up in the same order as in adjoints. A node popped
@@ -783,19 +781,20 @@ def _backward(root: Value, seed: float) -> None:
             waits = False  # for an input to be placed
             # the inputs last to first, so that the first is on top: entered first
             for p in (y, x) if y is not None else x[::-1] if type(x) is tuple else (x,):
-                if p._x is not None:
-                    if p._pass is not this:
-                        if not waits:
-                            waits = True
-                            stack.append(node)
-                        stack.append(p)
-                elif stand_ins and p._y is not None:  # a stand-in: its gradient goes back
-                    twins.append(p)
+                if p._x is not None and p._pass is not this:
+                    if not waits:
+                        waits = True
+                        stack.append(node)
+                    stack.append(p)
             if waits:
                 node._pass = opened
             else:
                 node._pass = this
                 order.append(node)
+
+        # stand-ins among the leaves: their gradients go back to the originals (at the end)
+        twins = [p for node in order for p in node.parents
+                 if p._x is None and p._y is not None] if _stand_ins_made else []
 
         # Pass 2: consumers before their inputs, each node passes grad × (local
         # derivative) on to each input. (One and two inputs, dot, relu and tanh are written
