@@ -916,6 +916,7 @@ def _dot(av: list[Any], bv: list[Any], start: Operand) -> Value:
 
 
 def _dot_lifting(av: list[Any], bv: list[Any], start: Operand) -> Value:
+    """``dot`` with numbers among its inputs (each becomes a leaf), or an error."""
     av = [_lift(x, "dot") for x in av]
     bv = [_lift(x, "dot") for x in bv]
     if len(av) != len(bv):

@@ -189,7 +189,7 @@ def _check_example(x: Any, n: int, who: str) -> None:
         )
 
 
-def _lift(x: Sequence[Value | Number]) -> list[Value]:
+def _lift_inputs(x: Sequence[Value | Number]) -> list[Value]:
     """An example's inputs as Values, numbers lifted once for the whole layer: each input
     is one node of the graph (not one per neuron), and the neurons skip checking them."""
     return [v if type(v) is Value else Value(v) for v in x]  # type: ignore[arg-type]
@@ -236,7 +236,7 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         _check_example(x, len(self.w), "Neuron")
-        return self._forward(_lift(x))
+        return self._forward(_lift_inputs(x))
 
     def _forward(self, x: list[Value]) -> Value:
         """The output for inputs that are all Values (a layer lifts them once for all of
@@ -291,7 +291,7 @@ class Layer(Module):
         return self._forward(x)
 
     def _forward(self, x: Sequence[Value | Number]) -> list[Value]:
-        lifted = _lift(x)
+        lifted = _lift_inputs(x)
         return [n._forward(lifted) for n in self.neurons]
 
     def set_weights(self, theta: Sequence[Sequence[Number]]) -> None:
