@@ -3,8 +3,8 @@
 A node stores its float ``data``, its ``grad``, the ``Op`` that made it (``ops.py``) and
 its inputs. It holds no closure, so a graph has no reference cycles and is freed by
 reference counting as soon as it is dropped. ``backward`` walks the graph without
-recursion and asks each node's op for its local derivatives; it knows nothing about
-particular ops.
+recursion and asks each node's op for its local derivatives (dot's, relu's and tanh's,
+the hot path of a network, are written out there; tests check them against the ops).
 
 Rules the engine keeps, as PyTorch does:
 
@@ -15,8 +15,8 @@ Rules the engine keeps, as PyTorch does:
   through a quotient (log: grad/x) stays 0, as PyTorch's rules do;
 * a graph whose leaves changed after it was built (``x.data = ...``, ``optimizer.step()``)
   is stale: ``backward`` on it raises instead of mixing old and new values;
-* an interrupted ``backward`` (Ctrl-C) leaves no state behind: each pass stamps its
-  counters with its own number, so the next pass cannot read a stale one.
+* an interrupted ``backward`` (Ctrl-C) leaves no state behind: each pass marks the nodes
+  it walks with its own number, so the next pass cannot read a stale mark.
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ import functools
 import itertools
 import math
 import numbers
-import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import countOf
 from typing import TYPE_CHECKING, Any, Union
 
 from . import maths, ops
 from .maths import FLOATS, _sigmoid
-from .ops import Op
+from .ops import DOT, RELU, TANH, Op
 
 __all__ = ["Value", "apply", "sum", "dot", "max", "min", "logsumexp", "no_grad", "enable_grad",
            "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "topological_order",
@@ -230,8 +230,7 @@ class Value:
     (``v.exp()``, ``v.sin()``, ``v.leaky_relu(0.1)``, ...).
     """
 
-    __slots__ = ("_data", "grad", "_label", "_op", "_x", "_y", "_pass", "_pending", "_t",
-                 "__weakref__")
+    __slots__ = ("_data", "grad", "_label", "_op", "_x", "_y", "_pass", "_t", "__weakref__")
 
     grad: Any  # float, or a Value after backward(create_graph=True)
     _data: float
@@ -240,7 +239,6 @@ class Value:
     _x: Any  # None, one input, or a tuple of inputs (see "making nodes")
     _y: Any  # the second input, or for a stand-in leaf a weak reference to the original
     _pass: int
-    _pending: int
     _t: int
 
     def __init__(self, data: Number, label: str = "") -> None:
@@ -252,7 +250,7 @@ class Value:
         self._op = None
         self._x = None
         self._y = None
-        self._pass = 0  # the backward pass that last counted this node: see _backward
+        self._pass = 0  # the mark of the backward pass that last walked it: see _backward
         self._t = _clock
 
     # --- data, with the clock that finds stale graphs ----------------------------------
@@ -735,11 +733,11 @@ def local_derivative_error(node: Value, exc: Exception) -> Exception:
 
 
 # --- the fast backward pass ---------------------------------------------------------------
-# Each pass takes a new number and writes it in _pass of every node it counts; a node's
-# counter _pending is read only when _pass holds this pass's number. A counter left by an
-# earlier pass (finished or interrupted) is simply overwritten, so an interrupted pass
-# cannot leave a trap for the next one. A lock keeps two threads' passes over shared
-# nodes from interleaving.
+# Each pass takes a new number, this, and marks in _pass the interior nodes it walks: -this
+# while a node waits for its inputs to be placed, this once it is placed. A mark left by an
+# earlier pass (finished or interrupted) never equals this pass's, so an interrupted pass
+# cannot leave a trap for the next one. A lock keeps two threads' passes over shared nodes
+# from interleaving.
 
 _pass_numbers = itertools.count(1)
 _stand_ins_made = False  # has backward(create_graph=True) made any stand-in leaf yet?
@@ -752,43 +750,62 @@ def _backward(root: Value, seed: float) -> None:
         return
     with _backward_lock:
         this = next(_pass_numbers)
-        twins: list[Value] = []
-        stand_ins = _stand_ins_made
-        # Pass 1: count in _pending, for each interior node below root, how many of its
-        # consumers lie below root; reset interior grads (they hold only this pass's
-        # gradient); check that no input changed after its consumer was made.
-        root._pass, root._pending = this, 0
+        opened = -this
+        # Pass 1: place the interior nodes below root in topological order (inputs first)
+        # by a depth-first walk that enters inputs in their order, as topological_order
+        # does, so that gradients add up in the same order as in adjoints. A node popped
+        # for the first time is entered: its grad is reset (it holds only this pass's
+        # gradient), its inputs are checked (none changed after the node was made), and it
+        # goes back on the stack under the inputs it waits for; popped again, it is placed.
+        # (A node pushed by two consumers before it was entered is popped once more, and
+        # skipped. An input set later than its consumer advanced the clock past the
+        # consumer's _t: a node stamped with the clock's current time needs no check.)
+        clock = _clock
+        order: list[Value] = []
         stack = [root]
         while stack:
             node = stack.pop()
+            mark = node._pass
+            if mark is opened:  # its inputs are placed: place it
+                node._pass = this
+                order.append(node)
+                continue
+            if mark is this:  # placed already
+                continue
             t = node._t
+            if t != clock:
+                for p in node.parents:
+                    if p._t > t:
+                        raise _stale(node, p)
+            node.grad = 0.0
             x, y = node._x, node._y
-            for p in (x, y) if y is not None else x if type(x) is tuple else (x,):
-                if p._t > t:
-                    raise _stale(node, p)
-                if p._x is not None:
-                    if p._pass is not this:  # first visit in this pass
-                        p._pass = this
-                        p._pending = 1
-                        p.grad = 0.0
-                        stack.append(p)
-                    else:
-                        p._pending += 1
-                elif stand_ins and p._y is not None:  # a stand-in: its gradient goes back
-                    twins.append(p)
+            waits = False  # for an input to be placed
+            # the inputs last to first, so that the first is on top: entered first
+            for p in (y, x) if y is not None else x[::-1] if type(x) is tuple else (x,):
+                if p._x is not None and p._pass is not this:
+                    if not waits:
+                        waits = True
+                        stack.append(node)
+                    stack.append(p)
+            if waits:
+                node._pass = opened
+            else:
+                node._pass = this
+                order.append(node)
 
-        # Pass 2: a node is ready once every consumer has added its share to node.grad;
-        # then it passes grad × (local derivative) on to each input, and an interior input
-        # whose consumers are all done becomes ready in turn. (One and two inputs are
-        # unrolled: this is the engine's hottest loop. A product that is NaN is checked
-        # against the op's mask: 0 × inf through relu is 0, as in PyTorch.)
+        # stand-ins among the leaves: their gradients go back to the originals (at the end)
+        twins = [p for node in order for p in node.parents
+                 if p._x is None and p._y is not None] if _stand_ins_made else []
+
+        # Pass 2: consumers before their inputs, each node passes grad × (local
+        # derivative) on to each input. (One and two inputs, dot, relu and tanh are written
+        # out: this is the engine's hottest loop. A product that is NaN is checked against
+        # the op's mask: 0 × inf through relu is 0, as in PyTorch.)
         root.grad = seed
-        ready = [root]
         node = root
         F = FLOATS
         try:
-            while ready:
-                node = ready.pop()
+            for node in reversed(order):
                 g = node.grad
                 op: Op = node._op  # type: ignore[assignment]  # interior: never None
                 x, y = node._x, node._y
@@ -798,37 +815,41 @@ def _backward(root: Value, seed: float) -> None:
                     except ArithmeticError:
                         dx, dy = op.local(node._data, x._data, y._data)
                     x.grad += dx * g  # (an op that masks keeps its inputs in a tuple)
-                    if x._x is not None:
-                        x._pending -= 1
-                        if not x._pending:
-                            ready.append(x)
                     y.grad += dy * g
-                    if y._x is not None:
-                        y._pending -= 1
-                        if not y._pending:
-                            ready.append(y)
                 elif type(x) is not tuple:  # one input
-                    try:
-                        (dx,) = op.partials(F, node._data, x._data)
-                    except ArithmeticError:
-                        (dx,) = op.local(node._data, x._data)
-                    c = dx * g
-                    if c != c and op.masks and op.exact_zero(0, 1, dx, g):
-                        c = 0.0
+                    if op is RELU:  # d = 0 for x ≤ 0 (a mask: 0·inf is 0), else 1
+                        if x._data <= 0.0:
+                            c = 0.0 * g
+                            if c != c:
+                                c = 0.0
+                        else:
+                            c = g
+                    elif op is TANH:  # d = 1 − out²
+                        c = (1.0 - node._data * node._data) * g
+                    else:
+                        try:
+                            (dx,) = op.partials(F, node._data, x._data)
+                        except ArithmeticError:
+                            (dx,) = op.local(node._data, x._data)
+                        c = dx * g
+                        if c != c and op.masks and op.exact_zero(0, 1, dx, g):
+                            c = 0.0
                     x.grad += c
-                    if x._x is not None:
-                        x._pending -= 1
-                        if not x._pending:
-                            ready.append(x)
+                elif op is DOT:  # start + Σ a_i·b_i: ∂/∂start = 1, ∂/∂a_i = b_i, ∂/∂b_i = a_i
+                    x[0].grad += g  # (1.0·g is g, NaN and ±0 included)
+                    n = len(x) >> 1
+                    a, b = x[1:n + 1], x[n + 1:]
+                    for p, q in zip(a, b):  # a then b: the generic path's order
+                        p.grad += q._data * g
+                    for p, q in zip(b, a):
+                        p.grad += q._data * g
                 elif not op.masks:  # n inputs
-                    partials = (itertools.repeat(1.0) if op.unit
-                                else op.local_flat(node._data, [p._data for p in x]))
-                    for p, d in zip(x, partials):
-                        p.grad += d * g
-                        if p._x is not None:
-                            p._pending -= 1
-                            if not p._pending:
-                                ready.append(p)
+                    if op.unit:  # sums: every partial is 1 (1.0·g is g)
+                        for p in x:
+                            p.grad += g
+                    else:
+                        for p, d in zip(x, op.local_flat(node._data, [p._data for p in x])):
+                            p.grad += d * g
                 else:  # ops with an exact-zero rule (max, div, pow, ...: see apply)
                     partials = op.local_flat(node._data, [p._data for p in x])
                     for i, (p, d) in enumerate(zip(x, partials)):
@@ -836,10 +857,6 @@ def _backward(root: Value, seed: float) -> None:
                         if c != c and op.exact_zero(i, len(x), d, g):
                             c = 0.0
                         p.grad += c
-                        if p._x is not None:
-                            p._pending -= 1
-                            if not p._pending:
-                                ready.append(p)
         except (ArithmeticError, ValueError) as exc:
             raise local_derivative_error(node, exc) from exc
         for stand_in in twins:
@@ -879,17 +896,35 @@ def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
 
 def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Value:
     """``start + Σ a_i·b_i`` as one node: a neuron's weighted sum plus its bias."""
-    av = [_lift(x, "dot") for x in a]
-    bv = [_lift(x, "dot") for x in b]
+    av = a if type(a) is list else list(a)
+    bv = b if type(b) is list else list(b)
+    if countOf(map(type, bv), Value) != len(bv):  # numbers among them
+        return _dot_lifting(av, bv, start)
+    return _dot(av, bv, start)
+
+
+def _dot(av: list[Any], bv: list[Any], start: Operand) -> Value:
+    """``dot`` of two lists, ``bv`` all Values (a layer's inputs, checked once for all of
+    its neurons): one C-level type check of ``av`` instead of a ``_lift`` call each."""
+    if type(start) is float:  # lifting a float cannot fail: no error changes order
+        start = _node(start, None)
+    n = len(av)
+    if type(start) is not Value or countOf(map(type, av), Value) != n or n != len(bv) or not n:
+        return _dot_lifting(av, bv, start)  # lifts numbers, or raises
+    # inlined forward of ops.DOT (checked against it by a test)
+    data = start._data + builtins.sum([x._data * y._data for x, y in zip(av, bv)])
+    return _node(data, ops.DOT, (start, *av, *bv))
+
+
+def _dot_lifting(av: list[Any], bv: list[Any], start: Operand) -> Value:
+    """``dot`` with numbers among its inputs (each becomes a leaf), or an error."""
+    av = [_lift(x, "dot") for x in av]
+    bv = [_lift(x, "dot") for x in bv]
     if len(av) != len(bv):
         raise ValueError(f"dot: the two sequences differ in length ({len(av)} and {len(bv)})")
     if not av:
         raise ValueError("dot: empty sequences")
-    inputs = (_lift(start, "dot"), *av, *bv)
-    # inlined forward of ops.DOT (checked against it by a test)
-    data = inputs[0]._data + builtins.sum(map(operator.mul, [x._data for x in av],
-                                              [y._data for y in bv]))
-    return _node(data, ops.DOT, inputs)
+    return _dot(av, bv, _lift(start, "dot"))
 
 
 def _extreme(op: Op, values: Iterable[Operand], where: str) -> Value:

@@ -10,7 +10,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from autograd import Value, dot
+from autograd import Value
+from autograd.engine import _dot
 from autograd.graph import Cluster
 
 from . import _format
@@ -188,6 +189,12 @@ def _check_example(x: Any, n: int, who: str) -> None:
         )
 
 
+def _lift_inputs(x: Sequence[Value | Number]) -> list[Value]:
+    """An example's inputs as Values, numbers lifted once for the whole layer: each input
+    is one node of the graph (not one per neuron), and the neurons skip checking them."""
+    return [v if type(v) is Value else Value(v) for v in x]  # type: ignore[arg-type]
+
+
 class Neuron(Module):
     """``activation(b + Σ w_i·x_i)``, computed as one ``dot`` node plus the activation.
 
@@ -229,14 +236,16 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         _check_example(x, len(self.w), "Neuron")
-        return self._forward(x)
+        return self._forward(_lift_inputs(x))
 
-    def _forward(self, x: Sequence[Value | Number]) -> Value:
+    def _forward(self, x: list[Value]) -> Value:
+        """The output for inputs that are all Values (a layer lifts them once for all of
+        its neurons, so only the weights are checked)."""
         try:
             act = ACTIVATIONS[self.activation]
         except (KeyError, TypeError):
             act = _activation(self.activation)  # raises, naming the choices
-        return act(dot(self.w, x, self.b))
+        return act(_dot(self.w, x, self.b))
 
     def set_weights(self, row: Sequence[Number]) -> None:
         """Set ``[b, w1, ..., wn]`` (bias first, as the seeds' Theta matrices)."""
@@ -282,9 +291,7 @@ class Layer(Module):
         return self._forward(x)
 
     def _forward(self, x: Sequence[Value | Number]) -> list[Value]:
-        # Lift float inputs once for the whole layer: each input is one node of the graph
-        # (not one per neuron), and the neurons skip converting them again.
-        lifted = [v if isinstance(v, Value) else Value(v) for v in x]
+        lifted = _lift_inputs(x)
         return [n._forward(lifted) for n in self.neurons]
 
     def set_weights(self, theta: Sequence[Sequence[Number]]) -> None:

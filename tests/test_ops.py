@@ -8,12 +8,12 @@ import math
 import operator
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import autograd
 from autograd import Value
-from autograd.engine import VALUES, apply
+from autograd.engine import VALUES, adjoints, apply
 from autograd.maths import COMPLEX, FLOATS, FUNCTIONS, IEEE_FLOATS, CStep
 from autograd.ops import FAMILIES, OPS, Op, all_ops
 from autograd.symbolic import SYMBOLS, Symbol
@@ -140,9 +140,70 @@ def test_inlined_binary_forwards_equal_declared_ones(a, b):
 @given(numbers, st.lists(st.tuples(numbers, numbers), min_size=1, max_size=5))
 def test_inlined_dot_forward_equals_declared_one(start, pairs):
     a, b = [p[0] for p in pairs], [p[1] for p in pairs]
-    inline = autograd.dot(a, b, start).data
     declared = OPS["dot"].eval(start, *a, *b)
-    assert inline == declared or (math.isnan(inline) and math.isnan(declared))
+    va, vb = [Value(v) for v in a], [Value(v) for v in b]  # Values: nothing to lift
+    for inline in (autograd.dot(a, b, start).data, autograd.dot(va, vb, Value(start)).data,
+                   autograd.dot(va, vb, start).data, autograd.dot(va, b, start).data,
+                   autograd.dot(a, vb, start).data):
+        assert inline == declared or (math.isnan(inline) and math.isnan(declared))
+
+
+def _same(x: float, y: float) -> bool:
+    """Equal as IEEE numbers, the sign of zero included (any NaN equals any NaN)."""
+    return (x != x and y != y) or (x == y and math.copysign(1.0, x) == math.copysign(1.0, y))
+
+
+def _declared_grads(op: Op, inputs: list[Value], g: float) -> dict[int, float]:
+    """Each input's gradient as the generic backward path computes it from the op's
+    declared rule: local derivative × g, 0 where the op's exact-zero rule says so, summed
+    in input order onto -0.0 (the start that keeps a contribution's sign of zero)."""
+    xs = [p.data for p in inputs]
+    partials = op.local(op.eval(*xs), *xs)
+    out: dict[int, float] = {}
+    for i, (p, d) in enumerate(zip(inputs, partials)):
+        c = d * g
+        if c != c and op.masks and op.exact_zero(i, len(inputs), d, g):
+            c = 0.0
+        out[id(p)] = out.get(id(p), -0.0) + c
+    return out
+
+
+@given(numbers, st.lists(st.tuples(numbers, numbers), min_size=1, max_size=4), numbers,
+       st.booleans())
+@example(1e16, [(2.5, 0.0), (0.0, 0.0)], 1.0, True)  # rounds differently in any other order
+def test_inlined_backward_rules_equal_declared_ones(x, pairs, g, shared):
+    """The backward pass inlines dot, relu and tanh (the hot path of a network): each
+    input's gradient is the declared rule's, NaN, ±inf and ±0 included; with ``shared`` a
+    dot reads one Value up to four times (its contributions add up in the generic path's
+    order)."""
+    leaf = Value(x)
+    a = [Value(p[0]) for p in pairs]
+    b = [Value(p[1]) for p in pairs]
+    if shared:
+        a[-1] = b[0] = b[-1] = leaf
+    cases = [(OPS["relu"], [leaf], leaf.relu()), (OPS["tanh"], [leaf], leaf.tanh()),
+             (OPS["dot"], [leaf, *a, *b], autograd.dot(a, b, leaf))]
+    for op, inputs, out in cases:
+        for p in inputs:
+            p.grad = -0.0
+        out.backward(g)
+        want = _declared_grads(op, inputs, g)
+        for p in inputs:
+            assert _same(p.grad, want[id(p)]), (op.name, p.data, g, p.grad, want[id(p)])
+
+
+@given(numbers, numbers, numbers)
+def test_inlined_backward_rules_pass_gradients_through_interior_nodes(x, w, g):
+    """dot, relu and tanh whose inputs are interior nodes (their gradients go on down):
+    the gradients of the general pass (``adjoints``, the declared rules)."""
+    leaf, weight = Value(x), Value(w)
+    h0 = leaf * 1.0
+    h1 = (leaf * weight).relu()
+    root = autograd.dot([h0, h1], [weight, h0], h1.tanh().relu())
+    _, adj = adjoints(root, g)
+    root.backward(g)
+    for v in (leaf, weight, h0, h1):
+        assert _same(v.grad, adj[id(v)]), (v, adj[id(v)])
 
 
 @given(numbers)

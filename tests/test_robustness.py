@@ -273,6 +273,24 @@ def test_backward_on_a_graph_whose_leaf_changed_raises():
     assert w.grad == pytest.approx(3 * (1 - math.tanh(15.0) ** 2), rel=1e-12)
 
 
+def test_a_stale_node_below_nodes_made_after_the_change_is_found():
+    """backward checks the inputs of the nodes made before the latest ``.data`` change:
+    a stale dot below nodes made after the change is found; a change to a Value outside
+    the graph, in the middle of building it, is no error."""
+    w = Value(2.0, label="w")
+    h = autograd.dot([w], [Value(3.0)], Value(0.5))
+    w.data = 5.0
+    loss = (h * Value(1.0)).relu()
+    with pytest.raises(StaleGraphError, match="input 'w' of 'dot'"):
+        loss.backward()
+    a = Value(1.5)
+    b = a * 2.0
+    Value(0.0).data = 1.0
+    c = (b * a).tanh()
+    c.backward()
+    assert a.grad == pytest.approx((1 - math.tanh(4.5) ** 2) * 6.0, rel=1e-12)
+
+
 def test_optimizer_step_then_backward_on_the_old_graph_raises():
     from nn import MLP, SGD, mse
 
