@@ -417,3 +417,50 @@ def test_logsumexp_compiled_equals_eager_at_edge_values():
             assert abs(got - want) <= 1e-15 * max(1.0, abs(want)), (row, got, want)
         else:
             assert same(float(got), want), (row, got, want)
+
+
+@given(expr=expressions(ops=list(OPS)), data=st.data())
+def test_plans_run_group_by_group_equal_eager(expr, data):
+    """Past ``MAX_GENERATED`` groups the NumPy backend runs the plan group by group (CPython
+    compiles generated code too slowly for a chain of 10⁶ groups): forced here on every
+    graph, it equals eager as the generated code does."""
+    from autograd.backends import numpy_backend
+
+    n = len(expr.inputs)
+    rows = [expr.inputs] + [tuple(data.draw(st.floats(-2, 2, allow_nan=False))
+                                  for _ in range(n)) for _ in range(data.draw(st.integers(0, 3)))]
+    finite = []
+    for row in rows:
+        try:
+            if abs(expr(*[Value(v) for v in row]).data) < 1e6:
+                finite.append(row)
+        except (ArithmeticError, ValueError):
+            pass
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(numpy_backend, "MAX_GENERATED", 0)
+        compare(expr, finite, n, "numpy")
+
+
+def test_a_deep_chain_runs_group_by_group_and_equals_eager():
+    from autograd.backends import numpy_backend
+
+    x, a, b = Value(0.5), Value(0.9), Value(0.1)
+    v = x
+    for _ in range(numpy_backend.MAX_GENERATED):  # three groups a step
+        v = (v * a + b).tanh()
+    program = compile([v], [x], [a, b])
+    assert program.backend.stepper is not None and not program.backend.own_constants
+    out = program(np.array([[0.5], [-0.25]]))
+    program.backward(np.ones_like(out))
+    total_a = total_b = 0.0
+    for k, x0 in enumerate((0.5, -0.25)):
+        xe, ae, be = Value(x0), Value(0.9), Value(0.1)
+        y = xe
+        for _ in range(numpy_backend.MAX_GENERATED):
+            y = (y * ae + be).tanh()
+        y.backward()
+        assert close(out[k, 0], y.data)
+        total_a, total_b = total_a + ae.grad, total_b + be.grad
+    assert close(a.grad, total_a) and close(b.grad, total_b)
+    with pytest.raises(ValueError, match=r"log: input must be positive.*batch row 1"):
+        compile([(v * x).log()], [x], [a, b])(np.array([[0.5], [-0.6]]))

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import maths, ops
 from ..compiler import GroupPlan, Plan
+from ._numpy_steps import Stepper, _all_finite, _message, _ordered
 
 __all__ = ["NumpyBackend", "generate"]
 
@@ -145,41 +146,51 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
     can fail (``Domain.loud``, overflow, a dense layer's order of summation): the backend
     runs it first and reruns with ``checked=True`` if anything in ``V`` is inf or NaN."""
     env: dict[str, Any] = {"np": np, "_isfinite": math.isfinite, "_domain_error": _domain_error,
-                           "_overflow": _overflow, "_ordered": _ordered, "_masked": _masked}
+                           "_overflow": _overflow, "_ordered": _ordered, "_masked": _masked,
+                           "_consts": np.array(plan.const_values, dtype=float)}
     fw, bw = _Writer(plan, env), _Writer(plan, env)
-    fw.emit(f"V = np.empty(({plan.n_rows}, X.shape[0]))")
-    if plan.copy_rows:
-        rows = fw.name("i", np.array(plan.copy_rows, dtype=np.intp))
-        fw.emit(f"V[{rows}] = {fw.read(plan.copy_index, True, head=False)}")
+    forward: list[list[str]] = []  # the lines of each group
     for k, group in enumerate(plan.groups):
+        fw.lines = []
         fw.emit(f"# group {k}: {group.op.name} × {len(group.out)}"
                 + (" (dense: a matrix product)" if group.dense else ""))
         (_dense_forward if group.dense else _forward)(fw, group)
-    fw.emit("return V")
-
-    bw.emit("G = np.zeros(V.shape)")
-    bw.emit(f"GP = np.zeros({plan.n_params + len(plan.const_values)})")
+        forward.append(fw.lines)
+    bw.lines = []
     bw.add_to(plan.out_rows, False, "seed.T")
+    backward = [bw.lines]
     for k in range(len(plan.groups) - 1, -1, -1):
         group = plan.groups[k]
+        bw.lines = []
         bw.emit(f"# group {k}: {group.op.name} × {len(group.out)}")
         (_dense_backward if group.dense else _backward)(bw, group)
-    if plan.copy_rows:
-        rows = bw.name("i", np.array(plan.copy_rows, dtype=np.intp))
-        bw.emit(f"np.add.at(GP, {bw.name('i', np.array(plan.copy_index, dtype=np.intp))}, "
-                f"G[{rows}].sum(axis=1))")
-    bw.emit(f"return GP[:{plan.n_params}]")
+        backward.append(bw.lines)
+
     # rows 0..n_inputs of V are the inputs, copied there only if an operand reads them
     # together with computed rows; otherwise read from X.T (a view)
-    head = "    XT = X.T\n"
+    shared = ["    XT = X.T"]
     if fw.mixed or bw.mixed:
-        head += "    PC = np.concatenate((P, _consts))\n"
-    env["_consts"] = np.array(plan.const_values, dtype=float)
-    copy = f"    V[:{plan.n_inputs}] = XT\n" if fw.inputs_in_V or bw.inputs_in_V else ""
-    lines = fw.lines[:1] + ([copy.rstrip()] if copy else []) + fw.lines[1:]
-    ones = "    ones = np.ones(X.shape[0])\n" if bw.ones else ""
-    source = ("def forward(X, P, checked):\n" + head + "\n".join(lines) + "\n\n\n"
-              "def backward(X, V, P, seed):\n" + head + ones + "\n".join(bw.lines) + "\n")
+        shared.append("    PC = np.concatenate((P, _consts))")
+    fw_head = [*shared, f"    V = np.empty(({plan.n_rows}, X.shape[0]))"]
+    if fw.inputs_in_V or bw.inputs_in_V:
+        fw_head.append(f"    V[:{plan.n_inputs}] = XT")
+    if plan.copy_rows:
+        rows = fw.name("i", np.array(plan.copy_rows, dtype=np.intp))
+        fw_head.append(f"    V[{rows}] = {fw.read(plan.copy_index, True, head=False)}")
+    bw_head = [*shared, "    G = np.zeros(V.shape)",
+               f"    GP = np.zeros({plan.n_params + len(plan.const_values)})"]
+    if bw.ones:
+        bw_head.append("    ones = np.ones(X.shape[0])")
+    bw_tail = []
+    if plan.copy_rows:
+        rows = bw.name("i", np.array(plan.copy_rows, dtype=np.intp))
+        index = bw.name("i", np.array(plan.copy_index, dtype=np.intp))
+        bw_tail.append(f"    np.add.at(GP, {index}, G[{rows}].sum(axis=1))")
+    source = ("def forward(X, P, checked):\n"
+              + "\n".join([*fw_head, *(line for g in forward for line in g), "    return V"])
+              + "\n\n\ndef backward(X, V, P, seed):\n"
+              + "\n".join([*bw_head, *(line for g in backward for line in g), *bw_tail,
+                           f"    return GP[:{plan.n_params}]"]) + "\n")
     return source, env
 
 
@@ -204,8 +215,10 @@ def _args(w: _Writer, group: GroupPlan) -> list[str]:
 
 def _namespace(w: _Writer, group: GroupPlan) -> str:
     counts = group.counts
-    if counts is None:
-        return w.name("m", maths.Arrays())
+    if counts is None:  # one namespace serves every group without runs
+        if "_arrays" not in w.env:
+            w.env["_arrays"] = maths.Arrays()
+        return "_arrays"
     offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
     return w.name("m", maths.Arrays(offsets, np.array(counts, dtype=np.intp)))
 
@@ -350,14 +363,6 @@ def _dense_backward(w: _Writer, group: GroupPlan) -> None:
             w.add_to(rows, False, f"{W}.T @ g")
 
 
-def _ordered(b: Any, terms: Any) -> Any:
-    """start + Σ terms, summed left to right as the scalar engine does (NaN and inf)."""
-    total = terms[:, 0, :].copy()
-    for k in range(1, terms.shape[1]):
-        total += terms[:, k, :]
-    return b + total
-
-
 def _masked(op: ops.Op, j: int, d: Any, up: Any, c: Any) -> Any:
     """``c = d · up`` with the op's exact-zero rules where it is NaN (``Op.exact_zero``)."""
     nan = np.isnan(c)
@@ -387,39 +392,28 @@ def _overflow(op: ops.Op, m: Any, out: Any, args: list[Any]) -> None:
         raise OverflowError(f"{op.name}: the result leaves the float range in batch row {row}")
 
 
-def _all_finite(args: list[Any], shape: tuple[int, ...], m: Any) -> Any:
-    """Per output entry: are all of its inputs finite? (Runs reduce over their segment.)"""
-    ok = np.ones(shape, dtype=bool)
-    for a in args:
-        fin = np.isfinite(a)
-        if m.offsets is not None and fin.shape[0] != shape[0] and fin.shape[0] != 1:
-            fin = np.logical_and.reduceat(fin, m.offsets, axis=0)
-        ok &= np.broadcast_to(fin, shape)
-    return ok
-
-
-def _message(d: ops.Domain, args: list[Any], bad: Any, k: int, row: int) -> str:
-    """The domain's message for entry (k, row), with its own input values."""
-    values = []
-    for a in args:
-        a = np.broadcast_to(a, bad.shape) if a.shape[0] in (1, bad.shape[0]) else a
-        values.append(float(a[k, row if a.shape[1] > 1 else 0]))
-    return d.message(*values)
+#: Plans with more groups than this run group by group (``_numpy_steps``): the generated
+#: code would take CPython about 100 µs a group to compile (a chain is a group per node).
+MAX_GENERATED = 2000
 
 
 class NumpyBackend:
-    """Runs a ``Plan`` as generated NumPy code, in float64."""
+    """Runs a ``Plan`` in float64: as generated NumPy code, or for a plan with more than
+    ``MAX_GENERATED`` groups, group by group."""
 
     name = "numpy"
-    own_constants = True  # constants are baked into the generated code
 
     def __init__(self, plan: Plan, device: Any = None) -> None:
         if device not in (None, "cpu"):
             raise ValueError(f"compile: the numpy backend runs on the CPU, got device={device!r}")
         self.plan = plan
-        self.source, env = generate(plan)
-        exec(compile(self.source, "<chainrule compiled program (numpy)>", "exec"), env)  # noqa: S102
-        self._forward, self._backward = env["forward"], env["backward"]
+        self.stepper = Stepper(plan) if len(plan.groups) > MAX_GENERATED else None
+        #: constants baked into the generated code; the stepper reads them from P
+        self.own_constants = self.stepper is None
+        if self.stepper is None:
+            self.source, env = generate(plan)
+            exec(compile(self.source, "<chainrule compiled program (numpy)>", "exec"), env)  # noqa: S102
+            self._forward, self._backward = env["forward"], env["backward"]
         p = _progression(plan.out_rows)
         self.out_rows = slice(*p) if p else np.array(plan.out_rows, dtype=np.intp)
         self._V: Any = None
@@ -427,12 +421,17 @@ class NumpyBackend:
     def forward(self, X: Any, P: Any) -> Any:
         self._V = None
         with np.errstate(all="ignore"):  # IEEE results; domains and overflows are checked
-            V = self._forward(X, P, False)
-            if not math.isfinite(V[self.plan.n_inputs:].sum()):  # an inf or NaN: recheck
-                V = self._forward(X, P, True)
+            if self.stepper is not None:
+                V = self.stepper.forward(X, P)
+            else:
+                V = self._forward(X, P, False)
+                if not math.isfinite(V[self.plan.n_inputs:].sum()):  # an inf or NaN: recheck
+                    V = self._forward(X, P, True)
         self._X, self._V, self._P = X, V, P
         return V[self.out_rows].T.copy()
 
     def backward(self, seed: Any) -> Any:
         with np.errstate(all="ignore"):
+            if self.stepper is not None:
+                return self.stepper.backward(self._V, self._P, seed)
             return self._backward(self._X, self._V, self._P, seed)
