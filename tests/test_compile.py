@@ -464,3 +464,24 @@ def test_a_deep_chain_runs_group_by_group_and_equals_eager():
     assert close(a.grad, total_a) and close(b.grad, total_b)
     with pytest.raises(ValueError, match=r"log: input must be positive.*batch row 1"):
         compile([(v * x).log()], [x], [a, b])(np.array([[0.5], [-0.6]]))
+
+
+def test_a_parameter_read_with_computed_values_and_constants_is_copied_into_V():
+    """A run mixing a parameter, a constant and a computed value (dot([w, 2.0], [x·w, x]))
+    copies the parameter and the constant into rows of V: equal to eager, gradients too."""
+    import autograd
+
+    x, w = Value(0.5), Value(1.5)
+    out = autograd.dot([w, x * w], [x, 2.0], 0.25)
+    program = compile([out], [x], [w])
+    X = np.array([[0.5], [-1.0], [2.0]])
+    got = program(X)
+    program.backward(np.ones_like(got))
+    grad = 0.0
+    for (x0,) in X:
+        xe, we = Value(x0), Value(1.5)
+        ye = autograd.dot([we, xe * we], [xe, 2.0], 0.25)
+        ye.backward()
+        assert close(float(got[list(X[:, 0]).index(x0), 0]), ye.data)
+        grad += we.grad
+    assert close(w.grad, grad)

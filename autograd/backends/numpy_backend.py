@@ -1,7 +1,9 @@
 """The NumPy backend of ``compile`` (the default): generated NumPy code, a few calls per group.
 
-The plan's groups become two straight-line functions, ``forward(X, P)`` and
-``backward(X, V, P, seed)``; ``program.source("numpy")`` shows them.
+The plan's groups become two straight-line functions, ``forward(X, P, checked)`` and
+``backward(X, V, P, seed)``; ``program.source("numpy")`` shows them. (A plan of more than
+``MAX_GENERATED`` groups, such as a long chain, runs group by group in ``_numpy_steps``
+instead: CPython compiles generated code too slowly for it.)
 Operand j of a group stacks operand j of every node: rows of ``V`` (computed values and
 inputs), or entries of ``P`` (parameters and constants, broadcast over the batch). Each
 operand is read the cheapest way its indices allow, decided once, here: a slice (a view,
@@ -11,7 +13,8 @@ op's own rules from ``ops.py`` on arrays (``maths.Arrays``), except these loweri
 checked against the rules by the tests: ``+ − × neg`` and relu as one ufunc writing into
 ``V``, and a dense layer's ``dot`` group as a matrix product (``W @ X`` forward,
 ``G @ X.T`` and ``W.T @ G`` backward). Domains are checked where the scalar engine checks
-them, and results that leave the float range raise as there.
+them, and results that leave the float range raise as there: the checks that only a
+non-finite result can fail run only when ``V`` holds an inf or NaN (``generate``).
 """
 
 from __future__ import annotations
@@ -166,6 +169,7 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
         (_dense_backward if group.dense else _backward)(bw, group)
         backward.append(bw.lines)
 
+    copies = fw.read(plan.copy_index, True, head=False) if plan.copy_rows else ""
     # rows 0..n_inputs of V are the inputs, copied there only if an operand reads them
     # together with computed rows; otherwise read from X.T (a view)
     shared = ["    XT = X.T"]
@@ -176,7 +180,7 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
         fw_head.append(f"    V[:{plan.n_inputs}] = XT")
     if plan.copy_rows:
         rows = fw.name("i", np.array(plan.copy_rows, dtype=np.intp))
-        fw_head.append(f"    V[{rows}] = {fw.read(plan.copy_index, True, head=False)}")
+        fw_head.append(f"    V[{rows}] = {copies}")
     bw_head = [*shared, "    G = np.zeros(V.shape)",
                f"    GP = np.zeros({plan.n_params + len(plan.const_values)})"]
     if bw.ones:
