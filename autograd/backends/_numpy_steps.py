@@ -6,8 +6,9 @@ than ``numpy_backend.MAX_GENERATED`` groups runs here instead: each group gather
 operands (a slice where their indices are consecutive), runs its op's rules from ``ops.py``
 on arrays (``maths.Arrays``) and scatters the gradients back; a dense layer's ``dot`` group
 is a matrix product. Parameters and constants come together in ``P``. The same checks as
-the generated code: domains, overflow, and a dense layer's order of summation where a
-result is not finite.
+the generated code, by the same helpers (the end of this file, which the generated code
+calls too): domains, overflow, the exact-zero rules, and a dense layer's order of
+summation where a result is not finite.
 """
 
 from __future__ import annotations
@@ -18,11 +19,6 @@ import numpy as np
 
 from .. import maths, ops
 from ..compiler import GroupPlan, Plan
-
-
-def _first(bad: Any) -> tuple[int, int]:
-    k, row = (int(i) for i in np.argwhere(bad)[0])
-    return k, row
 
 
 class _Operand:
@@ -63,13 +59,6 @@ class _Operand:
             G[self.targets] += np.add.reduceat(values[self.perm], self.offsets, axis=0)
 
 
-def _span(index: list[int]) -> slice | None:
-    """``index`` as a slice, if it is consecutive increasing integers."""
-    if index and index == list(range(index[0], index[0] + len(index))):
-        return slice(index[0], index[0] + len(index))
-    return None
-
-
 class _Group:
     """Every node of one op at one depth, evaluated with one call for the whole batch:
     the op's own rules on arrays (``maths.Arrays``)."""
@@ -88,19 +77,13 @@ class _Group:
     def forward(self, V: Any, P: Any) -> None:
         op, m = self.op, self.m
         args = [x.gather(V, P) for x in self.operands]
-        for d in op.domain:  # raise where the scalar engine raises
-            bad = np.broadcast_to(d.bad(m, *args), (len(self.out), V.shape[1]))
+        for j, d in enumerate(op.domain):  # raise where the scalar engine raises
+            bad = d.bad(m, *args)
             if bad.any():
-                row = int(np.argwhere(bad)[0][1])
-                raise d.error(f"{op.name}: {_message(d, args, bad, *_first(bad))} "
-                              f"(batch row {row})")
+                _domain_error(op, j, args, bad)
         out = np.broadcast_to(op.forward(m, *args), (len(self.out), V.shape[1]))
         if op.overflows:
-            finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
-            if not finite.all():
-                row = int(np.argwhere(~finite)[0][1])
-                raise OverflowError(f"{op.name}: the result leaves the float range in batch "
-                                    f"row {row}")
+            _overflow(op, m, out, args)
         V[self.span] = out
 
     def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
@@ -118,14 +101,7 @@ class _Group:
                 continue
             c = np.broadcast_to(d * upstream, upstream.shape)
             if op.masks:  # the exact-zero rules, where the product is NaN (ops.Op.exact_zero)
-                nan = np.isnan(c)
-                if nan.any():
-                    zero = np.zeros(upstream.shape, dtype=bool)
-                    if op.mask_flags[j]:  # a zero local derivative blocks the gradient
-                        zero |= np.broadcast_to(d, upstream.shape) == 0.0
-                    if op.quotient_flags[j]:  # a zero gradient through a quotient stays 0
-                        zero |= upstream == 0.0
-                    c = np.where(nan & zero, 0.0, c)
+                c = _masked(op, j, d, upstream, c)
             x.scatter(G, GP, c)
 
 
@@ -175,19 +151,6 @@ class _Dense:
             np.add.at(GP, self.w, dW)
         if self.need_dx:
             G[self.rows] += self._w(P).T @ g
-
-
-def _strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
-    """(start, stride, k, n) if ``weights[i][j] == start + i·stride + j`` (stride ≥ n)."""
-    k, n = len(weights), len(weights[0])
-    start = weights[0][0]
-    stride = weights[1][0] - start if k > 1 else n
-    if stride < n:
-        return None
-    for i, row in enumerate(weights):
-        if row != list(range(start + i * stride, start + i * stride + n)):
-            return None
-    return start, stride, k, n
 
 
 class Stepper:
@@ -250,3 +213,62 @@ def _message(d: ops.Domain, args: list[Any], bad: Any, k: int, row: int) -> str:
         a = np.broadcast_to(a, bad.shape) if a.shape[0] in (1, bad.shape[0]) else a
         values.append(float(a[k, row if a.shape[1] > 1 else 0]))
     return d.message(*values)
+
+
+def _progression(index: list[int]) -> tuple[int, int, int] | None:
+    """(start, stop, step) if ``index`` is ``range(start, stop, step)`` with step ≥ 1."""
+    if not index:
+        return None
+    start = index[0]
+    step = index[1] - start if len(index) > 1 else 1
+    if step < 1 or index != list(range(start, start + step * len(index), step)):
+        return None
+    return start, start + step * (len(index) - 1) + 1, step
+
+
+def _span(index: list[int]) -> slice | None:
+    """``index`` as a slice, if it is consecutive increasing integers."""
+    p = _progression(index)
+    return slice(p[0], p[1]) if p and p[2] == 1 else None
+
+
+def _strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
+    """(start, stride, k, n) if ``weights[i][j] == start + i·stride + j`` (stride ≥ n)."""
+    k, n = len(weights), len(weights[0])
+    start = weights[0][0]
+    stride = weights[1][0] - start if k > 1 else n
+    if stride < n:
+        return None
+    for i, row in enumerate(weights):
+        if row != list(range(start + i * stride, start + i * stride + n)):
+            return None
+    return start, stride, k, n
+
+
+def _masked(op: ops.Op, j: int, d: Any, up: Any, c: Any) -> Any:
+    """``c = d · up`` with the op's exact-zero rules where it is NaN (``Op.exact_zero``)."""
+    nan = np.isnan(c)
+    if not nan.any():
+        return c
+    zero = np.zeros(nan.shape, dtype=bool)
+    if op.mask_flags[j]:  # a zero local derivative blocks the gradient
+        zero |= np.broadcast_to(d, nan.shape) == 0.0
+    if op.quotient_flags[j]:  # a zero gradient through a quotient stays 0
+        zero |= np.broadcast_to(up, nan.shape) == 0.0
+    return np.where(nan & zero, 0.0, c)
+
+
+def _domain_error(op: ops.Op, j: int, args: list[Any], bad: Any) -> None:
+    """Raise the op's domain error for the first bad entry, with its own input values."""
+    d = op.domain[j]
+    bad = np.broadcast_to(bad, np.broadcast_shapes(*[a.shape for a in args], bad.shape))
+    k, row = (int(i) for i in np.argwhere(bad)[0])
+    raise d.error(f"{op.name}: {_message(d, args, bad, k, row)} (batch row {row})")
+
+
+def _overflow(op: ops.Op, m: Any, out: Any, args: list[Any]) -> None:
+    """Raise if an entry is not finite although its inputs are (the float range left)."""
+    finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
+    if not finite.all():
+        row = int(np.argwhere(~finite)[0][1])
+        raise OverflowError(f"{op.name}: the result leaves the float range in batch row {row}")

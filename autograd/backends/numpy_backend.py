@@ -26,20 +26,17 @@ import numpy as np
 
 from .. import maths, ops
 from ..compiler import GroupPlan, Plan
-from ._numpy_steps import Stepper, _all_finite, _message, _ordered
+from ._numpy_steps import (
+    Stepper,
+    _domain_error,
+    _masked,
+    _ordered,
+    _overflow,
+    _progression,
+    _strided,
+)
 
 __all__ = ["NumpyBackend", "generate"]
-
-
-def _progression(index: list[int]) -> tuple[int, int, int] | None:
-    """(start, stop, step) if ``index`` is ``range(start, stop, step)`` with step ≥ 1."""
-    if not index:
-        return None
-    start = index[0]
-    step = index[1] - start if len(index) > 1 else 1
-    if step < 1 or index != list(range(start, start + step * len(index), step)):
-        return None
-    return start, start + step * (len(index) - 1) + 1, step
 
 
 def _slice(p: tuple[int, int, int]) -> str:
@@ -324,10 +321,9 @@ def _weights(w: _Writer, group: GroupPlan, array: str) -> tuple[str, bool]:
         if source == "PC":
             return f"PC[{w.name('i', np.array(weights, dtype=np.intp))}]", False
         return w.name("c", w.env[source][index].reshape(k, n)), False
-    start = weights[0][0]
-    stride = weights[1][0] - start if k > 1 else n
-    if stride >= n and all(row == list(range(start + i * stride, start + i * stride + n))
-                           for i, row in enumerate(weights)):
+    view = _strided(weights)
+    if view is not None:
+        start, stride, k, n = view
         return f"{array}[{start}:{start + k * stride}].reshape({k}, {stride})[:, :{n}]", True
     return f"{array}[{w.name('i', np.array(weights, dtype=np.intp))}]", False
 
@@ -365,35 +361,6 @@ def _dense_backward(w: _Writer, group: GroupPlan) -> None:
             w.emit(f"np.matmul({W}.T, g, out=G[{_slice(p)}])")
         else:
             w.add_to(rows, False, f"{W}.T @ g")
-
-
-def _masked(op: ops.Op, j: int, d: Any, up: Any, c: Any) -> Any:
-    """``c = d · up`` with the op's exact-zero rules where it is NaN (``Op.exact_zero``)."""
-    nan = np.isnan(c)
-    if not nan.any():
-        return c
-    zero = np.zeros(nan.shape, dtype=bool)
-    if op.mask_flags[j]:  # a zero local derivative blocks the gradient
-        zero |= np.broadcast_to(d, nan.shape) == 0.0
-    if op.quotient_flags[j]:  # a zero gradient through a quotient stays 0
-        zero |= np.broadcast_to(up, nan.shape) == 0.0
-    return np.where(nan & zero, 0.0, c)
-
-
-def _domain_error(op: ops.Op, j: int, args: list[Any], bad: Any) -> None:
-    """Raise the op's domain error for the first bad entry, with its own input values."""
-    d = op.domain[j]
-    bad = np.broadcast_to(bad, np.broadcast_shapes(*[a.shape for a in args], bad.shape))
-    k, row = (int(i) for i in np.argwhere(bad)[0])
-    raise d.error(f"{op.name}: {_message(d, args, bad, k, row)} (batch row {row})")
-
-
-def _overflow(op: ops.Op, m: Any, out: Any, args: list[Any]) -> None:
-    """Raise if an entry is not finite although its inputs are (the float range left)."""
-    finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
-    if not finite.all():
-        row = int(np.argwhere(~finite)[0][1])
-        raise OverflowError(f"{op.name}: the result leaves the float range in batch row {row}")
 
 
 #: Plans with more groups than this run group by group (``_numpy_steps``): the generated
