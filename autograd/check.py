@@ -11,6 +11,10 @@ gradient with a reference computed without any derivative rule:
 * ``"richardson"``: central differences D(h) = (f(x + h) − f(x − h)) / 2h at shrinking h,
   extrapolated to h → 0 (Ridders' tableau), with an estimate of its own error. For ops that
   are not analytic (relu, abs, max).
+* the function itself: a complex step differentiates the *graph* ``f`` traced, so the
+  default also compares with Richardson differences of ``f`` re-run at nearby points
+  (rows ``fn``): a graph that froze a number (``f`` read ``.data``) fails there, with a
+  message saying that the graph and the function disagree.
 * ``"central"``: PyTorch's ``gradcheck``: D(eps), |analytic − numeric| ≤ atol + rtol·|numeric|.
 
 The default (``"auto"``) takes complex step when it applies, else Richardson, with the
@@ -54,6 +58,10 @@ ROUNDING_FACTOR = 8.0
 LOCAL_FACTOR = 16.0
 #: the safety factor on Richardson's own error estimate
 ESTIMATE_FACTOR = 10.0
+#: the function check's further allowance, relative: Richardson's estimate of its own error
+#: is not a bound (on exp(exp(x)) at 0 it was 10 times too small); a graph that froze a
+#: number is off by far more
+FUNCTION_RTOL = 1e-8
 METHODS = ("auto", "complex-step", "richardson", "central")
 
 
@@ -430,7 +438,7 @@ def _gradient_function(f: Callable[..., Value], xs: Sequence[float], i: int, j: 
 class Row:
     """One compared derivative: ``what`` is ∂f/∂x_i, ∂²f/∂x_i∂x_j or a jvp."""
 
-    mode: str  # "rev", "fwd" or "rev²"
+    mode: str  # "rev", "fwd", "rev²" or "fn" (the function re-run, not its graph)
     index: tuple[int, ...]
     value: float
     analytic: float
@@ -546,6 +554,7 @@ def gradcheck_report(
     order: int = 1,
     modes: Sequence[str] = ("rev",),
     localize: bool = True,
+    function: bool = True,
 ) -> GradcheckReport:
     """Run the comparisons of ``gradcheck`` and return them, without raising."""
     if method not in METHODS:
@@ -594,11 +603,38 @@ def gradcheck_report(
             tangent = [1.0 if k == i else 0.0 for k in range(len(xs))]
             _, slope = jvp(f, xs, tangent)
             report.rows.append(Row("fwd", (i,), xs[i], slope, r, e, tol))
+    if function and method == "complex-step":
+        _function_rows(f, xs, analytic, bounds, atol, rtol, report)
     if order == 2:
         _second_order(f, xs, trace, method, atol, rtol, report)
-    if localize and not report.passed:
+    if _only_function(report):
+        report.note = _FROZE
+    elif localize and not report.passed:
         report.culprit = find_culprit(trace.root, order=2 if _only_second(report) else 1)
     return report
+
+
+_FROZE = ("the graph f traced and f itself disagree: the engine's gradient matches the "
+          "complex step of the traced graph, but not Richardson differences of f re-run at "
+          "nearby points (rows 'fn'). f's graph froze a number that depends on its inputs: "
+          "it read .data, called grad with numbers inside, or used a value computed outside "
+          "the graph, so the graph's gradient is not the function's")
+
+
+def _function_rows(f: Callable[..., Value], xs: Sequence[float], analytic: Sequence[float],
+                   bounds: Sequence[float], atol: float | None, rtol: float | None,
+                   report: GradcheckReport) -> None:
+    """Rows 'fn': the gradient against Richardson differences of ``f`` itself, re-run at
+    nearby points, so a graph that froze a number cannot pass by agreeing with itself."""
+    for i, (a, b) in enumerate(zip(analytic, bounds)):
+        d, e = richardson(_partial_function(f, xs, i), xs[i])
+        tol = _tolerance(b, e, d, atol, rtol) + FUNCTION_RTOL * abs(d)
+        report.rows.append(Row("fn", (i,), xs[i], a, d, e, tol))
+
+
+def _only_function(report: GradcheckReport) -> bool:
+    bad = report.failures
+    return bool(bad) and all(r.mode == "fn" for r in bad)
 
 
 def _only_second(report: GradcheckReport) -> bool:
@@ -640,6 +676,7 @@ def gradcheck(
     order: int = 1,
     modes: Sequence[str] = ("rev",),
     localize: bool = True,
+    function: bool = True,
 ) -> bool:
     """Check the engine's derivatives of ``f`` at ``inputs`` against a reference.
 
@@ -650,13 +687,16 @@ def gradcheck(
     plus 10 times the reference's error estimate, or atol + rtol·|reference| if given.
     ``order=2`` also checks every ∂²f/∂x_i∂x_j (``create_graph``) against a complex step
     (or Richardson) of the first derivative; ``modes=("rev", "fwd")`` also checks ``jvp``.
+    ``function=True`` (the default) also re-runs ``f`` itself at nearby points when the
+    reference is a complex step of the traced graph (Richardson, rows ``fn``): a graph that
+    froze a number (``f`` read ``.data``) agrees with itself but not with ``f``.
 
     Returns True, or raises ``GradcheckError``: its message names the guilty op first (its
     rule against a complex step or Richardson of its own forward), then tables every
     comparison with the reference's error estimate.
     """
     report = gradcheck_report(f, inputs, eps, atol, rtol, method=method, order=order,
-                              modes=modes, localize=localize)
+                              modes=modes, localize=localize, function=function)
     if report.passed:
         return True
     raise GradcheckError(_message(report), report)
@@ -664,7 +704,8 @@ def gradcheck(
 
 def _message(report: GradcheckReport) -> str:
     bad = report.failures
-    lead = (str(report.culprit) if report.culprit is not None else
+    lead = (report.note if report.note == _FROZE else
+            str(report.culprit) if report.culprit is not None else
             "no op's rule disagrees with its own forward: the fault is in how the rules "
             "are combined (the engine, jvp or create_graph), or in f")
     firsts = {r.index[0] for r in bad if r.mode != "rev²"}

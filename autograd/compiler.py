@@ -285,8 +285,13 @@ class Program:
         return _numpy().array([p.data for p in self.params], dtype=float)
 
     def write_parameters(self, theta: Any) -> None:
-        """Set every parameter's ``.data`` from the array ``theta`` (as an optimizer does)."""
-        for p, x in zip(self.params, _numpy().asarray(theta, dtype=float).tolist()):
+        """Set every parameter's ``.data`` from the array ``theta`` of shape
+        ``(len(params),)`` (as an optimizer does); nothing is written if it has another."""
+        values = _numpy().asarray(theta, dtype=float)
+        if values.shape != (len(self.params),):
+            raise ValueError(f"write_parameters: theta must have shape ({len(self.params)},), "
+                             f"got {values.shape}")
+        for p, x in zip(self.params, values.tolist()):
             p.data = x
 
     def __call__(self, X: Any, params: Any = None) -> Any:

@@ -631,6 +631,61 @@ def _check_fresh(order: list[Value]) -> None:
         for p in node.parents:
             if p._t > t:
                 raise _stale(node, p)
+        if node._x is None and node._y is not None:
+            _check_stand_in(node)
+
+
+def _check_stand_in(leaf: Value) -> None:
+    """A stand-in leaf is stale once its original's ``.data`` changed after it was made."""
+    original = leaf._y()
+    if original is not None and original._t > leaf._t:
+        what = f"leaf {original.label!r}" if original.label else "a leaf"
+        raise StaleGraphError(
+            f"backward: {what} changed after backward(create_graph=True) made the gradient "
+            "graph built on it (its .data was set, e.g. by optimizer.step()): that gradient "
+            "holds old values. Run the forward pass and backward again."
+        )
+
+
+# --- stand-ins: the nodes of a gradient graph made by backward(create_graph=True) ----------
+# One rule for every API: a stand-in *is* its original. grad_of, jvp and backward credit
+# the original with a stand-in's share, and a stand-in goes stale with its original. A
+# stand-in leaf finds its original through _y (a weak reference); an interior stand-in
+# through _STANDS_FOR (weak on both sides, so neither keeps the other alive).
+
+_STANDS_FOR: weakref.WeakKeyDictionary[Value, weakref.ref[Value]] = weakref.WeakKeyDictionary()
+
+
+def stands_for(node: Value) -> Value:
+    """The node a stand-in stands for (alive), or ``node`` itself."""
+    if node._x is None:
+        ref = node._y
+    else:
+        ref = _STANDS_FOR.get(node) if _stand_ins_made else None
+    original = ref() if ref is not None else None
+    return node if original is None else original
+
+
+def credit_originals(order: Sequence[Value], adj: dict[int, Any]) -> dict[int, Any]:
+    """``adj`` with every stand-in's entry added to its original's (a new dict when any
+    stand-in is among ``order``)."""
+    if not _stand_ins_made:
+        return adj
+    out = adj
+    for node in order:
+        original = stands_for(node)
+        if original is not node and id(node) in adj:
+            if out is adj:
+                out = dict(adj)
+            out[id(original)] = out.get(id(original), 0.0) + adj[id(node)]
+    return out
+
+
+def _tick() -> int:
+    """Advance the clock: every node made from now on is newer than every node before."""
+    global _clock
+    _clock += 1
+    return _clock
 
 
 def _twin_graph(root: Value) -> dict[int, Value]:
@@ -647,10 +702,12 @@ def _twin_graph(root: Value) -> dict[int, Value]:
         if node._x is None:
             t = _node(node._data, None)
             t._y = node._y if node._y is not None else weakref.ref(node)
-        elif type(node._x) is tuple:
-            t = _node(node._data, node._op, tuple(twin[id(p)] for p in node._x))
         else:
-            t = _node(node._data, node._op, *[twin[id(p)] for p in node.parents])
+            if type(node._x) is tuple:
+                t = _node(node._data, node._op, tuple(twin[id(p)] for p in node._x))
+            else:
+                t = _node(node._data, node._op, *[twin[id(p)] for p in node.parents])
+            _STANDS_FOR[t] = weakref.ref(stands_for(node))
         t.label = node.label
         twin[id(node)] = t
     return twin
@@ -689,9 +746,8 @@ def adjoints(
             for i, (p, d) in enumerate(zip(inputs, partials)):
                 contribution: Any = d * g  # (a Value under create_graph: d's derivative counts)
                 c = _data_of(contribution)
-                if c != c and op.masks and op.exact_zero(i, len(inputs), _data_of(d),
-                                                         _data_of(g)):
-                    contribution = 0.0  # a mask blocks the gradient exactly: 0 × inf is 0
+                if op.masks and c - c != 0.0:  # ±inf or NaN: a mask or a vjp rule settles it
+                    contribution = _settle(op, node, i, d, g, contribution, create_graph)
                 if anomaly and not math.isfinite(_data_of(contribution)):
                     raise FloatingPointError(
                         f"detect_anomaly: backward produced {_data_of(contribution)!r} "
@@ -703,6 +759,21 @@ def adjoints(
         if mode is not None:
             mode.__exit__(None, None, None)
     return order, adj
+
+
+def _settle(op: Op, node: Value, i: int, d: Any, g: Any, contribution: Any, values: bool
+            ) -> Any:
+    """``Op.settle`` for the general passes, on floats or (``values``) on Values: there the
+    ``vjp`` rule records nodes of its own, so that its derivative counts."""
+    if not values:
+        xs = [p._data for p in node.parents]
+        return op.settle(i, xs, node._data, d, g, contribution)
+    dv, gv = _data_of(d), _data_of(g)
+    if op.exact_zero(i, len(node.parents), dv, gv):
+        return 0.0
+    if op.vjp is not None and gv - gv == 0.0:
+        return op._flatten(op.vjp(VALUES, g, node, *op._split(node.parents)))[i]
+    return contribution
 
 
 def _data_of(x: Any) -> float:
@@ -793,9 +864,12 @@ def _backward(root: Value, seed: float) -> None:
                 node._pass = this
                 order.append(node)
 
-        # stand-ins among the leaves: their gradients go back to the originals (at the end)
+        # stand-ins among the leaves: their gradients go back to the originals (at the end);
+        # a stand-in whose original changed since it was made is stale like any input
         twins = [p for node in order for p in node.parents
                  if p._x is None and p._y is not None] if _stand_ins_made else []
+        for stand_in in twins:
+            _check_stand_in(stand_in)
 
         # Pass 2: consumers before their inputs, each node passes grad × (local
         # derivative) on to each input. (One and two inputs, dot, relu and tanh are written
@@ -832,8 +906,8 @@ def _backward(root: Value, seed: float) -> None:
                         except ArithmeticError:
                             (dx,) = op.local(node._data, x._data)
                         c = dx * g
-                        if c != c and op.masks and op.exact_zero(0, 1, dx, g):
-                            c = 0.0
+                        if op.masks and c - c != 0.0:  # ±inf or NaN: a rule may settle it
+                            c = op.settle(0, (x._data,), node._data, dx, g, c)
                     x.grad += c
                 elif op is DOT:  # start + Σ a_i·b_i: ∂/∂start = 1, ∂/∂a_i = b_i, ∂/∂b_i = a_i
                     x[0].grad += g  # (1.0·g is g, NaN and ±0 included)
@@ -850,12 +924,13 @@ def _backward(root: Value, seed: float) -> None:
                     else:
                         for p, d in zip(x, op.local_flat(node._data, [p._data for p in x])):
                             p.grad += d * g
-                else:  # ops with an exact-zero rule (max, div, pow, ...: see apply)
-                    partials = op.local_flat(node._data, [p._data for p in x])
+                else:  # ops with an exact-zero or vjp rule (max, div, pow, ...: see apply)
+                    xs = [p._data for p in x]
+                    partials = op.local_flat(node._data, xs)
                     for i, (p, d) in enumerate(zip(x, partials)):
                         c = d * g
-                        if c != c and op.exact_zero(i, len(x), d, g):
-                            c = 0.0
+                        if c - c != 0.0:  # ±inf or NaN: a rule may settle it
+                            c = op.settle(i, xs, node._data, d, g, c)
                         p.grad += c
         except (ArithmeticError, ValueError) as exc:
             raise local_derivative_error(node, exc) from exc

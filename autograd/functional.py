@@ -3,6 +3,23 @@
 All of them run the derivative rules of ``ops.py``: on floats, or on ``Value`` objects when
 the derivative must itself be differentiable (``create_graph=True``), which is what makes
 ``grad(grad(f))`` work.
+
+**One rule for every mix of these APIs** (what ``torch.autograd`` and HIPS autograd give):
+
+1. *A stand-in is its original.* ``backward(create_graph=True)`` builds each ``.grad`` on
+   stand-ins of the graph's nodes (so that no node's ``.grad`` refers back to the node).
+   ``grad_of``, ``jvp``, ``hessian`` and ``backward`` credit an original with its
+   stand-ins' shares: after ``(x**3).backward(create_graph=True)``, ``grad_of(x.grad, [x])``
+   is 6x, as ``torch.autograd.grad(x.grad, x)``. A stand-in is stale once its original's
+   ``.data`` changes: ``backward`` or ``grad_of`` on that gradient raises
+   ``StaleGraphError``.
+2. *Values a function closes over are variables, not constants.* ``grad(f)``, ``hessian(f)``
+   and ``jvp(f, ...)`` called with numbers return floats when the result depends only on
+   the arguments (and on constants made inside ``f``); when it also depends on a Value made
+   before the call (a closed-over weight, an outer ``grad``'s argument), they return Values
+   differentiable with respect to it, as HIPS autograd returns a boxed value inside an
+   outer ``grad``. So ``grad(lambda x: x * grad(lambda y: x * y)(2.0))(1.0)`` is 2.0.
+   Called with Values, they always return Values.
 """
 
 from __future__ import annotations
@@ -11,7 +28,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import engine
-from .engine import Value, adjoints, op_of, topological_order
+from .engine import (VALUES, Value, adjoints, credit_originals, enable_grad, op_of,
+                     stands_for, topological_order)
 
 __all__ = ["grad_of", "grad", "hessian", "jvp"]
 
@@ -21,10 +39,20 @@ def grad_of(
 ) -> tuple[Any, ...]:
     """The gradients of ``output`` with respect to each of ``inputs`` (as
     ``torch.autograd.grad``): floats, or Values with ``create_graph=True``. An input that
-    ``output`` does not depend on gets 0."""
+    ``output`` does not depend on gets 0; a stand-in's share goes to its original (see the
+    module doc)."""
     if not isinstance(output, Value):
         raise TypeError(f"grad_of: output must be a Value, got {type(output).__name__}")
-    _, adj = adjoints(output, 1.0, create_graph)
+    if isinstance(inputs, Value) or not isinstance(inputs, (list, tuple)):
+        raise TypeError("grad_of: inputs must be a list or tuple of Values, got "
+                        f"{type(inputs).__name__}")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"grad_of: inputs[{i}] must be a Value, got {type(x).__name__}")
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"grad_of: create_graph must be a bool, got {create_graph!r}")
+    order, adj = adjoints(output, 1.0, create_graph)
+    adj = credit_originals(order, adj)
     grads = tuple(adj.get(id(x), 0.0) for x in inputs)
     if create_graph:  # a constant gradient (say of x + 1) is a float: make it a Value too
         grads = tuple(g if isinstance(g, Value) else Value(g) for g in grads)
@@ -35,64 +63,107 @@ def _as_values(args: Sequence[Any], where: str) -> list[Value]:
     return [a if isinstance(a, Value) else Value(engine._check_number(a, where)) for a in args]
 
 
+def _closes_over(out: Value, own: Sequence[Value], start: int) -> bool:
+    """Does ``out`` depend on a leaf made before the clock read ``start`` (a Value from
+    outside the function) other than the function's own arguments ``own``?"""
+    mine = {id(v) for v in own}
+    return any(node._x is None and id(node) not in mine and stands_for(node)._t < start
+               for node in out.walk())
+
+
+def _call(f: Callable[..., Value], args: Sequence[Any], where: str
+          ) -> tuple[list[Value], Value, bool]:
+    """Run ``f`` on ``args`` as Values: (the arguments, the output, whether the results
+    must be Values: rule 2 of the module doc)."""
+    start = engine._tick()
+    values = _as_values(args, where)
+    out = f(*values)
+    if not isinstance(out, Value):
+        raise TypeError(f"{where}: f must return a Value, got {type(out).__name__}")
+    live = any(isinstance(a, Value) for a in args) or _closes_over(out, values, start)
+    return values, out, live
+
+
 def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """A function computing ∂f/∂(args[argnums]) for scalar arguments.
 
     Called with numbers, it returns floats; called with Values (as when nested:
-    ``grad(grad(f))``), it returns Values that can be differentiated again. For a tuple
-    ``argnums`` it returns a tuple.
+    ``grad(grad(f))``), or when ``f`` closes over Values made outside it, it returns Values
+    that can be differentiated again (module doc, rule 2). For a tuple ``argnums`` it
+    returns a tuple.
     """
+    if not callable(f):
+        raise TypeError(f"grad: f must be callable, got {type(f).__name__}")
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if isinstance(argnums, bool) or not all(type(i) is int for i in nums):
+        raise TypeError(f"grad: argnums must be an int or a sequence of ints, got {argnums!r}")
 
     def df(*args: Any) -> Any:
         for i in nums:
             if not -len(args) <= i < len(args):
                 raise IndexError(f"grad: argnums {i} out of range for {len(args)} arguments")
-        nested = any(isinstance(a, Value) for a in args)
-        values = _as_values(args, "grad")
-        out = f(*values)
-        if not isinstance(out, Value):
-            raise TypeError(f"grad: f must return a Value, got {type(out).__name__}")
-        grads = grad_of(out, [values[i] for i in nums], create_graph=nested)
+        values, out, live = _call(f, args, "grad")
+        grads = grad_of(out, [values[i] for i in nums], create_graph=live)
         return grads[0] if isinstance(argnums, int) else grads
 
     return df
 
 
-def hessian(f: Callable[..., Value]) -> Callable[..., list[list[float]]]:
-    """A function computing the matrix of second derivatives ∂²f/∂x_i∂x_j (floats)."""
+def hessian(f: Callable[..., Value]) -> Callable[..., list[list[Any]]]:
+    """A function computing the matrix of second derivatives ∂²f/∂x_i∂x_j: floats, or
+    Values when ``f`` closes over Values made outside it (module doc, rule 2)."""
+    if not callable(f):
+        raise TypeError(f"hessian: f must be callable, got {type(f).__name__}")
 
-    def h(*args: float) -> list[list[float]]:
-        values = _as_values(args, "hessian")
-        out = f(*values)
-        if not isinstance(out, Value):
-            raise TypeError(f"hessian: f must return a Value, got {type(out).__name__}")
+    def h(*args: Any) -> list[list[Any]]:
+        values, out, live = _call(f, args, "hessian")
         first = grad_of(out, values, create_graph=True)
-        return [list(grad_of(g, values)) for g in first]
+        return [list(grad_of(g, values, create_graph=live)) for g in first]
 
     return h
 
 
 def jvp(
     f: Callable[..., Value], primals: Sequence[float], tangents: Sequence[float]
-) -> tuple[float, float]:
+) -> tuple[Any, Any]:
     """Forward mode: ``(f(primals), Σ_i ∂f/∂x_i · tangents[i])``, pushing tangents from the
-    inputs forward through the same derivative rules, one pass, no backward."""
+    inputs forward through the same derivative rules, one pass, no backward. Floats, or
+    Values when ``f`` closes over Values made outside it (module doc, rule 2)."""
+    if not callable(f):
+        raise TypeError(f"jvp: f must be callable, got {type(f).__name__}")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    values = _as_values(primals, "jvp")
-    tangent = {id(v): engine._check_number(t, "jvp") for v, t in zip(values, tangents)}
-    out = f(*values)
-    if not isinstance(out, Value):
-        raise TypeError(f"jvp: f must return a Value, got {type(out).__name__}")
-    for node in topological_order(out):  # inputs before the nodes made from them
-        if node._x is None:
-            continue
-        inputs = node.parents
-        op = op_of(node)
-        partials = op.local(node._data, *[p._data for p in inputs])
-        tangent[id(node)] = sum(d * tangent.get(id(p), 0.0)
-                                for i, (p, d) in enumerate(zip(inputs, partials))
-                                if not (op.masks and op.exact_zero(i, len(inputs), d,
-                                                                   tangent.get(id(p), 0.0))))
+    values, out, live = _call(f, primals, "jvp")
+    tangent: dict[int, Any] = {id(v): engine._check_number(t, "jvp")
+                               for v, t in zip(values, tangents)}
+    with enable_grad():
+        for node in topological_order(out):  # inputs before the nodes made from them
+            if node._x is None:
+                continue
+            tangent[id(node)] = _push(node, tangent, live)
+    if live:
+        return out, (tangent.get(id(out), 0.0) if isinstance(tangent.get(id(out)), Value)
+                     else Value(tangent.get(id(out), 0.0)))
     return out._data, tangent.get(id(out), 0.0)
+
+
+def _push(node: Value, tangent: dict[int, Any], live: bool) -> Any:
+    """The tangent of ``node``: Σ_i ∂node/∂input_i · tangent of input_i (a stand-in's
+    tangent is its original's), on floats or (``live``) on Values."""
+    inputs = node.parents
+    op = op_of(node)
+    if live:
+        partials: Sequence[Any] = op._flat(op.partials(VALUES, node, *op._split(inputs)))
+    else:
+        partials = op.local(node._data, *[p._data for p in inputs])
+    total: Any = 0.0
+    for i, (p, d) in enumerate(zip(inputs, partials)):
+        t = tangent.get(id(p))
+        if t is None:
+            t = tangent.get(id(stands_for(p)), 0.0)
+        c = d * t
+        value = c._data if type(c) is Value else c
+        if op.masks and value - value != 0.0:  # ±inf or NaN: a mask or vjp rule settles it
+            c = engine._settle(op, node, i, d, t, c, live)
+        total = total + c
+    return total

@@ -112,6 +112,7 @@ class Op:
         method: str | None = None,
         masks: bool | tuple[bool, ...] = False,
         quotients: bool | tuple[bool, ...] = False,
+        vjp: Rule | None = None,
         smooth: bool = True,
         kinks: Sequence[float] = (),
         sample: Sequence[tuple[float, float]] = ((-10.0, 10.0),),
@@ -141,8 +142,12 @@ class Op:
         #: exactly 0 gives 0 there even where the partial is infinite (0/x, not 0·inf)
         self.quotient_flags = (quotients if isinstance(quotients, tuple)
                                else (bool(quotients),) * n_slots)
-        #: either rule applies to some operand: the backward pass checks a NaN product
-        self.masks = any(self.mask_flags) or any(self.quotient_flags)
+        #: ``vjp(m, g, out, *operands)``: each input's contribution g·∂out/∂input written
+        #: directly, for a partial that overflows where the contribution does not (log's
+        #: 1/x at a subnormal x is inf, g/x is not); used where g·partial is not finite
+        self.vjp = vjp
+        #: some rule above applies: the passes look again at a product that is not finite
+        self.masks = any(self.mask_flags) or any(self.quotient_flags) or vjp is not None
         #: differentiable everywhere in its domain except at ``kinks`` (finite differences
         #: and complex steps apply)
         self.smooth = smooth
@@ -169,6 +174,21 @@ class Op:
         slot = self.layout.position(i, n_inputs)[0]
         return ((d == 0.0 and self.mask_flags[slot])
                 or (g == 0.0 and self.quotient_flags[slot]))
+
+    def settle(self, i: int, xs: Sequence[float], out: float, d: float, g: float,
+               c: float) -> float:
+        """The contribution of input ``i`` to its gradient when ``c = d·g`` is ±inf or NaN
+        (floats): 0 where a mask or a quotient makes it exactly 0, the ``vjp`` rule where
+        the op has one and ``g`` is finite, else ``c``."""
+        if self.exact_zero(i, len(xs), d, g):
+            return 0.0
+        if self.vjp is None or g - g != 0.0:
+            return c
+        try:
+            return float(self._flatten(self.vjp(FLOATS, g, out, *self._split(xs)))[i])
+        except ArithmeticError:
+            parts = self.vjp(IEEE_FLOATS, IEEE(g), IEEE(out), *self._split([IEEE(x) for x in xs]))
+            return float(self._flatten(parts)[i])
 
     def __reduce__(self) -> Any:  # pickled by name: rules are code, not data
         if self.params:
@@ -274,6 +294,10 @@ def _positive_required(m: Any, x: Any) -> Any:
 
 _LOG_DOMAIN = Domain(_positive_required, ValueError,
                      lambda x: f"input must be positive, got {x!r}", loud=True)
+# sin and cos of ±inf are NaN in IEEE arithmetic and a domain error for Python's math:
+# refused on every path, naming the op (PyTorch returns NaN)
+_FINITE_DOMAIN = Domain(lambda m, x: (x == math.inf) | (x == -math.inf), ValueError,
+                        lambda x: f"input must be finite, got {x!r}", loud=True)
 _EXP_MAX = 709.782712893384  # the largest x with a finite exp(x)
 
 
@@ -286,7 +310,7 @@ SUB = Op("-", lambda m, a, b: a - b, lambda m, out, a, b: (1.0, -1.0), layout=2,
 MUL = Op("*", lambda m, a, b: a * b, lambda m, out, a, b: (b, a), layout=2,
          sample=((-100, 100), (-100, 100)), doc="a · b")
 DIV = Op("/", lambda m, a, b: a / b, lambda m, out, a, b: (1.0 / b, -out / b), layout=2,
-         title="div", quotients=True,
+         title="div", quotients=True, vjp=lambda m, g, out, a, b: (g / b, -(g / b) * out),
          domain=[Domain(_bad_divisor, ZeroDivisionError,
                         lambda a, b: f"division by zero ({a!r} / {b!r})", loud=True)],
          sample=((-100, 100), (0.1, 100)), doc="a / b; ZeroDivisionError for b = 0")
@@ -309,7 +333,7 @@ EXP = Op("exp", lambda m, x: m.exp(x), lambda m, out, x: (out,), method="exp",
                         loud=True)],
          overflows=True, sample=((-20, 20),), doc="e^x; OverflowError above x ≈ 709.78")
 LOG = Op("log", lambda m, x: m.log(x), lambda m, out, x: (1.0 / x,), method="log",
-         quotients=True,
+         quotients=True, vjp=lambda m, g, out, x: (g / x,),
          domain=[_LOG_DOMAIN], sample=((0.01, 1000),), doc="natural log; ValueError for x ≤ 0")
 SQRT = Op("sqrt", lambda m, x: m.sqrt(x), lambda m, out, x: (0.5 / out,), method="sqrt",
           quotients=True,
@@ -326,9 +350,9 @@ RELU = Op("relu", lambda m, x: m.where(x <= 0.0, 0.0, x),
           smooth=False, kinks=(0.0,), sample=((-100, 100),),
           doc="max(x, 0) (NaN stays NaN); derivative 1 for x > 0, else 0")
 SIN = Op("sin", lambda m, x: m.sin(x), lambda m, out, x: (m.cos(x),), method="sin",
-         sample=((-10, 10),), doc="sin(x); derivative cos(x)")
+         domain=[_FINITE_DOMAIN], sample=((-10, 10),), doc="sin(x); derivative cos(x)")
 COS = Op("cos", lambda m, x: m.cos(x), lambda m, out, x: (-m.sin(x),), method="cos",
-         sample=((-10, 10),), doc="cos(x); derivative −sin(x)")
+         domain=[_FINITE_DOMAIN], sample=((-10, 10),), doc="cos(x); derivative −sin(x)")
 ABS = Op("abs", lambda m, x: m.abs(x), lambda m, out, x: (m.sign(x),), method="abs",
          smooth=False, kinks=(0.0,), sample=((-100, 100),),
          doc="|x|; derivative sign(x) (0 at 0, as PyTorch)")

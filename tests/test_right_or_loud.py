@@ -1,0 +1,181 @@
+"""Issue 18's silent wrong answers, each reproduced as it was found, with the right answer
+from PyTorch, HIPS autograd or maths by hand. Every test here failed before its fix."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd import StaleGraphError, Value, grad, grad_of, hessian, jvp
+from autograd import ops
+
+# --- create_graph, then the other APIs -----------------------------------------------------
+
+
+def test_grad_of_a_create_graph_gradient_reaches_the_original_leaf():
+    # torch: x = 2; (x**3).backward(create_graph=True); autograd.grad(x.grad, x) -> 6x = 12
+    x = Value(2.0)
+    (x**3).backward(create_graph=True)
+    assert grad_of(x.grad, [x]) == (12.0,)
+
+
+def test_grad_of_a_create_graph_gradient_reaches_an_interior_node():
+    # y = h², h = x·x: x.grad = 2h·2x; ∂(x.grad)/∂h with x held = 4x = 12 at x = 3 (torch)
+    x = Value(3.0)
+    h = x * x
+    (h * h).backward(create_graph=True)
+    assert grad_of(x.grad, [h, x]) == (12.0, 12 * 3.0**2)  # and d(4x³)/dx = 12x²
+
+
+def test_create_graph_twice_then_grad_of_the_sum():
+    # x.grad after two create_graph passes of x³ is 3x² + 3x² = 6x²; d/dx = 12x = 24 at 2
+    x = Value(2.0)
+    (x**3).backward(create_graph=True)
+    (x**3).backward(create_graph=True)
+    assert grad_of(x.grad, [x]) == (24.0,)
+
+
+def test_jvp_of_a_function_of_a_create_graph_gradient():
+    # jvp of a ↦ x.grad·a along 1 is x.grad = 3x² = 12 at x = 2; it closes over x, so it is
+    # a Value whose derivative in x is 6x = 12
+    x = Value(2.0)
+    (x**3).backward(create_graph=True)
+    g = x.grad
+    _, t = jvp(lambda a: g * a, [1.0], [1.0])
+    assert t.data == 12.0
+    assert grad_of(t, [x]) == (12.0,)
+
+
+def test_a_create_graph_gradient_goes_stale_with_its_leaf():
+    x = Value(2.0)
+    (x**3).backward(create_graph=True)
+    g = x.grad
+    x.data = 5.0
+    with pytest.raises(StaleGraphError):
+        g.backward()
+    with pytest.raises(StaleGraphError):
+        grad_of(g, [x])
+
+
+# --- grad of a function that closes over Values --------------------------------------------
+
+
+def test_grad_with_a_number_keeps_the_outer_values_it_closes_over():
+    # f(x) = x · ∂(x·y)/∂y = x²: f'(1) = 2 (HIPS autograd: 2.0)
+    def f(x):
+        return x * grad(lambda y: x * y)(2.0)
+
+    assert grad(f)(1.0) == 2.0
+    assert grad(grad(f))(1.0) == 2.0
+
+
+def test_grad_of_an_eager_graph_that_calls_grad_inside():
+    x = Value(3.0)
+    y = x * grad(lambda t: x * t * t)(2.0)  # x · 2·x·2 = 4x²: dy/dx = 8x = 24
+    y.backward()
+    assert x.grad == 24.0
+
+
+def test_grad_with_numbers_and_no_outer_values_returns_floats():
+    assert grad(lambda x: x * x * 3.0)(2.0) == 12.0
+    assert type(grad(lambda x: x * x * 3.0)(2.0)) is float
+
+
+def test_hessian_and_jvp_keep_the_outer_values_too():
+    w = Value(3.0)
+    # hessian of w·x² in x is 2w: its derivative in w is 2
+    (h,), = [hessian(lambda x: w * x * x)(1.0)]
+    h[0].backward()
+    assert w.grad == 2.0
+    w.grad = 0.0
+    # jvp of w·x along 1 at x = 2 is w: its derivative in w is 1
+    value, tangent = jvp(lambda x: w * x, [2.0], [1.0])
+    (value + tangent).backward()
+    assert w.grad == 2.0 + 1.0
+
+
+def test_gradcheck_sees_a_function_that_froze_a_number():
+    from autograd.check import GradcheckError, gradcheck
+
+    def frozen(x):  # reads .data: the graph is x · 3 while the function is x³
+        return x * (x.data * x.data)
+
+    with pytest.raises(GradcheckError, match="froze"):
+        gradcheck(frozen, [1.5])
+
+
+# --- subnormal inputs of quotient rules ----------------------------------------------------
+
+
+@pytest.mark.parametrize("x", [1e-310, 5e-324, 2.2250738585072014e-308 / 4])
+def test_log_at_a_subnormal(x):
+    v = Value(x)
+    v.log().exp().backward()  # d exp(log x)/dx = 1 (PyTorch: 1.0)
+    assert v.grad == pytest.approx(1.0, rel=1e-12)
+
+
+def test_division_of_subnormals():
+    a, b = Value(1e-310), Value(2e-310)
+    (a / b * b).backward()  # (a/b)·b: ∂/∂a = 1, ∂/∂b = 0
+    assert a.grad == pytest.approx(1.0, rel=1e-12)
+    assert abs(b.grad) < 1e-12
+
+
+def test_a_subnormal_gradient_in_jvp_and_grad():
+    assert grad(lambda x: x.log().exp())(1e-310) == pytest.approx(1.0, rel=1e-12)
+    _, t = jvp(lambda x: x.log(), [1e-310], [1e-310])
+    assert t == pytest.approx(1.0, rel=1e-12)
+
+
+def test_second_order_at_a_subnormal():
+    x = Value(1e-310)
+    y = x.log().exp()
+    (g,) = grad_of(y, [x], create_graph=True)
+    assert g.data == pytest.approx(1.0, rel=1e-12)
+
+
+# --- one behaviour on every path -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+@pytest.mark.parametrize("x", [math.inf, -math.inf])
+def test_sin_cos_of_infinity_name_the_op(name, x):
+    with pytest.raises(ValueError, match=rf"{name}: input must be finite, got -?inf"):
+        getattr(Value(x), name)()
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_compiled_sin_of_infinity_raises_as_eager(backend):
+    pytest.importorskip("numpy")
+    import numpy as np
+
+    from autograd import compile
+
+    x = Value(0.0)
+    program = compile(outputs=[x.sin()], inputs=[x], params=[], backend=backend)
+    with pytest.raises(ValueError, match="sin: input must be finite"):
+        program(np.array([[1.0], [math.inf]]))
+
+
+def test_write_parameters_checks_the_length():
+    np = pytest.importorskip("numpy")
+    from autograd import compile
+
+    ps = [Value(float(i)) for i in range(13)]
+    x = Value(0.0)
+    program = compile(outputs=[x * ps[0] + sum(ps[1:], Value(0.0))], inputs=[x], params=ps)
+    with pytest.raises(ValueError, match=r"write_parameters: theta must have shape \(13,\)"):
+        program.write_parameters(np.zeros(3))
+    assert [p.data for p in ps] == [float(i) for i in range(13)]
+
+
+def test_grad_of_refuses_numbers_as_inputs():
+    y = Value(2.0) * 3
+    with pytest.raises(TypeError, match=r"grad_of: inputs\[0\] must be a Value, got float"):
+        grad_of(y, [1.0])
+
+
+def test_sin_cos_domain_is_declared_loud():
+    for op in (ops.SIN, ops.COS):
+        assert op.domain and all(d.loud for d in op.domain)
