@@ -146,6 +146,8 @@ class Op:
         #: directly, for a partial that overflows where the contribution does not (log's
         #: 1/x at a subnormal x is inf, g/x is not); used where g·partial is not finite
         self.vjp = vjp
+        if vjp is not None and self.layout.nary:
+            raise ValueError(f"Op {name!r}: a vjp rule is for ops of fixed arity")
         #: some rule above applies: the passes look again at a product that is not finite
         self.masks = any(self.mask_flags) or any(self.quotient_flags) or vjp is not None
         #: differentiable everywhere in its domain except at ``kinks`` (finite differences

@@ -13,6 +13,7 @@ summation where a result is not finite.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -100,8 +101,8 @@ class _Group:
                 x.scatter(G, GP, upstream)
                 continue
             c = np.broadcast_to(d * upstream, upstream.shape)
-            if op.masks:  # the exact-zero rules, where the product is NaN (ops.Op.exact_zero)
-                c = _masked(op, j, d, upstream, c)
+            if op.masks:  # the exact-zero and vjp rules, where c is not finite (ops.Op.settle)
+                c = _masked(op, j, d, upstream, c, m, V[self.span], args)
             x.scatter(G, GP, c)
 
 
@@ -245,17 +246,28 @@ def _strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
     return start, stride, k, n
 
 
-def _masked(op: ops.Op, j: int, d: Any, up: Any, c: Any) -> Any:
-    """``c = d · up`` with the op's exact-zero rules where it is NaN (``Op.exact_zero``)."""
-    nan = np.isnan(c)
-    if not nan.any():
+def _masked(op: ops.Op, j: int, d: Any, up: Any, c: Any, m: Any = None, out: Any = None,
+            args: Sequence[Any] = ()) -> Any:
+    """``c = d · up`` settled as ``Op.settle`` does where it is not finite: 0 by the op's
+    exact-zero rules where it is NaN, its ``vjp`` rule where ``up`` is finite (``args``:
+    the operands, for an op that has one)."""
+    bad = ~np.isfinite(c)
+    if not bad.any():
         return c
-    zero = np.zeros(nan.shape, dtype=bool)
+    zero = np.zeros(bad.shape, dtype=bool)
     if op.mask_flags[j]:  # a zero local derivative blocks the gradient
-        zero |= np.broadcast_to(d, nan.shape) == 0.0
+        zero |= np.broadcast_to(d, bad.shape) == 0.0
     if op.quotient_flags[j]:  # a zero gradient through a quotient stays 0
-        zero |= np.broadcast_to(up, nan.shape) == 0.0
-    return np.where(nan & zero, 0.0, c)
+        zero |= np.broadcast_to(up, bad.shape) == 0.0
+    zero &= np.isnan(c)
+    c = np.where(zero, 0.0, c)
+    if op.vjp is not None and args:
+        fix = bad & ~zero & np.broadcast_to(np.isfinite(up), bad.shape)
+        if fix.any():
+            with np.errstate(all="ignore"):
+                direct = np.broadcast_to(op.vjp(m, up, out, *args)[j], bad.shape)
+            c = np.where(fix, direct, c)
+    return c
 
 
 def _domain_error(op: ops.Op, j: int, args: list[Any], bad: Any) -> None:

@@ -288,7 +288,10 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
             continue
         d = f"d[{j}]" if const[j] is None else repr(const[j])
         w.emit(f"c = {d} * {up}")
-        if op.masks:  # the exact-zero rules where the product is NaN (ops.Op.exact_zero)
+        if op.vjp is not None:  # the exact-zero and vjp rules where c is not finite
+            names = ", ".join(f"a{a}" for a in range(len(args)))
+            w.emit(f"c = _masked({o}, {j}, {d}, {up}, c, {m}, {out}, ({names},))")
+        elif op.masks:  # the exact-zero rules where the product is NaN (ops.Op.exact_zero)
             w.emit(f"c = _masked({o}, {j}, {d}, {up}, c)")
         w.add_to(operands[j], scalar[j], "c")
 

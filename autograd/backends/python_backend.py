@@ -135,9 +135,9 @@ def _backward_lines(op: ops.Op, row: int, parts: list[Any], k: int,
     lines = [f"d = _op{k}.local_flat(v{row}, ({', '.join(flat)}{',' if len(flat) == 1 else ''}))"]
     for i, x in enumerate(flat):
         if op.masks:  # the exact-zero rules, where the product is NaN (ops.Op.exact_zero)
-            lines.append(f"c = {g} * d[{i}]")
-            lines.append(f"if c != c and _op{k}.exact_zero({i}, {len(flat)}, d[{i}], {g}):"
-                         " c = 0.0")
+            lines.append(f"c = d[{i}] * {g}")
+            lines.append(f"if c - c != 0.0: c = _op{k}.settle({i}, ({', '.join(flat)},), "
+                         f"v{row}, d[{i}], {g}, c)")
             lines.append(f"{_grad(x)} += c")
         else:
             lines.append(f"{_grad(x)} += {g} * d[{i}]")

@@ -181,7 +181,13 @@ class _Group:
                     zero |= _bcast(d, up.shape, up) == 0.0
                 if op.quotient_flags[j]:
                     zero |= up == 0.0
-                c = torch.where(torch.isnan(c) & zero, torch.zeros_like(c), c)
+                zero &= torch.isnan(c)
+                c = torch.where(zero, torch.zeros_like(c), c)
+                if op.vjp is not None:  # where c is ±inf or NaN and up finite (Op.settle)
+                    fix = ~torch.isfinite(c) & ~zero & torch.isfinite(up)
+                    if bool(fix.any()):
+                        direct = _bcast(op.vjp(m, up, self._read(V), *args)[j], up.shape, up)
+                        c = torch.where(fix, direct, c)
             x.scatter(G, GP, c)
 
 
