@@ -216,3 +216,44 @@ def test_every_vjp_rule_is_its_partials_times_g():
             direct = op.vjp(ops.FLOATS, g, out, *xs)
             for d, v in zip(op.local(out, *xs), direct):
                 assert v == pytest.approx(d * g, rel=1e-14, abs=1e-300), (op, xs)
+
+
+def test_the_readme_table_of_differences_from_pytorch():
+    """Each row of the README's "Where we differ from PyTorch, on purpose", both sides."""
+    torch = pytest.importorskip("torch")
+
+    def t(x):
+        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+    # refused with a named error, where PyTorch gives NaN or inf
+    for make, error in [(lambda: Value(-1.0).log(), ValueError),
+                        (lambda: Value(-1.0).sqrt(), ValueError),
+                        (lambda: Value(1.0) / 0.0, ZeroDivisionError),
+                        (lambda: Value(710.0).exp(), OverflowError),
+                        (lambda: Value(math.inf).sin(), ValueError)]:
+        with pytest.raises(error):
+            make()
+    assert math.isnan(torch.log(t(-1.0)).item()) and math.isnan(torch.sin(t(math.inf)).item())
+    assert torch.exp(t(710.0)).item() == math.inf
+    # relu(sqrt(x)) at 0: 0 here, NaN in PyTorch
+    x, tx = Value(0.0), t(0.0)
+    x.sqrt().relu().backward()
+    torch.sqrt(tx).relu().backward()
+    assert x.grad == 0.0 and math.isnan(tx.grad.item())
+    # b·(a/b) at subnormals: ∂/∂b is 0 (here), −inf (PyTorch)
+    a, b, ta, tb = Value(1e-310), Value(2e-310), t(1e-310), t(2e-310)
+    (b * (a / b)).backward()
+    (tb * (ta / tb)).backward()
+    assert (a.grad, b.grad) == (1.0, 0.0) and tb.grad.item() == -math.inf
+    # backward twice: adds again here; PyTorch raises without retain_graph
+    x, tx = Value(2.0), t(2.0)
+    y, ty = x**3, tx**3
+    y.backward()
+    y.backward()
+    assert x.grad == 24.0
+    ty.backward()
+    with pytest.raises(RuntimeError):
+        ty.backward()
+    # float(v) raises
+    with pytest.raises(TypeError):
+        float(Value(1.0))
