@@ -28,8 +28,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import engine
-from .engine import (VALUES, Value, adjoints, credit_originals, enable_grad, op_of,
-                     stands_for, topological_order)
+from .engine import (
+    VALUES,
+    Value,
+    adjoints,
+    credit_originals,
+    enable_grad,
+    op_of,
+    stands_for,
+    topological_order,
+)
 
 __all__ = ["grad_of", "grad", "hessian", "jvp"]
 

@@ -7,8 +7,7 @@ import math
 
 import pytest
 
-from autograd import StaleGraphError, Value, grad, grad_of, hessian, jvp
-from autograd import ops
+from autograd import StaleGraphError, Value, grad, grad_of, hessian, jvp, ops
 
 # --- create_graph, then the other APIs -----------------------------------------------------
 
