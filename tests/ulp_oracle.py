@@ -23,14 +23,10 @@ import random
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-if __name__ == "__main__":  # run as a script: this clone's package, not an installed one
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import mpmath
 from mpmath import mp, mpf
 
 from autograd.ops import Op, all_ops
@@ -38,7 +34,7 @@ from autograd.ops import Op, all_ops
 DPS = 50  # decimal digits of the references
 FORWARD_ULPS = 2.0  # the budget of every forward, in ulps of the correctly rounded result
 PARTIAL_ULPS = 4.0  # the budget of every local derivative
-N_RANDOM = 300  # seeded random points per op
+N_RANDOM = 500  # seeded random points per op
 MAX_FLOAT = 1.7976931348623157e308
 TINY = 5e-324  # the smallest subnormal, 2**-1074
 MIN_NORMAL = 2.2250738585072014e-308
@@ -437,13 +433,13 @@ class Measurement:
     out: float  # the computed forward at the point (what the partial rule was given)
     ref_out: mpf
 
-    @property
+    @cached_property
     def abs_err(self) -> mpf:
         if math.isnan(self.got):
             return mp.inf
         return abs(mpf(self.got) - self.ref)
 
-    @property
+    @cached_property
     def ulps(self) -> float:
         """|got − ref| in ulps of the correctly rounded ref (inf for a nonzero result where
         the ref is exactly 0)."""
@@ -878,6 +874,13 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--markdown", action="store_true",
                         help="print the accuracy page (docs/reference/accuracy.md)")
     args = parser.parse_args(argv)
+    import autograd
+
+    root = Path(__file__).resolve().parent.parent
+    if Path(autograd.__file__).resolve().parent.parent != root:
+        print(f"ulp_oracle: autograd comes from {Path(autograd.__file__).parent}, not from "
+              f"this clone ({root}): run with PYTHONPATH={root}", file=sys.stderr)
+        return 2
     from test_ulp import CANCELLATIONS, KNOWN_DEFECTS  # they live with the test holding them
 
     reports = measure_all()
@@ -892,11 +895,9 @@ def main(argv: Sequence[str]) -> int:
 
 __all__ = ["Reference", "REFERENCES", "FAMILY_REFERENCES", "reference", "points", "measure",
            "measure_named", "measure_all", "Measurement", "Beyond", "OpReport", "Cancellation",
-           "KnownDefect", "verdict", "markdown", "parse_markdown", "parse_exceptions",
-           "mpmath"]
+           "KnownDefect", "verdict", "markdown", "parse_markdown", "parse_exceptions"]
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import ulp_oracle  # the module itself, so that the test's tables share its classes
+    import ulp_oracle  # the module itself (tests/ is on the path), sharing the test's classes
 
     raise SystemExit(ulp_oracle.main(sys.argv[1:]))
