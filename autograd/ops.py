@@ -405,6 +405,8 @@ def pow_const(c: float) -> Op:
         partials: Rule = lambda m, out, x: (0.0,)  # noqa: E731
     elif c == 0.5:  # 0.5·x^−½ as PyTorch computes it (1/√x keeps the sign of −0.0)
         partials = lambda m, out, x: (0.5 / m.sqrt(x),)  # noqa: E731
+    elif c < 0:  # c·out/x: x^(c−1) alone can overflow where c·x^(c−1) does not (x ≠ 0 here)
+        partials = lambda m, out, x: (c * out / x,)  # noqa: E731
     else:
         partials = lambda m, out, x: (c * x ** (c - 1),)  # noqa: E731
     lo = 0.01 if c != int(c) or c < 0 else -20.0
