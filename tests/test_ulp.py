@@ -177,8 +177,10 @@ CANCELLATIONS: tuple[Cancellation, ...] = (
 )
 
 
-#: Rules wrong beyond the budget with no cancellation to explain it: reported, not fixed
-#: here (ops.py belongs to the engine). The test checks each still shows at its example.
+#: Rules wrong beyond the budget with no cancellation to explain it. pow's d/da = b·out/a
+#: stays: the other orders, b·(out/a) or out·(b/a), turn its exact 0 at b = 0 into NaN for a
+#: subnormal a, or overflow for a subnormal a and |b| ≥ 1. The test checks each still shows at
+#: its example, so that a fix updates this list and the page.
 KNOWN_DEFECTS: tuple[KnownDefect, ...] = (
     KnownDefect(
         "pow-product-overflow", "**", "d/da",
