@@ -41,7 +41,7 @@ from typing import Any
 
 from .engine import Value, _check_number, apply, topological_order
 from .functional import grad_of, jvp
-from .maths import COMPLEX, FLOATS, CStep, Namespace, _sign, _tie_share
+from .maths import COMPLEX, FLOATS, CStep, Function, Namespace, _tie_share
 from .ops import Layout, Op
 
 __all__ = ["gradcheck", "gradcheck_report", "numerical_gradient", "complex_step_gradient",
@@ -169,21 +169,18 @@ def _mag(x: Any) -> _Mag:
     return x if isinstance(x, _Mag) else _Mag(float(x))
 
 
-def _mag_fn(name: str) -> Any:
-    fn = getattr(FLOATS, name)
-    return staticmethod(lambda x: _Mag(fn(_mag(x).v)))
-
-
 class _Magnitudes(Namespace):
     """The maths namespace on ``_Mag``: functions are correctly rounded (a fresh magnitude);
     + and − add magnitudes, × and ÷ multiply them."""
 
     name = "magnitudes"
-    exp, log, log1p, tanh = (_mag_fn(n) for n in ("exp", "log", "log1p", "tanh"))
-    sigmoid, sin, cos, sqrt = (_mag_fn(n) for n in ("sigmoid", "sin", "cos", "sqrt"))
-    abs = staticmethod(lambda x: _Mag(abs(_mag(x).v), _mag(x).m))
-    sign = staticmethod(lambda x: _sign(_mag(x).v))
-    isnan = staticmethod(lambda x: math.isnan(_mag(x).v))
+
+    def interpret(self, f: Function) -> Callable[..., Any]:
+        plain = f.floats
+        if f.constant:
+            return lambda x: plain(_mag(x).v)
+        return lambda x: _Mag(plain(_mag(x).v))
+
     where = staticmethod(FLOATS.where)
     total = staticmethod(lambda xs: sum((_mag(x) for x in xs), _Mag(0.0)))
     dot = staticmethod(lambda a, b: sum((_mag(x) * y for x, y in zip(a, b)), _Mag(0.0)))
@@ -205,7 +202,7 @@ def _local_magnitudes(op: Op, out: float, xs: Sequence[float], local: Sequence[f
     try:
         parts = op._flat(op.partials(MAGNITUDES, _Mag(out), *op._split([_Mag(x) for x in xs])))
         return [max(abs(d), _mag(p).m) for d, p in zip(local, parts)]
-    except Exception:  # a rule that does not run on _Mag: its plain magnitudes
+    except (ArithmeticError, ValueError):  # the float rule raises (IEEE values): plain
         return [abs(d) for d in local]
 
 

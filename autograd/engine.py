@@ -1028,13 +1028,20 @@ def logsumexp(values: Iterable[Operand]) -> Value:
 
 # --- the maths namespace on Values (higher order) ------------------------------------------
 
-def _value_method(name: str) -> Any:
-    def call(x: Any) -> Any:
-        if isinstance(x, (int, float)):  # a constant partial such as 1.0
-            return getattr(FLOATS, name)(x)
-        return getattr(x, name)()
+def _value_function(f: maths.Function) -> Callable[..., Any]:
+    """``f`` on Values: the op of the table named after it (``exp`` is ``Value.exp``), or
+    one made from its declared derivative (``ops.function_op``); numbers stay numbers."""
+    plain = f.floats
+    if f.constant:  # piecewise constant or a predicate: of the number, derivative 0
+        return lambda x: plain(_data_of(x))
+    op = ops.function_op(f)
 
-    call.__name__ = name
+    def call(x: Any) -> Any:
+        if type(x) is not Value:  # a constant partial such as 1.0
+            return plain(x)
+        return _node(op.eval(x._data), op, x)
+
+    call.__name__ = f.name
     return call
 
 
@@ -1042,23 +1049,9 @@ class _Values(maths.Namespace):
     """``Value`` objects: every function records a node, so results are differentiable."""
 
     name = "values"
-    exp = staticmethod(_value_method("exp"))
-    log = staticmethod(_value_method("log"))
-    log1p = staticmethod(_value_method("log1p"))
-    tanh = staticmethod(_value_method("tanh"))
-    sigmoid = staticmethod(_value_method("sigmoid"))
-    sin = staticmethod(_value_method("sin"))
-    cos = staticmethod(_value_method("cos"))
-    sqrt = staticmethod(_value_method("sqrt"))
-    abs = staticmethod(_value_method("abs"))
 
-    @staticmethod
-    def sign(x: Any) -> float:  # piecewise constant: its derivative is 0
-        return maths.sign(_data_of(x))
-
-    @staticmethod
-    def isnan(x: Any) -> bool:
-        return math.isnan(_data_of(x))
+    def interpret(self, f: maths.Function) -> Callable[..., Any]:
+        return _value_function(f)
 
     where = staticmethod(FLOATS.where)
 

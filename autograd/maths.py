@@ -24,24 +24,101 @@ from __future__ import annotations
 import cmath
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FUNCTIONS", "FLOATS", "IEEE_FLOATS", "ARRAYS", "COMPLEX", "IEEE", "CStep", "Namespace",
-           "sign", "tie_share"]
-
-#: Every function a rule may call; each namespace implements all of them.
-FUNCTIONS = ("exp", "log", "log1p", "tanh", "sigmoid", "sin", "cos", "sqrt", "abs", "sign", "where",
-             "isnan", "total", "dot", "largest", "smallest", "tie_share", "ones", "logsumexp",
-             "softmax")
+__all__ = ["FUNCTIONS", "STRUCTURE", "Function", "function", "MissingInterpretation",
+           "FLOATS", "IEEE_FLOATS", "ARRAYS", "COMPLEX", "IEEE", "CStep", "Namespace", "sign",
+           "tie_share"]
 
 _INF = math.inf
 
 
+# --- maths functions: each declared once, with its implementation for each interpreter ----
+
+class MissingInterpretation(AttributeError):
+    """A maths namespace has no implementation of a function (nor a way to derive one)."""
+
+
+@dataclass(frozen=True)
+class Function:
+    """An elementwise maths function that rules may call as ``m.<name>(x)``, declared once.
+
+    ``floats``: on Python floats (raising where undefined: the ops' forwards turn that into
+    a message naming the op); ``derivative(m, x)``: f′(x) in a maths namespace, which makes
+    the function differentiable on ``Value`` objects (an op of its own, ``op``, built from it);
+    ``constant``: piecewise constant or a predicate (sign, isnan): on Values it is applied
+    to the number. The other fields implement it for one interpreter each; left out, it is
+    derived: ``at_error`` (the IEEE value where ``floats`` raises, NaN by default),
+    ``complex`` (complex-step checks: no derivation, a check then uses Richardson),
+    ``numpy`` and ``torch`` (a ufunc or function name, or a callable; derived from
+    ``floats`` elementwise), ``text`` and ``tex`` (how formulas show it).
+    """
+
+    name: str
+    floats: Callable[[float], float]
+    derivative: Callable[..., Any] | None = None
+    constant: bool = False
+    at_error: Callable[[float], float] = lambda x: math.nan  # noqa: E731
+    complex: Callable[[complex], Any] | None = None
+    numpy: str | Callable[..., Any] | None = None
+    torch: str | Callable[..., Any] | None = None
+    text: str | None = None
+    tex: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The name formulas show (``σ`` for sigmoid)."""
+        return self.text or self.name
+
+
+#: Every elementwise maths function by name (``function`` adds to it).
+FUNCTIONS: dict[str, Function] = {}
+
+#: The functions of the op layouts (reductions of n-ary runs, conditions): each namespace
+#: implements these itself.
+STRUCTURE = ("where", "total", "dot", "largest", "smallest", "tie_share", "ones", "logsumexp",
+             "softmax")
+
+
+def function(name: str, floats: Callable[[float], float], **fields: Any) -> Function:
+    """Declare a maths function (see ``Function``): from then on ``m.<name>`` works in every
+    maths namespace, by its own implementation or one derived from the others; a namespace
+    that can do neither raises ``MissingInterpretation`` naming the function and itself."""
+    if not name.isidentifier() or name in STRUCTURE:
+        raise ValueError(f"function: name must be a new identifier, got {name!r}")
+    if name in FUNCTIONS:
+        raise ValueError(f"function: {name!r} is declared already")
+    if not callable(floats):
+        raise TypeError(f"function: floats must be callable, got {type(floats).__name__}")
+    declared = Function(name, floats, **fields)
+    FUNCTIONS[name] = declared
+    return declared
+
+
 class Namespace:
-    """Base class: a namespace is an object whose attributes are ``FUNCTIONS``."""
+    """Base class: a maths namespace. Each function of ``FUNCTIONS`` is looked up on first
+    use and interpreted by ``interpret`` (a class may also define it outright); the
+    ``STRUCTURE`` functions each namespace defines itself."""
 
     name = "namespace"
+
+    def __getattr__(self, name: str) -> Any:
+        declared = FUNCTIONS.get(name)
+        if declared is None:
+            raise AttributeError(
+                f"maths namespace '{self.name}' has no function {name!r}: rules may call "
+                f"{sorted(FUNCTIONS) + list(STRUCTURE)}; declare a new one with "
+                "autograd.maths.function(...)")
+        impl = self.interpret(declared)
+        object.__setattr__(self, name, impl)  # looked up once per namespace object
+        return impl
+
+    def interpret(self, f: Function) -> Callable[..., Any]:
+        """``f`` in this namespace (``MissingInterpretation`` if it cannot be)."""
+        raise MissingInterpretation(f"maths namespace '{self.name}' cannot interpret "
+                                    f"function {f.name!r}")
 
     def __repr__(self) -> str:
         return f"<maths namespace {self.name}>"
@@ -104,17 +181,9 @@ class _Floats(Namespace):
     overflow, division by zero raises: the ops' forwards turn these into messages."""
 
     name = "floats"
-    exp = staticmethod(math.exp)
-    log = staticmethod(math.log)
-    log1p = staticmethod(math.log1p)
-    tanh = staticmethod(math.tanh)
-    sigmoid = staticmethod(_sigmoid)
-    sin = staticmethod(math.sin)
-    cos = staticmethod(math.cos)
-    sqrt = staticmethod(math.sqrt)
-    abs = staticmethod(abs)
-    sign = staticmethod(_sign)
-    isnan = staticmethod(math.isnan)
+
+    def interpret(self, f: Function) -> Callable[..., Any]:
+        return f.floats
 
     @staticmethod
     def where(cond: Any, a: Any, b: Any) -> Any:
@@ -207,11 +276,12 @@ def _ieee_pow(a: float, b: float) -> float:
 
 def _ieee_fn(fn: Any, at_error: Any) -> Any:
     """``fn`` on floats, its result an ``IEEE`` float; where math raises, ``at_error(x)``."""
-    def call(x: Any) -> IEEE:
+    def call(x: Any) -> Any:
         try:
-            return IEEE(fn(x))
+            out = fn(x)
         except (ValueError, OverflowError, ZeroDivisionError):
             return IEEE(at_error(float(x)))
+        return IEEE(out) if type(out) is float else out  # (a predicate's bool stays)
 
     return call
 
@@ -222,18 +292,13 @@ def _log_at_error(x: float) -> float:
 
 class _IEEEFloats(_Floats):
     """``FLOATS`` with IEEE semantics: results are ``IEEE`` floats, and where the math
-    module raises (log 0, √ of a negative, exp overflow) the IEEE value is returned."""
+    module raises (log 0, √ of a negative, exp overflow) the function's ``at_error``
+    value is returned."""
 
     name = "ieee floats"
-    exp = staticmethod(_ieee_fn(math.exp, lambda x: _INF))
-    log = staticmethod(_ieee_fn(math.log, _log_at_error))
-    log1p = staticmethod(_ieee_fn(math.log1p, lambda x: _log_at_error(x + 1.0)))
-    tanh = staticmethod(_ieee_fn(math.tanh, lambda x: math.nan))
-    sigmoid = staticmethod(_ieee_fn(_sigmoid, lambda x: math.nan))
-    sin = staticmethod(_ieee_fn(math.sin, lambda x: math.nan))
-    cos = staticmethod(_ieee_fn(math.cos, lambda x: math.nan))
-    sqrt = staticmethod(_ieee_fn(math.sqrt, lambda x: math.nan))
-    abs = staticmethod(_ieee_fn(abs, lambda x: math.nan))
+
+    def interpret(self, f: Function) -> Callable[..., Any]:
+        return _ieee_fn(f.floats, f.at_error)
 
 
 IEEE_FLOATS = _IEEEFloats()
@@ -306,54 +371,34 @@ def _real(x: Any) -> float:
     return x.real if isinstance(x, complex) else x
 
 
-def _c(fn: Any) -> Any:
-    def call(z: Any) -> CStep:
-        return CStep(fn(complex(z)))
-
-    return call
-
-
-def _c_log1p(z: Any) -> CStep:
+def _c_log1p(z: complex) -> complex:
     # log(1 + z) loses the tiny imaginary part's precision only when |z| is tiny; there
     # log1p(z) = z - z²/2 + ... is used instead.
-    z = complex(z)
     if abs(z) < 1e-4:
-        return CStep(z - z * z / 2 + z * z * z / 3 - z**4 / 4)
-    return CStep(cmath.log(1 + z))
+        return z - z * z / 2 + z * z * z / 3 - z**4 / 4
+    return cmath.log(1 + z)
+
+
+def _c_sigmoid(z: complex) -> complex:
+    if z.real >= 0.0:  # the two branches of the float version: no exp overflows
+        return 1.0 / (1.0 + cmath.exp(-z))
+    e = cmath.exp(z)
+    return e / (1.0 + e)
 
 
 class _Complex(Namespace):
     """Complex numbers (``CStep``), with cmath."""
 
     name = "complex"
-    exp = staticmethod(_c(cmath.exp))
-    log = staticmethod(_c(cmath.log))
-    log1p = staticmethod(_c_log1p)
-    tanh = staticmethod(_c(cmath.tanh))
-    sin = staticmethod(_c(cmath.sin))
 
-    @staticmethod
-    def sigmoid(z: Any) -> CStep:
-        z = complex(z)
-        if z.real >= 0.0:  # the two branches of the float version: no exp overflows
-            return CStep(1.0 / (1.0 + cmath.exp(-z)))
-        e = cmath.exp(z)
-        return CStep(e / (1.0 + e))
-
-    cos = staticmethod(_c(cmath.cos))
-    sqrt = staticmethod(_c(cmath.sqrt))
-
-    @staticmethod
-    def abs(z: Any) -> CStep:  # |x| continued analytically from the real axis: ±z
-        return CStep(complex(z) if _real(z) >= 0.0 else -complex(z))
-
-    @staticmethod
-    def sign(z: Any) -> float:
-        return _sign(_real(z))
-
-    @staticmethod
-    def isnan(z: Any) -> bool:
-        return cmath.isnan(complex(z))
+    def interpret(self, f: Function) -> Callable[..., Any]:
+        if f.complex is None:
+            raise MissingInterpretation(f"function {f.name!r} has no complex implementation "
+                                        "(complex= in its declaration): no complex step")
+        fn = f.complex
+        if f.constant:  # piecewise constant or a predicate: of the real part
+            return lambda z: fn(_real(z))
+        return lambda z: CStep(fn(complex(z)))
 
     where = staticmethod(_Floats.where)
 
@@ -395,7 +440,8 @@ COMPLEX = _Complex()
 
 class Arrays(Namespace):
     """NumPy arrays, elementwise over a batch. The runs of n-ary ops are stacked arrays cut
-    into segments (``offsets``, ``counts``): one segment per node."""
+    into segments (``offsets``, ``counts``): one segment per node. A function without a
+    NumPy implementation runs its float version element by element."""
 
     name = "arrays"
 
@@ -407,14 +453,14 @@ class Arrays(Namespace):
         #: the common length of every segment, if they are all equal (else 0)
         self.width = (int(counts[0]) if counts is not None and len(counts)
                       and (numpy.asarray(counts) == counts[0]).all() else 0)
-        for fn in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "abs", "sign",
-                   "where", "isnan"):
-            setattr(self, fn, getattr(numpy, fn))
+        self.where = numpy.where
 
-    def sigmoid(self, x: Any) -> Any:
-        np = self.np
-        e = np.exp(-np.abs(x))  # the two branches of the float version, elementwise
-        return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    def interpret(self, f: Function) -> Callable[..., Any]:
+        if isinstance(f.numpy, str):
+            return getattr(self.np, f.numpy)
+        if f.numpy is not None:
+            return f.numpy
+        return self.np.vectorize(f.floats, otypes=[bool if f.constant else float])
 
     def _per_term(self, out: Any) -> Any:
         return self.np.repeat(out, self.counts, axis=0)
@@ -470,3 +516,40 @@ def ARRAYS() -> Arrays:  # noqa: N802 (a namespace, made on demand so NumPy stay
 #: Shared with ``engine.VALUES``.
 sign = _sign
 tie_share = _tie_share
+
+
+# --- the functions the op table's rules call ----------------------------------------------
+
+def _np_sigmoid(x: Any) -> Any:
+    import numpy as np
+
+    e = np.exp(-np.abs(x))  # the two branches of the float version, elementwise
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _torch_sigmoid(x: Any) -> Any:
+    import torch
+
+    e = torch.exp(-torch.abs(x))
+    return torch.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+function("exp", math.exp, at_error=lambda x: _INF, complex=cmath.exp, numpy="exp",
+         torch="exp", tex="\\exp")
+function("log", math.log, at_error=_log_at_error, complex=cmath.log, numpy="log", torch="log",
+         tex="\\log")
+function("log1p", math.log1p, derivative=lambda m, x: 1.0 / (1.0 + x),
+         at_error=lambda x: _log_at_error(x + 1.0), complex=_c_log1p, numpy="log1p",
+         torch="log1p", tex="\\operatorname{log1p}")
+function("tanh", math.tanh, complex=cmath.tanh, numpy="tanh", torch="tanh", tex="\\tanh")
+function("sigmoid", _sigmoid, complex=_c_sigmoid, numpy=_np_sigmoid, torch=_torch_sigmoid,
+         text="σ", tex="\\sigma")
+function("sin", math.sin, complex=cmath.sin, numpy="sin", torch="sin", tex="\\sin")
+function("cos", math.cos, complex=cmath.cos, numpy="cos", torch="cos", tex="\\cos")
+function("sqrt", math.sqrt, complex=cmath.sqrt, numpy="sqrt", torch="sqrt")
+# |x| continued analytically from the real axis: ±z
+function("abs", abs, complex=lambda z: z if z.real >= 0.0 else -z, numpy="abs", torch="abs")
+function("sign", _sign, constant=True, complex=_sign, numpy="sign", torch="sign",
+         tex="\\operatorname{sign}")
+function("isnan", math.isnan, constant=True, complex=math.isnan, numpy="isnan", torch="isnan",
+         tex="\\operatorname{isnan}")

@@ -21,13 +21,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from .maths import FLOATS, IEEE, IEEE_FLOATS
+from .maths import FLOATS, IEEE, IEEE_FLOATS, MissingInterpretation
+from .maths import Function as MathsFunction
 from .symbolic import SYMBOLS, Symbol, symbol
 
-__all__ = ["Op", "Layout", "Domain", "Family", "OPS", "FAMILIES", "all_ops", "pow_const",
+__all__ = ["Op", "Layout", "Domain", "Family", "OPS", "FAMILIES", "all_ops", "function_op",
+           "pow_const",
            "leaky_relu", "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "TANH",
            "SIGMOID", "RELU", "SQRT", "SIN", "COS", "ABS", "SOFTPLUS", "SUM", "DOT", "MAX",
            "MIN", "LOGSUMEXP"]
@@ -454,3 +456,21 @@ FAMILIES: dict[str, Family] = {
 def all_ops() -> list[Op]:
     """Every fixed op and one op per example parameter of each family: what tests run."""
     return [*OPS.values(), *(f(p) for f in FAMILIES.values() for p in f.examples)]
+
+
+@cache
+def function_op(f: MathsFunction) -> Op:
+    """The op that applies maths function ``f`` to a Value: the table's op whose ``method``
+    is ``f``'s name (``Value.exp`` for ``exp``), else one made from ``f.derivative`` (what
+    ``create_graph`` records where a rule calls ``m.log1p`` or a user's function)."""
+    for op in OPS.values():
+        if op.method == f.name and op.arity == 1:
+            return op
+    if f.derivative is None:
+        raise MissingInterpretation(
+            f"maths function {f.name!r} is not differentiable on Values: it has no op of "
+            "its own and no derivative= in its declaration")
+    derivative = f.derivative
+    return Op(f.name, lambda m, x: getattr(m, f.name)(x),
+              lambda m, out, x: (derivative(m, x),), title=f.name,
+              doc=f"{f.name}(x), a declared maths function")

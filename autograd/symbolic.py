@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .maths import Namespace
+from .maths import FUNCTIONS, Function, Namespace
 
 __all__ = ["Symbol", "SYMBOLS", "symbol", "tex_name", "number_text"]
 
@@ -22,11 +22,15 @@ __all__ = ["Symbol", "SYMBOLS", "symbol", "tex_name", "number_text"]
 _PREC = {"where": 0, "cmp": 0, "add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4,
          "fn": 5, "num": 5, "var": 5}
 _TEXT_OP = {"add": " + ", "sub": " − ", "mul": "·", "div": "/"}
-_TEX_FN = {"σ": "\\sigma", "exp": "\\exp", "log": "\\log",
-           "tanh": "\\tanh", "sin": "\\sin", "cos": "\\cos",
-           "log1p": "\\operatorname{log1p}", "sign": "\\operatorname{sign}",
-           "isnan": "\\operatorname{isnan}", "max": "\\max", "min": "\\min",
-           "logsumexp": "\\operatorname{logsumexp}"}
+#: TeX of the reductions; the maths functions' come from their declarations (FUNCTIONS)
+_TEX_FN = {"max": "\\max", "min": "\\min", "logsumexp": "\\operatorname{logsumexp}"}
+
+
+def _tex_function(shown: str) -> str:
+    for f in FUNCTIONS.values():
+        if f.shown == shown and f.tex:
+            return f.tex
+    return _TEX_FN.get(shown, f"\\operatorname{{{shown}}}")
 _TEX_CMP = {"<": "<", "<=": "\\le", ">": ">", ">=": "\\ge", "==": "=", "!=": "\\ne"}
 _TEXT_CMP = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 
@@ -203,7 +207,7 @@ class Symbol:
                 return f"\\left|{a[0].tex()}\\right|"
             if self.value == "sqrt":
                 return f"\\sqrt{{{a[0].tex()}}}"
-            name = _TEX_FN.get(self.value, f"\\operatorname{{{self.value}}}")
+            name = _tex_function(self.value)
             return f"{name}\\left({', '.join(x.tex() for x in a)}\\right)"
         if k == "cmp":
             return f"{a[0].tex()} {_TEX_CMP[self.value]} {a[1].tex()}"
@@ -328,17 +332,9 @@ class _Symbols(Namespace):
     """Symbols: each function builds an expression."""
 
     name = "symbols"
-    exp = staticmethod(_fn("exp"))
-    log = staticmethod(_fn("log"))
-    log1p = staticmethod(_fn("log1p"))
-    tanh = staticmethod(_fn("tanh"))
-    sigmoid = staticmethod(_fn("σ"))
-    sin = staticmethod(_fn("sin"))
-    cos = staticmethod(_fn("cos"))
-    sqrt = staticmethod(_fn("sqrt"))
-    abs = staticmethod(_fn("abs"))
-    sign = staticmethod(_fn("sign"))
-    isnan = staticmethod(_fn("isnan"))
+
+    def interpret(self, f: Function) -> Callable[..., Any]:
+        return _fn(f.shown)
 
     @staticmethod
     def where(cond: Any, a: Any, b: Any) -> Symbol:
@@ -383,7 +379,7 @@ class _Symbols(Namespace):
 
     @staticmethod
     def softmax(xs: Sequence[Any], out: Any) -> list[Symbol]:
-        return [_Symbols.exp(_s(x) - out) for x in xs]
+        return [SYMBOLS.exp(_s(x) - out) for x in xs]
 
 
 SYMBOLS = _Symbols()

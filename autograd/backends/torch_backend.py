@@ -9,11 +9,13 @@ the op table, not PyTorch's own derivative formulas. Dense ``dot`` groups are ma
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from ..compiler import GroupPlan, Plan
+from ..maths import Function, Namespace
 
 __all__ = ["TorchBackend", "TorchArrays"]
 
@@ -27,7 +29,7 @@ def _bcast(x: Any, shape: tuple[int, ...], like: Any) -> Any:
     return x.expand(shape)
 
 
-class TorchArrays:
+class TorchArrays(Namespace):
     """The maths namespace on tensors (rows × batch); runs of n-ary ops are stacked and cut
     into segments, one per node (``seg``: the segment of each term)."""
 
@@ -43,9 +45,22 @@ class TorchArrays:
             self.pos = torch.arange(int(self.counts.sum()), device=device) \
                 - torch.repeat_interleave(starts, self.counts)
             self.k, self.width = len(counts), max(counts)
-        for fn in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "abs", "sign",
-                   "isnan"):
-            setattr(self, fn, getattr(torch, fn))
+
+    def interpret(self, f: Function) -> Callable[..., Any]:
+        """``f`` on tensors: its ``torch`` implementation, else its float version element
+        by element (slow, but the same numbers)."""
+        if isinstance(f.torch, str):
+            return getattr(torch, f.torch)
+        if f.torch is not None:
+            return f.torch
+        plain = f.floats
+
+        def elementwise(x: Any) -> Any:
+            out = [plain(v) for v in x.detach().cpu().reshape(-1).tolist()]
+            return torch.tensor(out, dtype=torch.bool if f.constant else x.dtype,
+                                device=x.device).reshape(x.shape)
+
+        return elementwise
 
     @staticmethod
     def where(cond: Any, a: Any, b: Any) -> Any:
