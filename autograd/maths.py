@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FUNCTIONS", "STRUCTURE", "Function", "function", "MissingInterpretation",
-           "FLOATS", "IEEE_FLOATS", "ARRAYS", "COMPLEX", "IEEE", "CStep", "Namespace", "sign",
-           "tie_share"]
+__all__ = ["FUNCTIONS", "TABLE_FUNCTIONS", "STRUCTURE", "Function", "function",
+           "MissingInterpretation", "FLOATS", "IEEE_FLOATS", "ARRAYS", "COMPLEX", "IEEE",
+           "CStep", "Namespace", "sign", "tie_share"]
 
 _INF = math.inf
 
@@ -553,3 +553,7 @@ function("sign", _sign, constant=True, complex=_sign, numpy="sign", torch="sign"
          tex="\\operatorname{sign}")
 function("isnan", math.isnan, constant=True, complex=math.isnan, numpy="isnan", torch="isnan",
          tex="\\operatorname{isnan}")
+
+#: The functions declared here, which the op table's rules call: every namespace must
+#: interpret each one (a test holds each namespace to it).
+TABLE_FUNCTIONS = tuple(FUNCTIONS)
