@@ -15,6 +15,10 @@ Where things are:
 * ``explanation.py``  ``explain``: a gradient written out by the chain rule;
 * ``graph.py``        ``draw_dot``, the picture of a graph (imports graphviz when used).
 
+Every public function and constructor checks its arguments at the call, with messages of
+one form (``<function>: <argument> must be <expected>, got <what> (<type>)``), from the
+helpers of ``_args.py``, whose doc also says where a bool counts as a number.
+
 ``import autograd`` loads nothing optional. ``from autograd import *`` does not shadow
 Python's builtins: the n-ary ``sum``, ``max``, ``min`` and ``compile`` are reached as
 ``autograd.sum`` and so on.

@@ -39,10 +39,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engine import Value, _check_number, apply, topological_order
+from . import _args
+from .engine import Value, apply, topological_order
 from .functional import grad_of, jvp
 from .maths import COMPLEX, FLOATS, CStep, Function, Namespace, _tie_share
-from .ops import Layout, Op
+from .ops import Op, check_layout
 
 __all__ = ["gradcheck", "gradcheck_report", "numerical_gradient", "complex_step_gradient",
            "richardson", "GradcheckError", "GradcheckReport", "Culprit", "find_culprit",
@@ -281,7 +282,8 @@ def _complex_values(trace: _Trace, i: int, h: float) -> dict[int, complex]:
 def complex_step_gradient(f: Callable[..., Value], inputs: Sequence[float]) -> list[float]:
     """∂f/∂x_i = Im f(x + i·h·e_i) / h for each input, h = 1e-20·max(1, |x_i|), evaluating
     the graph ``f`` builds with each node's own forward on complex numbers."""
-    trace = _trace(f, [_check_number(x, "complex_step_gradient") for x in inputs])
+    _args.function(f, "complex_step_gradient", "f")
+    trace = _trace(f, _inputs(inputs, "complex_step_gradient"))
     return _complex_gradient(trace)
 
 
@@ -334,7 +336,12 @@ def richardson(g: Callable[[float], float], x: float, h0: float | None = None,
     h → 0 (each tableau column removes the next power of h²), and the estimate of its
     error: the smallest difference between neighbouring extrapolations. Steps at which g
     raises are halved; if the estimate is poor the whole tableau restarts at h0/100."""
-    h0 = 0.1 * max(1.0, abs(x)) if h0 is None else h0
+    _args.function(g, "richardson", "g")
+    x = _args.real(x, "richardson", "x", data=True)
+    if h0 is None:
+        h0 = 0.1 * max(1.0, abs(x))
+    elif not _args.real(h0, "richardson", "h0", "a positive number") > 0:
+        raise _args.value_error("richardson", "h0", "a positive step", h0)
     best, best_err = math.nan, math.inf
     for _ in range(4):
         value, err = _ridders(g, x, h0)
@@ -395,7 +402,9 @@ def numerical_gradient(
     f: Callable[..., Value], inputs: Sequence[float], eps: float = 1e-6
 ) -> list[float]:
     """Central differences (f(x + eps) - f(x - eps)) / 2eps in each input, in float64."""
-    xs = [float(x) for x in inputs]
+    _args.function(f, "numerical_gradient", "f")
+    xs = _inputs(inputs, "numerical_gradient")
+    eps = _args.positive(eps, "numerical_gradient", "eps")
     out = []
     for i in range(len(xs)):
         up, down = list(xs), list(xs)
@@ -554,13 +563,8 @@ def gradcheck_report(
     function: bool = True,
 ) -> GradcheckReport:
     """Run the comparisons of ``gradcheck`` and return them, without raising."""
-    if method not in METHODS:
-        raise ValueError(f"gradcheck: method must be one of {METHODS}, got {method!r}")
-    if order not in (1, 2):
-        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
-    if not set(modes) <= {"rev", "fwd"} or not modes:
-        raise ValueError(f"gradcheck: modes must be 'rev' and/or 'fwd', got {modes!r}")
-    xs = [_check_number(x, "gradcheck") for x in inputs]
+    xs = _arguments("gradcheck_report", f, inputs, eps, atol, rtol, method, order, modes,
+                    localize)
     trace = _trace(f, xs)
     values = trace.values
     analytic = [float(g) for g in grad_of(trace.root, values)]
@@ -692,11 +696,46 @@ def gradcheck(
     rule against a complex step or Richardson of its own forward), then tables every
     comparison with the reference's error estimate.
     """
+    inputs = _arguments("gradcheck", f, inputs, eps, atol, rtol, method, order, modes, localize)
     report = gradcheck_report(f, inputs, eps, atol, rtol, method=method, order=order,
                               modes=modes, localize=localize, function=function)
     if report.passed:
         return True
     raise GradcheckError(_message(report), report)
+
+
+def _inputs(inputs: Any, who: str) -> list[float]:
+    """The point to check at: a list of finite numbers (a NaN or an infinity would be
+    blamed on the rules)."""
+    xs = _args.sequence(inputs, who, "inputs", "a list of numbers")
+    return [_args.finite(x, who, f"inputs[{i}]", data=True) for i, x in enumerate(xs)]
+
+
+def _order(order: Any, who: str) -> int:
+    if _args.integer(order, who, "order", expected="1 or 2") not in (1, 2):
+        raise _args.value_error(who, "order", "1 or 2", order)
+    return int(order)
+
+
+def _arguments(who: str, f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any, method: Any,
+               order: Any, modes: Any, localize: Any) -> list[float]:
+    """Check the arguments of ``gradcheck`` and ``gradcheck_report``; the inputs as floats."""
+    _args.function(f, who, "f")
+    xs = _inputs(inputs, who)
+    _args.positive(eps, who, "eps")
+    for name, tol in (("atol", atol), ("rtol", rtol)):
+        if tol is not None:
+            _args.nonnegative(tol, who, name)
+    _args.choice(method, who, "method", METHODS)
+    _order(order, who)
+    expected = "a tuple of 'rev' and/or 'fwd', such as ('rev', 'fwd')"
+    if isinstance(modes, str):
+        raise _args.type_error(who, "modes", expected, modes)
+    listed = _args.sequence(modes, who, "modes", expected)
+    if not listed or not all(isinstance(m, str) and m in ("rev", "fwd") for m in listed):
+        raise _args.value_error(who, "modes", expected, modes)
+    _args.flag(localize, who, "localize")
+    return xs
 
 
 def _message(report: GradcheckReport) -> str:
@@ -783,6 +822,8 @@ def find_culprit(root: Value, order: int = 1) -> Culprit | None:
     """The first node (topological order) whose op's local derivatives (``order`` 1) or
     their derivatives (``order`` 2) disagree with a complex step (smooth ops) or
     Richardson (others) of the op's own forward at the node's inputs; None if all agree."""
+    _args.value(root, "find_culprit", "root")
+    _order(order, "find_culprit")
     for node in topological_order(root):
         op = node._op
         if op is None:
@@ -841,19 +882,25 @@ def custom_op(name: str, forward: Callable[..., Any], partials: Callable[..., An
     ``smooth``, ``kinks``, ``sample``, ``doc``, ...); without ``layout`` the arity is read
     from ``forward``'s signature. The result applies with ``op(x, y)`` or
     ``apply(op, x, y)``; check its rules with ``check_op(op)``."""
-    if not isinstance(name, str) or not name:
-        raise TypeError("custom_op: name must be a non-empty str")
+    if not isinstance(name, str):
+        raise _args.type_error("custom_op", "name", "a non-empty str", name)
+    if not name:
+        raise _args.value_error("custom_op", "name", "a non-empty str", name)
     for what, rule in (("forward", forward), ("partials", partials)):
-        if not callable(rule):
-            raise TypeError(f"custom_op: {what} must be callable, got {type(rule).__name__}")
+        _args.function(rule, "custom_op", what, "callable (a rule such as lambda m, x: ...)")
+    fields = [p for p in inspect.signature(Op.__init__).parameters
+              if p not in ("self", "name", "forward", "partials")]
+    for key in op_fields:
+        if key not in fields:
+            raise TypeError(f"custom_op: unknown field {key!r}; Op's fields are "
+                            f"{', '.join(fields)}")
     if "layout" not in op_fields:
         params = list(inspect.signature(forward).parameters.values())
         if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params) or len(params) < 2:
             raise TypeError(f"custom_op {name!r}: give layout= (forward's arity cannot be "
                             "read from its signature)")
         op_fields["layout"] = len(params) - 1
-    layout = op_fields["layout"]
-    lay = layout if isinstance(layout, Layout) else Layout(layout)
+    lay = check_layout(op_fields["layout"], "custom_op")
     if "sample" not in op_fields:
         op_fields["sample"] = ((-10.0, 10.0),) * (lay.heads + lay.runs)
     op_fields.setdefault("doc", f"custom op {name}")
@@ -868,6 +915,11 @@ def check_op(op: Op, max_examples: int = 40, order: int = 2, seed: int = 0) -> b
     (``order`` 2), forward mode equal to reverse mode, and ``compile`` equal to eager when
     NumPy is installed. Returns True, or raises ``GradcheckError`` naming the property and
     the inputs."""
+    if not isinstance(op, Op):
+        raise _args.type_error("check_op", "op", "an Op (from autograd.OPS or custom_op)", op)
+    _args.integer(max_examples, "check_op", "max_examples", 1)
+    _order(order, "check_op")
+    _args.integer(seed, "check_op", "seed")
     try:
         import numpy  # noqa: F401
 
@@ -886,6 +938,12 @@ def sample_inputs(op: Op, n: int = 40, seed: int = 0, margin: float = 1e-3
     of a kink, and for n-ary ops that are not smooth no two within ``margin`` (ties)."""
     import random
 
+    if not isinstance(op, Op):
+        raise _args.type_error("sample_inputs", "op", "an Op (from autograd.OPS or custom_op)",
+                               op)
+    _args.integer(n, "sample_inputs", "n", 0)
+    _args.integer(seed, "sample_inputs", "seed")
+    _args.nonnegative(margin, "sample_inputs", "margin")
     rng = random.Random(seed)
     lay = op.layout
 

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from . import ops
+from . import _args, ops
 from .engine import Value, _node_fast, enable_grad, op_of, topological_order
 
 __all__ = ["compile", "Program", "Plan", "GroupPlan"]
@@ -204,6 +204,21 @@ def _kinds(parts: list[Any], scalars: dict[int, int]) -> tuple[bool | None, ...]
     return tuple(out)
 
 
+BACKENDS = ("numpy", "torch", "python")
+
+
+def _values(xs: Any, what: str) -> list[Value]:
+    """``xs`` as a list of Values (any iterable, read once), or an error naming ``what``."""
+    expected = "a list of Values"
+    if isinstance(xs, Value):
+        raise _args.type_error("compile", what, expected, xs, "; put one Value in a list: [v]")
+    out = _args.sequence(xs, "compile", what, expected)
+    for i, v in enumerate(out):
+        if not isinstance(v, Value):
+            raise _args.type_error("compile", f"{what}[{i}]", "a Value", v)
+    return out
+
+
 class Program:
     """A traced graph: ``program(X)`` runs it on a batch, ``program.backward(seed)``
     accumulates parameter gradients. Build it with ``compile``.
@@ -216,11 +231,11 @@ class Program:
     def __init__(self, outputs: Sequence[Value], inputs: Sequence[Value],
                  params: Sequence[Value], backend: str = "numpy", device: Any = None,
                  dense: bool = True) -> None:
+        outputs, inputs, params = (_values(outputs, "outputs"), _values(inputs, "inputs"),
+                                   _values(params, "params"))
+        _args.choice(backend, "compile", "backend", BACKENDS)
+        _args.flag(dense, "compile", "dense")
         np = _numpy()
-        for name, group in (("outputs", outputs), ("inputs", inputs), ("params", params)):
-            for v in group:
-                if not isinstance(v, Value):
-                    raise TypeError(f"compile: {name} must be Values, got {type(v).__name__}")
         for v in (*inputs, *params):
             if not v.is_leaf:
                 raise ValueError(f"compile: inputs and params must be leaves; {v!r} was made "
@@ -261,7 +276,8 @@ class Program:
         """The code the program runs: for ``backend="python"`` straight-line Python, one
         line per node (a learner can read their network's backward pass); for ``"numpy"``
         the generated NumPy code. Default: this program's backend (the Python for torch)."""
-        backend = backend or self.backend_name
+        backend = self.backend_name if backend is None else backend
+        _args.choice(backend, "source", "backend", BACKENDS)
         if backend == "numpy":
             from .backends.numpy_backend import generate as numpy_code
 
@@ -321,6 +337,7 @@ class Program:
         mean loss pass 1/batch; for a summed loss, ones. Returns the gradients as an
         array; ``accumulate=False`` leaves ``.grad`` alone."""
         np = _numpy()
+        _args.flag(accumulate, "compiled program: backward", "accumulate")
         if not self._ran:
             raise RuntimeError("compiled program: call it on a batch before backward")
         seed = np.asarray(seed, dtype=float)

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import countOf
 from typing import TYPE_CHECKING, Any, Union
 
-from . import maths, ops
+from . import _args, maths, ops
 from .maths import FLOATS, _sigmoid
 from .ops import DOT, RELU, TANH, Op
 
@@ -82,6 +82,14 @@ class _Mode:
     _var: contextvars.ContextVar[bool]
     _value: bool
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:
+            name = type(self).__name__
+            x = args[0] if args else next(iter(kwargs.values()))
+            hint = (f": as a decorator write @{name}() with the parentheses" if callable(x)
+                    else f": use it as `with {name}():`")
+            raise TypeError(f"{name}() takes no arguments, got {_args.got(x)}{hint}")
+
     def __enter__(self) -> None:
         _enter_mode()
         self._tokens = getattr(self, "_tokens", [])
@@ -92,6 +100,9 @@ class _Mode:
         _leave_mode()
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        _args.function(fn, f"{type(self).__name__}()", "the decorated object",
+                       "a function")
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with type(self)():
@@ -177,18 +188,41 @@ def _node_in_modes(data: float, op: Op | None, x: Any = None, y: Value | None = 
 _node = _node_fast  # swapped by _enter_mode / _leave_mode
 
 
-def _check_number(x: object, where: str) -> float:
-    """Return ``x`` as a float, or raise ``TypeError`` naming its type."""
+def _check_number(x: object, where: str, what: str | None = None) -> float:
+    """Return ``x`` as a float (a bool is the number it is), or raise ``TypeError`` naming
+    ``where``, the argument ``what`` and what it got."""
     if isinstance(x, (float, int)) or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
         return float(x)
-    raise TypeError(f"{where}: expected a real number or a Value, got {type(x).__name__}")
+    if what is not None:
+        raise _args.type_error(where, what, "a real number", x)
+    raise TypeError(f"{where}: expected a real number or a Value, got {_args.got(x)}")
 
 
-def _lift(x: object, where: str) -> Value:
+def _lift(x: object, where: str, what: str | None = None) -> Value:
     """Wrap a number as a leaf ``Value``; pass ``Value`` objects through."""
     if type(x) is Value:
         return x
+    if what is not None and not isinstance(x, numbers.Real):
+        raise _args.type_error(where, what, "a real number or a Value", x)
     return _node(_check_number(x, where), None)
+
+
+def _lift_all(values: Any, where: str, what: str) -> tuple[Value, ...]:
+    """Every element of the iterable ``values`` as a Value; a string, a single Value, a
+    number or anything else that is not a collection of numbers raises, naming ``what``
+    (and the position of a bad element)."""
+    if isinstance(values, (str, bytes, bytearray)) or type(values) is Value:
+        hint = "; put one Value in a list: [v]" if type(values) is Value else ""
+        raise _args.type_error(where, what, "a list of numbers or Values", values, hint)
+    try:
+        return tuple([_lift(v, where) for v in values])
+    except TypeError:
+        if not isinstance(values, Iterable):
+            raise _args.type_error(where, what, "a list of numbers or Values", values) from None
+        if iter(values) is not values:  # a collection, not an iterator: read it again to
+            for i, v in enumerate(values):  # name the bad element
+                _lift(v, where, f"{what}[{i}]")
+        raise
 
 
 def _operand(x: object, symbol: str) -> Any:
@@ -209,15 +243,63 @@ def _operand(x: object, symbol: str) -> Any:
 def apply(op: Op, *inputs: Operand) -> Value:
     """Run ``op`` on ``inputs`` (Values or numbers, flat as the op's layout says) and
     record the result's node: the one generic way every op is applied."""
-    args = [_lift(x, op.name) for x in inputs]
+    if not isinstance(op, Op):
+        raise _args.type_error("apply", "op", "an Op (from autograd.OPS or custom_op)", op)
+    args = [_lift(x, "apply", f"inputs[{i}]") for i, x in enumerate(inputs)]
     if not op.layout.valid(len(args)):
-        raise TypeError(f"{op.name}: {len(args)} inputs do not fit its layout {op.layout}")
+        raise TypeError(f"apply: op '{op.name}' takes {_takes(op.layout)}, got "
+                        f"{len(args)} inputs")
     data = op.eval(*[a._data for a in args])
     if op.layout.nary or (op.masks and len(args) > 1):  # tuple: the generic backward path
         return _node(data, op, tuple(args))
     if len(args) == 1:
         return _node(data, op, args[0])
     return _node(data, op, args[0], args[1])
+
+
+def _takes(layout: ops.Layout) -> str:
+    """How many inputs an op of ``layout`` takes, in words."""
+    if not layout.nary:
+        return f"{layout.heads} input{'s' if layout.heads != 1 else ''}"
+    runs = f"{layout.runs} run{'s' if layout.runs != 1 else ''} of equal length"
+    return f"{layout.heads} input{'s' if layout.heads != 1 else ''} and {runs}" \
+        if layout.heads else runs
+
+
+def _checked_backward(method: Callable[..., None]) -> Callable[..., None]:
+    """``Value.backward`` with its arguments checked, and a gradient that cannot be added
+    to (``x.grad = "s"``) named: the pass itself reads ``.grad`` as a plain attribute
+    (a property would slow every node), so its error is translated here, after the fact."""
+
+    @functools.wraps(method)
+    def backward(self: Value, grad: float = 1.0, create_graph: bool = False) -> None:
+        if type(grad) is not float:
+            _check_number(grad, "backward", "grad")
+        if create_graph is not False and create_graph is not True:
+            _args.flag(create_graph, "backward", "create_graph")
+        try:
+            method(self, grad, create_graph)
+        except TypeError as exc:
+            bad = _bad_grad(self)
+            if bad is None:
+                raise
+            kind = "leaf" if bad._x is None else "node"
+            what = f"{kind} {bad.label!r}" if bad.label else f"the {kind} of data {bad._data!r}"
+            raise TypeError(
+                f"backward: the .grad of {what} must be a number (backward adds to it), got "
+                f"{_args.got(bad.grad)}; reset it with .grad = 0.0 (or zero_grad())"
+            ) from exc
+
+    return backward
+
+
+def _bad_grad(root: Value) -> Value | None:
+    """A node of ``root``'s graph whose ``.grad`` is not a number or a Value, if any."""
+    for node in root.walk():
+        g = node.grad
+        if not (type(g) is float or type(g) is Value or isinstance(g, numbers.Real)):
+            return node
+    return None
 
 
 class Value:
@@ -242,9 +324,12 @@ class Value:
     _t: int
 
     def __init__(self, data: Number, label: str = "") -> None:
-        if isinstance(data, Value):
-            raise TypeError("Value(...) takes a number, got a Value (use v.detach() to copy one)")
-        self._data = _check_number(data, "Value")
+        if type(data) is not float:
+            if isinstance(data, Value):
+                raise _args.type_error("Value", "data", "a real number", data,
+                                       "; use v.detach() to copy one")
+            data = _check_number(data, "Value", "data")
+        self._data = data
         self.grad = 0.0
         self.label = label
         self._op = None
@@ -263,7 +348,7 @@ class Value:
     @data.setter
     def data(self, value: float) -> None:
         global _clock
-        self._data = _check_number(value, "Value.data")
+        self._data = _check_number(value, "Value.data", "the new value")
         _clock += 1
         self._t = _clock
 
@@ -278,7 +363,7 @@ class Value:
     @label.setter
     def label(self, text: str) -> None:
         if not isinstance(text, str):
-            raise TypeError(f"Value.label must be a str, got {type(text).__name__}")
+            raise _args.type_error("Value", "label", "a str", text)
         self._label = text
 
     # --- introspection ---------------------------------------------------------------------
@@ -454,6 +539,7 @@ class Value:
         return Value(self._data, self.label)
 
     # --- the backward pass -----------------------------------------------------------------
+    @_checked_backward
     def backward(self, grad: float = 1.0, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node this one depends on with ∂self/∂node.
 
@@ -536,7 +622,7 @@ def _family_method(family: ops.Family) -> Callable[..., Value]:
     def method(self: Value, param: float | None = family.default) -> Value:
         if param is None:
             raise TypeError(f"{family.method}() needs its parameter")
-        op = family(_check_number(param, family.method or "op"))
+        op = family(_check_number(param, family.method or "op", "its parameter"))
         return _node(op.eval(self._data), op, self)
 
     method.__name__ = method.__qualname__ = family.method or ""
@@ -600,6 +686,8 @@ def _rebuild(records: list[Any]) -> Value:
 
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each once and after all of its inputs (root last)."""
+    if type(root) is not Value:
+        raise _args.type_error("topological_order", "root", "a Value", root)
     order: list[Value] = []
     visited = {id(root)}
     stack = [(root, iter(root.parents))]
@@ -961,7 +1049,9 @@ def _accumulate_leaf(leaf: Value, extra: Any) -> None:
 
 def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
     """``start + Σ values`` as **one** node (a 1,000-term sum is not a 1,000-deep chain)."""
-    inputs = tuple(_lift(v, "sum") for v in values)
+    inputs = _lift_all(values, "sum", "values")
+    if type(start) is not Value and (not isinstance(start, numbers.Real) or start != 0):
+        start = _lift(start, "sum", "start")
     if type(start) is Value or start != 0:  # a zero start adds nothing to the graph
         inputs = (_lift(start, "sum"), *inputs)
     if not inputs:
@@ -971,11 +1061,15 @@ def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
 
 def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Value:
     """``start + Σ a_i·b_i`` as one node: a neuron's weighted sum plus its bias."""
-    av = a if type(a) is list else list(a)
-    bv = b if type(b) is list else list(b)
+    av = a if type(a) is list else _sequence(a, "a")
+    bv = b if type(b) is list else _sequence(b, "b")
     if countOf(map(type, bv), Value) != len(bv):  # numbers among them
         return _dot_lifting(av, bv, start)
     return _dot(av, bv, start)
+
+
+def _sequence(x: Any, what: str) -> list[Any]:
+    return _args.sequence(x, "dot", what, "a list of numbers or Values")
 
 
 def _dot(av: list[Any], bv: list[Any], start: Operand) -> Value:
@@ -993,19 +1087,21 @@ def _dot(av: list[Any], bv: list[Any], start: Operand) -> Value:
 
 def _dot_lifting(av: list[Any], bv: list[Any], start: Operand) -> Value:
     """``dot`` with numbers among its inputs (each becomes a leaf), or an error."""
-    av = [_lift(x, "dot") for x in av]
-    bv = [_lift(x, "dot") for x in bv]
+    av = [_lift(x, "dot", f"a[{i}]") for i, x in enumerate(av)]
+    bv = [_lift(x, "dot", f"b[{i}]") for i, x in enumerate(bv)]
     if len(av) != len(bv):
-        raise ValueError(f"dot: the two sequences differ in length ({len(av)} and {len(bv)})")
+        raise ValueError(f"dot: a and b must have the same length, got {len(av)} and "
+                         f"{len(bv)}")
     if not av:
-        raise ValueError("dot: empty sequences")
-    return _dot(av, bv, _lift(start, "dot"))
+        raise ValueError("dot: a and b must hold at least one number each, got empty sequences")
+    return _dot(av, bv, _lift(start, "dot", "start"))
 
 
 def _extreme(op: Op, values: Iterable[Operand], where: str) -> Value:
-    inputs = tuple(_lift(v, where) for v in values)
+    inputs = _lift_all(values, where, "values")
     if not inputs:
-        raise ValueError(f"{where}: needs at least one value")
+        raise ValueError(f"{where}: values must hold at least one value, got "
+                         f"{_args.got(values)}")
     return _node(op.eval(*[p._data for p in inputs]), op, inputs)
 
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from . import _args
 from .engine import Value, adjoints, op_of, topological_order
 from .naming import is_named, names, operand
 from .symbolic import SYMBOLS, Symbol, symbol, tex_name
@@ -388,8 +389,9 @@ def path_counts(order: list[Value], target: Value) -> dict[int, int]:
 def explain(root: Value, wrt: Value, max_paths: int = 8) -> Explanation:
     """How ∂root/∂wrt follows from the chain rule, between named nodes (see the module
     doc): every chain when there are at most ``max_paths``, else the adjoint recurrence."""
-    if not isinstance(root, Value) or not isinstance(wrt, Value):
-        raise TypeError("explain: root and wrt must be Values")
+    _args.value(root, "explain", "root")
+    _args.value(wrt, "explain", "wrt")
+    max_paths = _args.integer(max_paths, "explain", "max_paths", 0)
     order = topological_order(root)
     nm = names(order)
     reaches = path_counts(order, wrt)

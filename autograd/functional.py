@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import engine
+from . import _args, engine
 from .engine import (
     VALUES,
     Value,
@@ -49,16 +49,12 @@ def grad_of(
     ``torch.autograd.grad``): floats, or Values with ``create_graph=True``. An input that
     ``output`` does not depend on gets 0; a stand-in's share goes to its original (see the
     module doc)."""
-    if not isinstance(output, Value):
-        raise TypeError(f"grad_of: output must be a Value, got {type(output).__name__}")
-    if isinstance(inputs, Value) or not isinstance(inputs, (list, tuple)):
-        raise TypeError("grad_of: inputs must be a list or tuple of Values, got "
-                        f"{type(inputs).__name__}")
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Value):
-            raise TypeError(f"grad_of: inputs[{i}] must be a Value, got {type(x).__name__}")
-    if not isinstance(create_graph, bool):
-        raise TypeError(f"grad_of: create_graph must be a bool, got {create_graph!r}")
+    _args.value(output, "grad_of", "output")
+    if not isinstance(inputs, (list, tuple)):
+        hint = "; put one Value in a list: [x]" if isinstance(inputs, Value) else ""
+        raise _args.type_error("grad_of", "inputs", "a list or tuple of Values", inputs, hint)
+    _args.each(inputs, _args.value, "grad_of", "inputs")
+    _args.flag(create_graph, "grad_of", "create_graph")
     order, adj = adjoints(output, 1.0, create_graph)
     adj = credit_originals(order, adj)
     grads = tuple(adj.get(id(x), 0.0) for x in inputs)
@@ -100,11 +96,12 @@ def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[
     that can be differentiated again (module doc, rule 2). For a tuple ``argnums`` it
     returns a tuple.
     """
-    if not callable(f):
-        raise TypeError(f"grad: f must be callable, got {type(f).__name__}")
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    if isinstance(argnums, bool) or not all(type(i) is int for i in nums):
-        raise TypeError(f"grad: argnums must be an int or a sequence of ints, got {argnums!r}")
+    _args.function(f, "grad", "f")
+    expected = "an int or a list of ints"
+    if isinstance(argnums, (list, tuple)):
+        nums = tuple(_args.integer(i, "grad", "argnums", expected=expected) for i in argnums)
+    else:
+        nums = (_args.integer(argnums, "grad", "argnums", expected=expected),)
 
     def df(*args: Any) -> Any:
         for i in nums:
@@ -120,8 +117,7 @@ def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[
 def hessian(f: Callable[..., Value]) -> Callable[..., list[list[Any]]]:
     """A function computing the matrix of second derivatives ∂²f/∂x_i∂x_j: floats, or
     Values when ``f`` closes over Values made outside it (module doc, rule 2)."""
-    if not callable(f):
-        raise TypeError(f"hessian: f must be callable, got {type(f).__name__}")
+    _args.function(f, "hessian", "f")
 
     def h(*args: Any) -> list[list[Any]]:
         values, out, live = _call(f, args, "hessian")
@@ -137,8 +133,9 @@ def jvp(
     """Forward mode: ``(f(primals), Σ_i ∂f/∂x_i · tangents[i])``, pushing tangents from the
     inputs forward through the same derivative rules, one pass, no backward. Floats, or
     Values when ``f`` closes over Values made outside it (module doc, rule 2)."""
-    if not callable(f):
-        raise TypeError(f"jvp: f must be callable, got {type(f).__name__}")
+    _args.function(f, "jvp", "f")
+    primals = _args.sequence(primals, "jvp", "primals", "a list of numbers")
+    tangents = _args.sequence(tangents, "jvp", "tangents", "a list of numbers")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     values, out, live = _call(f, primals, "jvp")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from . import naming
+from . import _args, naming
 from .engine import Value, op_of, topological_order
 from .explanation import _tidy
 
@@ -124,10 +124,18 @@ def draw_dot(
     in the order of ``rankdir`` and each neuron's weights in order, its bias last; ``depth``
     draws only the nodes at most that many steps below ``root``.
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot: expected a Value, got {type(root).__name__}")
-    if style not in ("records", "wires"):
-        raise ValueError(f"draw_dot: style must be 'records' or 'wires', got {style!r}")
+    who = "draw_dot"
+    _args.value(root, who, "root")
+    check_format(format, who)
+    _args.choice(rankdir, who, "rankdir", RANKDIRS, fold=True)
+    _args.integer(max_nodes, who, "max_nodes", 1)
+    if highlight is not None:
+        _args.value(highlight, who, "highlight")
+    _args.flag(color_by_grad, who, "color_by_grad")
+    tops = _clusters(clusters, who)
+    _args.choice(style, who, "style", ("records", "wires"))
+    if depth is not None:
+        _args.integer(depth, who, "depth", 0)
     nodes = topological_order(root)
     shown = _within(root, depth) if depth is not None else None
     count = len(shown) if shown is not None else len(nodes)
@@ -142,7 +150,6 @@ def draw_dot(
         nodes = [v for v in nodes if id(v) in shown]
     on_path = _on_paths(nodes, highlight) if highlight is not None else set()
     fill = _grad_colors(nodes) if color_by_grad else {}
-    tops = clusters.clusters() if hasattr(clusters, "clusters") else list(clusters or [])
     member = _membership(nodes, tops)
 
     ComputationGraph = _classes()[0]
@@ -180,6 +187,40 @@ def draw_dot(
     if fill:
         _legend(dot, nodes)
     return dot
+
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def check_format(format: Any, who: str) -> str:
+    """``format``: an output format Graphviz knows ('svg', 'png', 'pdf', ...)."""
+    try:
+        import graphviz
+
+        known = sorted(graphviz.FORMATS)
+    except (ImportError, AttributeError):  # no graphviz (or an old one): drawing says so
+        known = []
+    expected = "a Graphviz output format such as 'svg', 'png' or 'pdf'"
+    if not isinstance(format, str):
+        raise _args.type_error(who, "format", expected, format)
+    if known and format not in known:
+        raise _args.value_error(who, "format", expected, format, f"; known: {', '.join(known)}")
+    return format
+
+
+def _clusters(clusters: Any, who: str) -> list[Cluster]:
+    """The boxes ``clusters`` asks for: none, a module's (``.clusters()``) or a list."""
+    if clusters is None:
+        return []
+    expected = "a Module (such as an MLP), a list of Cluster or None"
+    if callable(getattr(clusters, "clusters", None)):
+        tops = clusters.clusters()
+    else:
+        tops = _args.sequence(clusters, who, "clusters", expected)
+    for i, c in enumerate(tops):
+        if not isinstance(c, Cluster):
+            raise _args.type_error(who, f"clusters[{i}]", "a Cluster", c)
+    return list(tops)
 
 
 def _layer_after_layer(dot: Any, tops: list[Cluster], boxes: dict[int, list[Value]],

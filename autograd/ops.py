@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from . import _args
 from .maths import FLOATS, IEEE, IEEE_FLOATS, MissingInterpretation
 from .maths import Function as MathsFunction
 from .symbolic import SYMBOLS, Symbol, symbol
@@ -124,6 +125,7 @@ class Op:
         title: str | None = None,
         doc: str = "",
     ) -> None:
+        _check_fields("Op" if type(self) is Op else "custom_op", locals())
         self.name = name
         #: the name error messages give (``pow`` for ``**``)
         self.title = title or name
@@ -246,6 +248,70 @@ class Op:
         on symbols)."""
         return self.formulas()
 
+
+
+def check_layout(layout: Any, who: str) -> Layout:
+    """``layout`` as a ``Layout``: one, or a positive int (the number of inputs)."""
+    if isinstance(layout, Layout):
+        return layout
+    return Layout(_args.integer(layout, who, "layout", 1, "a Layout or a positive int (the "
+                                "number of inputs)"))
+
+
+def _check_fields(who: str, fields: dict[str, Any]) -> None:
+    """Refuse an ``Op`` field of the wrong kind, naming it (``fields``: ``Op.__init__``'s
+    arguments; fields this does not know are left to ``Op`` itself)."""
+    name = fields["name"]
+    if not isinstance(name, str):
+        raise _args.type_error(who, "name", "a non-empty str", name)
+    if not name:
+        raise _args.value_error(who, "name", "a non-empty str", name)
+    for rule in ("forward", "partials"):
+        _args.function(fields[rule], who, rule, "callable (a rule such as lambda m, x: ...)")
+    lay = check_layout(fields["layout"], who)
+    domain = _args.sequence(fields["domain"], who, "domain", "a list of Domain")
+    for i, d in enumerate(domain):
+        if not isinstance(d, Domain):
+            raise _args.type_error(who, f"domain[{i}]", "a Domain", d)
+    for key in ("method", "family", "title"):
+        if fields[key] is not None and not isinstance(fields[key], str):
+            raise _args.type_error(who, key, "a str or None", fields[key])
+    if fields["method"] is not None and not fields["method"].isidentifier():
+        raise _args.value_error(who, "method", "a Python name (the Value method)",
+                                fields["method"])
+    if not isinstance(fields["doc"], str):
+        raise _args.type_error(who, "doc", "a str", fields["doc"])
+    n_slots = lay.heads + lay.runs
+    for key in ("masks", "quotients"):
+        flags = fields[key]
+        if isinstance(flags, tuple):
+            if len(flags) != n_slots:
+                raise _args.value_error(who, key, f"a bool or a tuple of {n_slots} bools (one "
+                                        "per operand)", flags)
+            for i, f in enumerate(flags):
+                _args.flag(f, who, f"{key}[{i}]")
+        else:
+            _args.flag(flags, who, key)
+    for key in ("smooth", "overflows"):
+        _args.flag(fields[key], who, key)
+    kinks = _args.sequence(fields["kinks"], who, "kinks", "a list of numbers")
+    for i, k in enumerate(kinks):
+        _args.real(k, who, f"kinks[{i}]")
+    sample = _args.sequence(fields["sample"], who, "sample", "a list of (lo, hi) ranges")
+    if not sample:
+        raise _args.value_error(who, "sample", "a non-empty list of (lo, hi) ranges", sample)
+    for i, pair in enumerate(sample):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise _args.type_error(who, f"sample[{i}]", "a pair (lo, hi)", pair)
+        lo = _args.finite(pair[0], who, f"sample[{i}][0]")
+        hi = _args.finite(pair[1], who, f"sample[{i}][1]")
+        if not lo < hi:
+            raise _args.value_error(who, f"sample[{i}]", "a range (lo, hi) with lo < hi", pair)
+    params = fields["params"]
+    if not isinstance(params, tuple):
+        raise _args.type_error(who, "params", "a tuple of numbers", params)
+    for i, c in enumerate(params):
+        _args.real(c, who, f"params[{i}]")
 
 
 def _fast_layout(lay: Layout) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -438,7 +504,7 @@ class Family:
     default: float | None = None
 
     def __call__(self, param: float) -> Op:
-        return self.make(float(param))
+        return self.make(_args.real(param, self.make.__name__, "param"))
 
 
 #: Every fixed op by name.

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import naming
+from . import _args, naming
 from .engine import Value, op_of, topological_order
 from .explanation import explain
 
@@ -214,7 +214,7 @@ class BackpropPage:
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (UTF-8) and return the path."""
-        path = Path(path)
+        path = _args.path(path, "BackpropPage.save")
         path.write_text(self.html, encoding="utf-8")
         return path
 
@@ -241,8 +241,15 @@ def draw_html(
     """
     from .graph import GraphTooLargeError
 
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_html: expected a Value, got {type(root).__name__}")
+    who = "draw_html"
+    _args.value(root, who, "root")
+    if history is not None and not (hasattr(history, "steps") and hasattr(history, "parameters")):
+        raise _args.type_error(who, "history", "a History from fit(..., record=True) or None",
+                               history)
+    _args.integer(max_nodes, who, "max_nodes", 1)
+    _args.integer(explain_limit, who, "explain_limit", 0)
+    if title is not None and not isinstance(title, str):
+        raise _args.type_error(who, "title", "a str or None", title)
     nodes = _nodes(root)
     if len(nodes) > max_nodes:
         raise GraphTooLargeError(

@@ -26,6 +26,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from . import _args
 from .engine import Value, apply
 from .ops import Op, all_ops
 
@@ -41,8 +42,16 @@ SMOOTH_OPS = tuple(name for name, op in OPS.items() if op.smooth)
 RUN_LENGTH = 2  # n-ary ops are drawn with runs of this length
 
 
+def _op_arg(op: Any, who: str) -> Op:
+    if not isinstance(op, Op):
+        raise _args.type_error(who, "op", "an Op (a value of autograd.testing.OPS or a "
+                               "custom_op)", op)
+    return op
+
+
 def operand_count(op: Op) -> int:
     """How many inputs an expression gives ``op`` (runs of ``RUN_LENGTH``)."""
+    _op_arg(op, "operand_count")
     return op.layout.heads + op.layout.runs * RUN_LENGTH
 
 
@@ -61,8 +70,16 @@ def in_domain(op: Op, j: int | None = None, a: Value | None = None) -> Any:
     ``in_domain(op, j, a)``: input ``j`` of ``op`` mapped into the op's sample range when
     the op has a domain (lo + (hi − lo)·σ(a)), so that any value is valid; unchanged
     otherwise."""
+    _op_arg(op, "in_domain")
+    if (j is None) != (a is None):
+        raise TypeError(f"in_domain: give both j and a (to map a into the op's range), or "
+                        f"neither (for a strategy), got j={j!r:.40} and a={a!r:.40}")
     if j is None or a is None:
         return op_inputs(op, margin=0.0)
+    n = operand_count(op)
+    if not 0 <= _args.integer(j, "in_domain", "j") < n:
+        raise _args.value_error("in_domain", "j", f"an input index in [0, {n})", j)
+    _args.value(a, "in_domain", "a")
     if not op.domain:
         return a
     slot = j if j < op.layout.heads else op.layout.heads + (j - op.layout.heads) // RUN_LENGTH
@@ -126,23 +143,42 @@ def _trees(n_inputs: int, ops: Sequence[str | Op], max_depth: int) -> st.SearchS
     return st.recursive(leaves, extend, max_leaves=2**max_depth)
 
 
-@st.composite
 def expressions(
-    draw: Any,
     n_inputs: int | None = None,
     ops: Sequence[str | Op] = SMOOTH_OPS,
     max_depth: int = 4,
     bound: float = 2.0,
     max_value: float = 1e6,
-) -> Expression:
+) -> st.SearchStrategy[Expression]:
     """A strategy for ``Expression``s over ``ops`` (names of ``OPS``, or ``Op`` objects such
     as users' ``custom_op``s) with 1–3 inputs (or
     ``n_inputs``) drawn from [-bound, bound]. Operands of ops with a domain are mapped into
     it; draws that would overflow or exceed ``max_value`` anywhere are rejected, so
-    gradients stay well-conditioned for finite-difference checks."""
-    unknown = {o for o in ops if not isinstance(o, Op)} - set(OPS)
+    gradients stay well-conditioned for finite-difference checks. The arguments are
+    checked here, at the call, not when Hypothesis first draws."""
+    who = "expressions"
+    if n_inputs is not None:
+        _args.integer(n_inputs, who, "n_inputs", 1)
+    listed = _args.sequence(ops, who, "ops", "a list of op names (keys of OPS) or Op objects")
+    if not listed:
+        raise _args.value_error(who, "ops", "a non-empty list of op names or Op objects", ops)
+    for i, o in enumerate(listed):
+        if not isinstance(o, (str, Op)):
+            raise _args.type_error(who, f"ops[{i}]", "an op name (a key of OPS) or an Op", o)
+    unknown = {o for o in listed if not isinstance(o, Op)} - set(OPS)
     if unknown:
-        raise ValueError(f"expressions: unknown ops {sorted(unknown)}; choose from {sorted(OPS)}")
+        raise ValueError(f"expressions: ops must be names of autograd.testing.OPS or Op "
+                         f"objects; unknown ops {sorted(unknown)}; choose from {sorted(OPS)}")
+    _args.integer(max_depth, who, "max_depth", 0)
+    _args.positive(bound, who, "bound")
+    if not _args.real(max_value, who, "max_value", "a positive number") > 0:
+        raise _args.value_error(who, "max_value", "positive", max_value)
+    return _expressions(n_inputs, tuple(listed), max_depth, bound, max_value)
+
+
+@st.composite
+def _expressions(draw: Any, n_inputs: int | None, ops: Sequence[str | Op], max_depth: int,
+                 bound: float, max_value: float) -> Expression:
     n = n_inputs if n_inputs is not None else draw(st.integers(1, 3))
     tree = draw(_trees(n, ops, max_depth))
     inputs = tuple(draw(st.floats(-bound, bound, allow_nan=False)) for _ in range(n))
@@ -158,6 +194,8 @@ def op_inputs(op: Op, margin: float = 1e-3) -> st.SearchStrategy[tuple[float, ..
     """Flat input tuples for ``op`` inside its sample ranges (runs of 1–4 elements), kept
     ``margin`` away from its kinks, and for ``max``/``min`` without near-ties, so that
     finite differences apply."""
+    _op_arg(op, "op_inputs")
+    _args.nonnegative(margin, "op_inputs", "margin")
     lay = op.layout
 
     def real(slot: int) -> st.SearchStrategy[float]:
@@ -194,6 +232,12 @@ def check_expression(expr: Any, picture_dir: str | None = None, **gradcheck_opti
     temporary folder by default); without Graphviz's ``dot`` it says so instead. Used with
     ``@given``, Hypothesis shrinks first, so the report shows the smallest failing graph."""
     from .check import GradcheckError, gradcheck
+
+    if not (callable(expr) and hasattr(expr, "inputs")):
+        raise _args.type_error("check_expression", "expr", "an Expression drawn from "
+                               "expressions() (or a Network)", expr)
+    if picture_dir is not None:
+        _args.path(picture_dir, "check_expression", "picture_dir")
 
     try:
         return gradcheck(expr, expr.inputs, **gradcheck_options)
@@ -271,13 +315,32 @@ class Network:
         return f"Network(MLP({self.model.config}); inputs={self.inputs})"
 
 
-@st.composite
-def networks(draw: Any, max_inputs: int = 3, max_layers: int = 2, max_width: int = 4,
+def networks(max_inputs: int = 3, max_layers: int = 2, max_width: int = 4,
              activations: Sequence[str] = ("tanh", "sigmoid", "relu", "linear"),
-             bound: float = 2.0) -> Network:
+             bound: float = 2.0) -> st.SearchStrategy[Network]:
     """A strategy for ``Network``s: ``MLP(nin, [w1, ..., wk])`` with 1–``max_inputs``
     inputs, 1–``max_layers`` layers of 1–``max_width`` neurons, a drawn activation and
-    seed, and an input drawn from [-bound, bound]. Needs the ``nn`` package."""
+    seed, and an input drawn from [-bound, bound]. Needs the ``nn`` package. The arguments
+    are checked here, at the call."""
+    from nn import ACTIVATIONS
+
+    who = "networks"
+    for name, n in (("max_inputs", max_inputs), ("max_layers", max_layers),
+                    ("max_width", max_width)):
+        _args.integer(n, who, name, 1, "a positive int")
+    listed = _args.sequence(activations, who, "activations", "a list of activation names")
+    if not listed:
+        raise _args.value_error(who, "activations", "a non-empty list of activation names",
+                                activations)
+    for i, a in enumerate(listed):
+        _args.choice(a, who, f"activations[{i}]", sorted(ACTIVATIONS))
+    _args.positive(bound, who, "bound")
+    return _networks(max_inputs, max_layers, max_width, tuple(listed), bound)
+
+
+@st.composite
+def _networks(draw: Any, max_inputs: int, max_layers: int, max_width: int,
+              activations: Sequence[str], bound: float) -> Network:
     from nn import MLP
 
     nin = draw(st.integers(1, max_inputs))

@@ -1,6 +1,7 @@
 """The model file: its JSON document, read with every check and written atomically.
 
-Standard library only, and it imports nothing from ``nn``: ``nn.module`` builds models
+Standard library only (and ``autograd._args``, the argument checks), and it imports
+nothing from ``nn``: ``nn.module`` builds models
 from what ``read`` returns, ``nn.serialize`` is the public face, and no import cycle is
 possible.
 
@@ -21,6 +22,8 @@ import stat
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
+
+from autograd import _args
 
 __all__ = ["FORMAT", "VERSION", "TEMP_SUFFIX", "encode", "read", "write"]
 
@@ -103,10 +106,7 @@ def write(path: str | os.PathLike, text: str) -> None:
 
 
 def _path(path: Any, who: str) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{who}: path must be a str or a pathlib.Path, got "
-                        f"{type(path).__name__}")
-    return Path(path)
+    return _args.path(path, who)
 
 
 def _remove_stale_temporaries(folder: Path, name: str) -> None:
@@ -281,7 +281,7 @@ def _weight(x: Any, name: str, index: int | None) -> float:
     where = f"{name[:60]!r}" + (f"[{index}]" if index is not None else "")
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise _Refused(f"weights do not match the architecture: {where} must be a number, "
-                       f"got {type(x).__name__}")
+                       f"got {_args.got(x)}")
     return float(x)  # finite: the parser refused the rest, and ints have <= 20 digits
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd import Value
+from autograd import Value, _args
 
 __all__ = ["draw_network"]
 
@@ -29,12 +29,21 @@ def draw_network(
     ``WIDEST_FAN``). Positions are pinned, so Graphviz's ``neato`` draws it."""
     if not getattr(model, "layers", None) or not all(hasattr(layer, "neurons")
                                                      for layer in model.layers):
-        raise TypeError(f"draw_network: expected an MLP, got {type(model).__name__}")
+        raise _args.type_error("draw_network", "model", "an MLP", model)
     nin = len(model.layers[0].neurons[0].w)
-    names = input_names or [f"x{i + 1}" for i in range(nin)]
-    if len(names) != nin:
-        raise ValueError(f"draw_network: {nin} inputs but {len(names)} input names")
-    from autograd.graph import ComputationGraph
+    if input_names is None or isinstance(input_names, (list, tuple)) and not input_names:
+        names = [f"x{i + 1}" for i in range(nin)]
+    else:
+        names = _args.sequence(input_names, "draw_network", "input_names", "a list of str")
+        for i, name in enumerate(names):
+            if not isinstance(name, str):
+                raise _args.type_error("draw_network", f"input_names[{i}]", "a str", name)
+        if len(names) != nin:
+            raise ValueError(f"draw_network: {nin} inputs but {len(names)} input names")
+    _args.flag(show_grad, "draw_network", "show_grad")
+    from autograd.graph import ComputationGraph, check_format
+
+    check_format(format, "draw_network")
 
     labels = [[[_label(w, show_grad) for w in neuron.w] for neuron in layer.neurons]
               for layer in model.layers]

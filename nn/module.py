@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import operator
 import os
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from autograd import Value
+from autograd import Value, _args
 from autograd.engine import _dot
 from autograd.graph import Cluster
 
@@ -46,6 +45,11 @@ class Module:
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value | list[Value]]]:
         """``(name, Value)`` for scalars and ``(name, [Value, ...])`` for lists."""
+        if not isinstance(prefix, str):  # checked at the call, not at the first next()
+            raise _args.type_error("named_parameters", "prefix", "a str", prefix)
+        return self._named_parameters(prefix)
+
+    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Value | list[Value]]]:
         for name, attr in vars(self).items():
             if isinstance(attr, Value):
                 yield prefix + name, attr
@@ -74,8 +78,7 @@ class Module:
         tutorials' ``w1 … wn`` numbered across the model, neuron by neuron, with biases
         ``b_h1``, ``b_o1``. Labels cost nothing per step; ``autograd.naming`` names the
         other nodes from them."""
-        if style not in ("place", "flat"):
-            raise ValueError(f"name_parameters: style must be 'place' or 'flat', got {style!r}")
+        _args.choice(style, "name_parameters", "style", ("place", "flat"))
         self._name(style)
         return self
 
@@ -109,7 +112,8 @@ class Module:
         so a bad ``state`` (missing or unexpected key, wrong length, non-number) leaves the
         model unchanged."""
         if not isinstance(state, dict):
-            raise TypeError(f"load_state_dict: expected a dict, got {type(state).__name__}")
+            raise _args.type_error("load_state_dict", "state", "a dict such as "
+                                   "model.state_dict()", state)
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
@@ -139,31 +143,36 @@ class Module:
 
 
 def _real(x: Any, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"load_state_dict: {where!r} must be a number, got {type(x).__name__}")
-    return float(x)
+    """A weight of a state dict: a number (not a bool), named by its key ``where``."""
+    return _args.real(x, "load_state_dict", repr(where))
 
 
-def _activation(name: str) -> Any:
+def _activation(name: str, who: str = "Neuron", what: str = "activation") -> Any:
+    """The function of the activation called ``name``, or an error listing the known ones."""
     try:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
-        ) from None
+        _args.choice(name, who, what, sorted(ACTIVATIONS))
+        raise  # (not reached: choice raises for any name ACTIVATIONS lacks)
 
 
 def _size(n: Any, who: str, what: str) -> int:
     """``n`` as a positive int (NumPy ints too), or an error naming ``who`` and ``what``."""
-    if isinstance(n, bool):
-        raise TypeError(f"{who}: {what} must be a positive int, got {n!r}")
-    try:
-        value = operator.index(n)
-    except TypeError:
-        raise TypeError(f"{who}: {what} must be a positive int, got {n!r}") from None
-    if value < 1:
-        raise ValueError(f"{who}: {what} must be a positive int, got {value!r}")
-    return value
+    return _args.integer(n, who, what, 1, "a positive int")
+
+
+def _rng(rng: Any, who: str) -> random.Random:
+    """``rng``: a ``random.Random`` (or None: a fixed one)."""
+    if rng is None:
+        return random.Random(0)
+    if not isinstance(rng, random.Random):
+        hint = (f"; for a seed pass rng=random.Random({rng!r})"
+                if isinstance(rng, int) and not isinstance(rng, bool) else "")
+        raise _args.type_error(who, "rng", "a random.Random or None", rng, hint)
+    return rng
+
+
+_INITS = ("pytorch", "micrograd")
 
 
 def _check_example(x: Any, n: int, who: str) -> None:
@@ -211,8 +220,9 @@ class Neuron(Module):
         init: str = "pytorch",
     ):
         nin = _size(nin, "Neuron", "nin")
-        _activation(activation)
-        rng = rng if rng is not None else random.Random(0)
+        _activation(activation, "Neuron")
+        rng = _rng(rng, "Neuron")
+        _args.choice(init, "Neuron", "init", _INITS)
         if init == "pytorch":
             bound = 1.0 / math.sqrt(nin)
             self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
@@ -249,14 +259,17 @@ class Neuron(Module):
 
     def set_weights(self, row: Sequence[Number]) -> None:
         """Set ``[b, w1, ..., wn]`` (bias first, as the seeds' Theta matrices)."""
+        row = _args.sequence(row, "set_weights", "row", "a list of numbers [b, w1, ..., wn]")
         if len(row) != len(self.w) + 1:
             raise ValueError(
                 f"set_weights: expected {len(self.w) + 1} numbers [b, w1..w{len(self.w)}], "
                 f"got {len(row)}"
             )
-        self.b.data = _real(row[0], "b")
-        for i, (v, x) in enumerate(zip(self.w, row[1:])):
-            v.data = _real(x, f"w[{i}]")
+        values = [_args.real(x, "set_weights", f"row[{i}]")
+                  for i, x in enumerate(row)]  # all checked before any is set
+        self.b.data = values[0]
+        for v, x in zip(self.w, values[1:]):
+            v.data = x
 
     def clusters(self) -> list[Cluster]:
         return [Cluster(f"neuron ({self.activation})", self.parameters())]
@@ -278,7 +291,9 @@ class Layer(Module):
         init: str = "pytorch",
     ):
         nin, nout = _size(nin, "Layer", "nin"), _size(nout, "Layer", "nout")
-        rng = rng if rng is not None else random.Random(0)
+        _activation(activation, "Layer")
+        rng = _rng(rng, "Layer")
+        _args.choice(init, "Layer", "init", _INITS)
         self.neurons = [Neuron(nin, activation, rng, init) for _ in range(nout)]
         self._name("place")
 
@@ -296,26 +311,35 @@ class Layer(Module):
 
     def set_weights(self, theta: Sequence[Sequence[Number]]) -> None:
         """Set from a matrix with one row ``[b, w1, ..., wn]`` per neuron."""
+        theta = _args.sequence(theta, "set_weights", "theta",
+                               "a matrix (a list of rows [b, w1, ..., wn])")
         if len(theta) != len(self.neurons):
             raise ValueError(
                 f"set_weights: expected {len(self.neurons)} rows, one per neuron, got {len(theta)}"
             )
-        for n, row in zip(self.neurons, theta):
+        rows = [_args.sequence(row, "set_weights", f"theta[{k}]", "a row [b, w1, ..., wn]")
+                for k, row in enumerate(theta)]
+        for k, (n, row) in enumerate(zip(self.neurons, rows)):
             if len(row) != len(n.w) + 1:
-                raise ValueError(f"set_weights: every row needs {len(n.w) + 1} numbers")
-        for n, row in zip(self.neurons, theta):
+                raise ValueError(f"set_weights: every row needs {len(n.w) + 1} numbers; "
+                                 f"theta[{k}] has {len(row)}")
+            for i, x in enumerate(row):
+                _args.real(x, "set_weights", f"theta[{k}][{i}]")
+        for n, row in zip(self.neurons, rows):
             n.set_weights(row)
 
     @classmethod
     def from_matrix(cls, theta: Sequence[Sequence[Number]], activation: str = "relu") -> Layer:
         """A layer whose weights are ``theta`` (rows ``[b, w1, ..., wn]``, bias first)."""
-        if not theta or not theta[0]:
-            raise ValueError("Layer.from_matrix: expected a non-empty matrix")
+        theta = _matrix(theta, "Layer.from_matrix", "theta")
+        _activation(activation, "Layer.from_matrix")
         layer = cls(len(theta[0]) - 1, len(theta), activation)
         layer.set_weights(theta)
         return layer
 
     def clusters(self, name: str = "layer") -> list[Cluster]:
+        if not isinstance(name, str):
+            raise _args.type_error("Layer.clusters", "name", "a str", name)
         act = self.neurons[0].activation
         neurons = [Cluster(f"neuron {j + 1}", n.parameters()) for j, n in enumerate(self.neurons)]
         return [Cluster(f"{name} ({len(self.neurons)} × {act})", children=neurons)]
@@ -343,14 +367,16 @@ class MLP(Module):
         init: str = "pytorch",
     ):
         nin = _size(nin, "MLP", "nin")
-        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__iter__"):
-            raise TypeError(f"MLP: nouts must be a list of layer sizes, e.g. MLP({nin}, [3, 1]),"
-                            f" got {type(nouts).__name__} {nouts!r:.60}")
+        nouts = _args.sequence(nouts, "MLP", "nouts",
+                               f"a list of layer sizes, e.g. MLP({nin}, [3, 1]),")
         nouts = [_size(n, "MLP", f"nouts[{i}]") for i, n in enumerate(nouts)]
         if not nouts:
-            raise ValueError("MLP: nouts must name at least one layer size")
-        for name in (activation, output_activation):
-            _activation(name)
+            raise ValueError("MLP: nouts must name at least one layer size, got []")
+        _activation(activation, "MLP")
+        _activation(output_activation, "MLP", "output_activation")
+        if seed is not None:
+            _args.integer(seed, "MLP", "seed", expected="an int or None")
+        _args.choice(init, "MLP", "init", _INITS)
         self.config: dict[str, Any] = {"nin": nin, "nouts": nouts, "activation": activation,
                        "output_activation": output_activation}
         rng = random.Random(seed)
@@ -395,8 +421,19 @@ class MLP(Module):
         output_activation: str | None = None,
     ) -> MLP:
         """An MLP from one Theta matrix per layer (rows ``[b, w1, ..., wn]``)."""
-        if not thetas or not thetas[0]:
-            raise ValueError("MLP.from_matrices: expected at least one non-empty matrix")
+        who = "MLP.from_matrices"
+        thetas = _args.sequence(thetas, who, "thetas", "a list of matrices, one per layer")
+        if not thetas:
+            raise ValueError(f"{who}: thetas must hold at least one matrix, got []")
+        thetas = [_matrix(t, who, f"thetas[{k}]") for k, t in enumerate(thetas)]
+        _activation(activation, who)
+        if output_activation is not None:
+            _activation(output_activation, who, "output_activation")
+        for k in range(1, len(thetas)):
+            if len(thetas[k][0]) != len(thetas[k - 1]) + 1:
+                raise ValueError(f"{who}: thetas[{k}] must have {len(thetas[k - 1]) + 1} "
+                                 f"columns (a bias and one weight per neuron of thetas[{k - 1}]"
+                                 f"), got {len(thetas[k][0])}")
         sizes = [len(t) for t in thetas]
         model = cls(len(thetas[0][0]) - 1, sizes, activation,
                     output_activation if output_activation is not None else activation)
@@ -461,6 +498,26 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP({', '.join(map(repr, self.layers))})"
+
+
+def _matrix(theta: Any, who: str, what: str) -> list[list[Any]]:
+    """``theta`` as a list of rows ``[b, w1, ..., wn]`` of one length >= 2, numbers only."""
+    rows = _args.sequence(theta, who, what, "a matrix (a list of rows [b, w1, ..., wn])")
+    if not rows:
+        raise ValueError(f"{who}: {what} must be a non-empty matrix, got []")
+    rows = [_args.sequence(r, who, f"{what}[{k}]", "a row [b, w1, ..., wn]")
+            for k, r in enumerate(rows)]
+    width = len(rows[0])
+    if width < 2:
+        raise ValueError(f"{who}: {what}[0] must hold a bias and at least one weight, got "
+                         f"{_args.got(rows[0])}")
+    for k, r in enumerate(rows):
+        if len(r) != width:
+            raise ValueError(f"{who}: every row of {what} must have {width} numbers (as "
+                             f"{what}[0]), {what}[{k}] has {len(r)}")
+        for i, x in enumerate(r):
+            _args.real(x, who, f"{what}[{k}][{i}]")
+    return rows
 
 
 def _state_shape(sizes: Sequence[int]) -> Iterator[tuple[str, int | None]]:

@@ -13,7 +13,7 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from autograd import Value
+from autograd import Value, _args
 
 from .module import Module
 
@@ -31,53 +31,37 @@ def _sqrt(x: Any) -> Any:
     return numpy.sqrt(x)
 
 
-def _number(g: Any) -> float:
-    """A gradient as a float (a Value after backward(create_graph=True))."""
-    return g.data if isinstance(g, Value) else float(g)
-
-
-def _real(x: Any, what: str) -> float:
-    """``x`` as a float, or ``TypeError`` naming ``what``."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r:.40}")
-    return float(x)
-
-
-def _positive(x: Any, what: str) -> float:
-    """``x`` as a finite float > 0, or an error naming ``what``."""
-    value = _real(x, what)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be positive and finite, got {x!r}")
-    return value
-
-
-def _fraction(x: Any, what: str) -> float:
-    """``x`` as a float in [0, 1), or an error naming ``what``."""
-    value = _real(x, what)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{what} must be in [0, 1), got {x!r}")
-    return value
+def _number(g: Any, p: Value, who: str) -> float:
+    """A gradient as a float (a Value after backward(create_graph=True)); anything else
+    that was stored in ``.grad`` raises, naming the parameter."""
+    if type(g) is float:
+        return g
+    if isinstance(g, Value):
+        return g.data
+    if isinstance(g, numbers.Real):
+        return float(g)
+    what = f"the .grad of parameter {p.label!r}" if p.label else "a parameter's .grad"
+    raise _args.type_error(f"{who}.step", what, "a number", g,
+                           "; reset gradients with zero_grad()")
 
 
 def _parameters(params: Any, who: str) -> list[Value]:
     """The parameters as a list: Values only, each once."""
+    expected = "a list of Values such as model.parameters()"
     if isinstance(params, Module):
-        raise TypeError(f"{who}: pass model.parameters(), not the {type(params).__name__} "
-                        f"itself: {who}(model.parameters(), lr=...)")
+        raise _args.type_error(who, "params", expected, params,
+                               f"; pass model.parameters(), not the {type(params).__name__} "
+                               f"itself: {who}(model.parameters(), lr=...)")
     if isinstance(params, Value):
-        raise TypeError(f"{who}: expected a list of parameters, got one Value: pass [value]")
-    try:
-        out = list(params)
-    except TypeError:
-        raise TypeError(f"{who}: expected a list of Values such as model.parameters(), got "
-                        f"{type(params).__name__}") from None
+        raise _args.type_error(who, "params", expected, params,
+                               "; got one Value: pass [value]")
+    out = _args.sequence(params, who, "params", expected)
     if not out:
-        raise ValueError(f"{who}: got no parameters")
+        raise ValueError(f"{who}: params must hold at least one Value, got no parameters")
     seen: dict[int, int] = {}
     for i, p in enumerate(out):
         if not isinstance(p, Value):
-            raise TypeError(f"{who}: parameters must be Values, got {type(p).__name__} at "
-                            f"position {i}")
+            raise _args.type_error(who, f"params[{i}]", "a Value", p)
         if id(p) in seen:
             raise ValueError(f"{who}: the same Value is at positions {seen[id(p)]} and {i}; "
                              f"each step would update it twice")
@@ -113,7 +97,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _positive(value, f"{type(self).__name__}: lr")
+        self._lr = _args.positive(value, type(self).__name__, "lr")
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0."""
@@ -128,14 +112,16 @@ class Optimizer:
         self.before_step()
         if self._np is not None:  # all parameters at once
             data = self._np.array([p.data for p in self.params])
-            grad = self._np.array([_number(p.grad) for p in self.params])
+            who = type(self).__name__
+            grad = self._np.array([_number(p.grad, p, who) for p in self.params])
             data, self.state = self.update(data, grad, **self.state)
             for p, x in zip(self.params, data.tolist()):
                 p.data = x
             return
+        who = type(self).__name__
         for i, p in enumerate(self.params):
             state = {name: values[i] for name, values in self.state.items()}
-            p.data, new = self.update(p.data, _number(p.grad), **state)
+            p.data, new = self.update(p.data, _number(p.grad, p, who), **state)
             for name, value in new.items():
                 self.state[name][i] = value
 
@@ -151,7 +137,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
-        self.momentum = _fraction(momentum, "SGD: momentum")
+        self.momentum = _args.fraction(momentum, "SGD", "momentum")
 
     def update(  # type: ignore[override]  # the state arrives by name
         self, data: Any, grad: Any, velocity: Any
@@ -176,10 +162,10 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
-            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r:.60}")
-        self.beta1 = _fraction(betas[0], "Adam: betas[0]")
-        self.beta2 = _fraction(betas[1], "Adam: betas[1]")
-        self.eps = _positive(eps, "Adam: eps")
+            raise _args.type_error("Adam", "betas", "a pair (beta1, beta2)", betas)
+        self.beta1 = _args.fraction(betas[0], "Adam", "betas[0]")
+        self.beta2 = _args.fraction(betas[1], "Adam", "betas[1]")
+        self.eps = _args.positive(eps, "Adam", "eps")
         self.t = 0
 
     def before_step(self) -> None:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import os
 
+from autograd import _args
+
 from ._format import FORMAT, VERSION
 from .module import MLP
 
@@ -30,7 +32,7 @@ __all__ = ["save", "load", "FORMAT", "VERSION"]
 def save(model: MLP, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` atomically (``MLP.save``)."""
     if not isinstance(model, MLP):
-        raise TypeError(f"save: expected an MLP, got {type(model).__name__}")
+        raise _args.type_error("save", "model", "an MLP", model)
     model.save(path)
 
 

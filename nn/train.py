@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import numbers
 import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd import Value
+from autograd import Value, _args
 
-from .module import Module
+from . import losses
+from .module import MLP, Layer, Module, Neuron
 from .optim import Optimizer
+
+_OUR_LOSSES = {getattr(losses, name) for name in losses.__all__}
 
 __all__ = ["fit", "History", "TrainingStep", "evaluate", "loss_svg"]
 
@@ -97,30 +101,62 @@ def _batch_loss(model: Module, loss_fn: Loss, xs: Sequence[Any], ys: Sequence[An
     return sum(total[1:], total[0]) / len(total)
 
 
-def _data(xs: Any, ys: Any, who: str) -> None:
-    """Refuse a data set that is not two sequences of the same, non-zero length."""
-    for name, seq in (("inputs", xs), ("targets", ys)):
-        if not hasattr(seq, "__len__") or isinstance(seq, (str, bytes)):
-            raise TypeError(f"{who}: the {name} must be a list (or array), got "
-                            f"{type(seq).__name__}")
+def _data(xs: Any, ys: Any, who: str, names: tuple[str, str] = ("xs", "ys"),
+          model: Any = None, loss_fn: Any = None) -> None:
+    """Refuse a data set that is not two sequences of the same, non-zero length. For the
+    modules of ``nn`` (whose number of inputs is known) every input must be one example of
+    that many inputs; for the losses of ``nn`` every target a number or a list (a model or
+    a loss of one's own may take other things)."""
+    for name, seq, what in (("inputs", xs, names[0]), ("targets", ys, names[1])):
+        if not hasattr(seq, "__len__") or isinstance(seq, (str, bytes, dict)) \
+                or getattr(seq, "ndim", 1) == 0:
+            raise _args.type_error(who, what, f"a list (or array) of {name}", seq)
     if len(xs) != len(ys):
         raise ValueError(f"{who}: {len(xs)} inputs but {len(ys)} targets")
     if len(xs) == 0:
         raise ValueError(f"{who}: no examples")
+    n = _inputs_of(model)
+    for k, x in enumerate(xs if n is not None else ()):
+        if isinstance(x, (str, bytes, dict, Value)) or not hasattr(x, "__len__") \
+                or getattr(x, "ndim", 1) == 0:
+            raise _args.type_error(who, f"{names[0]}[{k}]", f"one example (a list of {n} "
+                                   f"inputs)", x)
+        if len(x) != n:
+            raise ValueError(f"{who}: {names[0]}[{k}] must be an example of {n} inputs (as the "
+                             f"model takes), got {len(x)} inputs: {_args.got(x)}")
+    for k, y in enumerate(ys if loss_fn in _OUR_LOSSES else ()):
+        if isinstance(y, (str, bytes, dict)) or y is None or not (
+                isinstance(y, (Value, numbers.Real)) or hasattr(y, "__len__")):
+            raise _args.type_error(who, f"{names[1]}[{k}]",
+                                   "a target (a number or a list of numbers)", y)
+
+
+def _inputs_of(model: Any) -> int | None:
+    """How many inputs an example of ``model`` has (an MLP, a Layer or a Neuron), or None."""
+    if isinstance(model, MLP):
+        return len(model.layers[0].neurons[0].w)
+    if isinstance(model, Layer):
+        return len(model.neurons[0].w)
+    if isinstance(model, Neuron):
+        return len(model.w)
+    return None
 
 
 def _count(x: Any, what: str, smallest: int) -> int:
     """``x`` as an int >= ``smallest``, or an error naming ``what``."""
-    if isinstance(x, bool) or not isinstance(x, int):
-        raise TypeError(f"fit: {what} must be an int, got {type(x).__name__} {x!r:.40}")
-    if x < smallest:
-        raise ValueError(f"fit: {what} must be at least {smallest}, got {x}")
-    return x
+    return _args.integer(x, "fit", what, smallest)
+
+
+def _model_and_loss(model: Any, loss_fn: Any, who: str) -> None:
+    if not (callable(model) and callable(getattr(model, "parameters", None))):
+        raise _args.type_error(who, "model", "a Module such as MLP(2, [3, 1])", model)
+    _args.function(loss_fn, who, "loss_fn", "a loss function such as nn.mse")
 
 
 def evaluate(model: Module, xs: Sequence[Any], ys: Sequence[Any], loss_fn: Loss) -> float:
     """The mean of ``loss_fn`` over a data set (no graph is kept)."""
-    _data(xs, ys, "evaluate")
+    _model_and_loss(model, loss_fn, "evaluate")
+    _data(xs, ys, "evaluate", model=model, loss_fn=loss_fn)
     return sum(loss_fn(model(x), _targets(y)).data for x, y in zip(xs, ys)) / len(xs)
 
 
@@ -165,11 +201,13 @@ def fit(
     ``record=True`` keeps every step's loss, weights and gradients in ``History.steps``
     (for ``autograd.stepper.draw_html(loss, history=...)``).
     """
-    _data(xs, ys, "fit")
+    _model_and_loss(model, loss_fn, "fit")
+    _data(xs, ys, "fit", model=model, loss_fn=loss_fn)
     if not (callable(getattr(optimizer, "step", None))
             and callable(getattr(optimizer, "zero_grad", None))):
-        raise TypeError(f"fit: optimizer must be an Optimizer such as "
-                        f"SGD(model.parameters(), lr=0.1), got {type(optimizer).__name__}")
+        raise _args.type_error("fit", "optimizer", "an Optimizer such as "
+                               "SGD(model.parameters(), lr=0.1)", optimizer)
+    _same_parameters(model, optimizer)
     epochs = _count(epochs, "epochs", 0)
     size = len(xs) if batch_size is None else _count(batch_size, "batch_size", 1)
     if patience is not None:
@@ -179,8 +217,16 @@ def fit(
     if validation is not None:
         if isinstance(validation, (str, bytes)) or not hasattr(validation, "__len__") \
                 or len(validation) != 2:
-            raise TypeError("fit: validation must be a pair (xs_val, ys_val)")
-        _data(*validation, "fit: validation")
+            raise _args.type_error("fit", "validation", "a pair (xs_val, ys_val)", validation)
+        _data(*validation, "fit: validation", ("xs_val", "ys_val"), model, loss_fn)
+    for name, flag in (("shuffle", shuffle), ("progress", progress), ("compiled", compiled),
+                       ("record", record)):
+        _args.flag(flag, "fit", name)
+    if seed is not None:
+        _args.integer(seed, "fit", "seed", expected="an int or None")
+    for name, fn in (("regularization", regularization), ("lr_schedule", lr_schedule)):
+        if fn is not None:
+            _args.function(fn, "fit", name, "a function or None")
     batch_loss = _CompiledLoss(model, loss_fn, xs, ys) if compiled else None
     rng = random.Random(seed)
     order = list(range(len(xs)))
@@ -238,6 +284,19 @@ def fit(
     if patience is not None and best is not None:
         model.load_state_dict(best[1])
     return history
+
+
+def _same_parameters(model: Any, optimizer: Any) -> None:
+    """Refuse an optimizer that updates none of the model's parameters (one built for
+    another model): training would change nothing."""
+    params = getattr(optimizer, "params", None)
+    if not isinstance(params, list):
+        return
+    own = {id(p) for p in model.parameters()}
+    if own and not any(id(p) in own for p in params):
+        raise ValueError("fit: optimizer must update the model's parameters, but none of its "
+                         f"{len(params)} parameters is one of the model's; build it with "
+                         f"{type(optimizer).__name__}(model.parameters(), ...) for this model")
 
 
 class _CompiledLoss:

@@ -92,7 +92,7 @@ def test_missing_dot_says_how_to_install(monkeypatch, tmp_path):
 
 
 def test_draw_dot_refuses_non_values():
-    with pytest.raises(TypeError, match="expected a Value, got float"):
+    with pytest.raises(TypeError, match=r"root must be a Value, got 1.0 \(float\)"):
         draw_dot(1.0)
 
 

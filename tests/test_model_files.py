@@ -75,11 +75,11 @@ def test_a_file_with_fewer_weights_than_its_config_is_refused_before_building(tm
     ("-2.5e400", "out of a float's range"),
     ("1" * 5000, "an integer with 5000 digits"),
     ("-" + "9" * 21, "an integer with 21 digits"),
-    ("true", "'layers.0.neurons.0.b' must be a number, got bool"),
-    ('"0.5"', "'layers.0.neurons.0.b' must be a number, got str"),
-    ("[0.5]", "'layers.0.neurons.0.b' must be a number, got list"),
-    ("null", "must be a number, got NoneType"),
-    ("{}", "must be a number, got dict"),
+    ("true", "'layers.0.neurons.0.b' must be a number, got True (bool)"),
+    ('"0.5"', "'layers.0.neurons.0.b' must be a number, got '0.5' (str)"),
+    ("[0.5]", "'layers.0.neurons.0.b' must be a number, got [0.5] (list)"),
+    ("null", "must be a number, got None (NoneType)"),
+    ("{}", "must be a number, got {} (dict)"),
 ], ids=lambda v: v if len(v) < 30 else f"{v[:8]}...({len(v)} chars)")
 def test_bad_weights_are_refused(tmp_path, literal, phrase):
     _, good, _ = saved(tmp_path)
@@ -97,7 +97,7 @@ def test_a_bad_number_inside_a_weight_list_is_named_with_its_index(tmp_path):
     doc["state"]["layers.0.neurons.2.w"][1] = [1.0]
     path = tmp_path / "nested.json"
     path.write_text(json.dumps(doc))
-    refused(path, "'layers.0.neurons.2.w'[1] must be a number, got list")
+    refused(path, "'layers.0.neurons.2.w'[1] must be a number, got [1.0] (list)")
 
 
 @pytest.mark.parametrize("change, phrase", [
@@ -382,7 +382,7 @@ def test_save_errors_name_the_missing_folder_not_a_temporary(tmp_path):
     with pytest.raises(IsADirectoryError) as info:
         save(MLP(2, [1]), tmp_path / "dir.json")
     assert info.value.filename == str(tmp_path / "dir.json")
-    with pytest.raises(TypeError, match="save: expected an MLP, got Layer"):
+    with pytest.raises(TypeError, match=r"save: model must be an MLP, got Layer\(.*\(Layer\)"):
         save(Layer(2, 1), tmp_path / "layer.json")
 
 

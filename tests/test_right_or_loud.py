@@ -171,7 +171,8 @@ def test_write_parameters_checks_the_length():
 
 def test_grad_of_refuses_numbers_as_inputs():
     y = Value(2.0) * 3
-    with pytest.raises(TypeError, match=r"grad_of: inputs\[0\] must be a Value, got float"):
+    with pytest.raises(TypeError,
+                       match=r"grad_of: inputs\[0\] must be a Value, got 1.0 \(float\)"):
         grad_of(y, [1.0])
 
 

@@ -163,7 +163,16 @@ class PythonBackend:
         import numpy as np
 
         self._P = P.tolist()
-        self._tapes, outs = self._forward(X.tolist(), self._P)
+        rows = X.tolist()
+        try:
+            self._tapes, outs = self._forward(rows, self._P)
+        except (ArithmeticError, ValueError) as exc:  # name the row, as the other backends do
+            for k, row in enumerate(rows):
+                try:
+                    self._forward([row], self._P)
+                except (ArithmeticError, ValueError):
+                    raise type(exc)(f"{exc} (batch row {k})") from None
+            raise
         return np.array(outs, dtype=float).reshape(len(outs), len(self.plan.out_rows))
 
     def backward(self, seed: Any) -> Any:
