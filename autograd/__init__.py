@@ -29,7 +29,7 @@ Note: the PyPI package ``autograd`` (HIPS) uses the same import name.
 from typing import Any
 
 from . import _distribution  # noqa: F401  (first: fails clearly if another package owns the name)
-from .engine import (
+from .core.engine import (
     StaleGraphError,
     Value,
     apply,
@@ -45,8 +45,8 @@ from .engine import (
     sum,  # noqa: F401
     topological_order,
 )
-from .functional import grad, grad_of, hessian, jvp
-from .ops import FAMILIES, OPS, Op
+from .core.functional import grad, grad_of, hessian, jvp
+from .rules.ops import FAMILIES, OPS, Op
 
 __all__ = [
     "Value",
@@ -88,13 +88,13 @@ _LAZY = {
     "GradcheckError": ("check", "GradcheckError"),
     "custom_op": ("check", "custom_op"),
     "check_op": ("check", "check_op"),
-    "explain": ("explanation", "explain"),
-    "Explanation": ("explanation", "Explanation"),
-    "draw_dot": ("graph", "draw_dot"),
-    "GraphTooLargeError": ("graph", "GraphTooLargeError"),
-    "DotNotFoundError": ("graph", "DotNotFoundError"),
-    "draw_html": ("stepper", "draw_html"),
-    "BackpropPage": ("stepper", "BackpropPage"),
+    "explain": ("display.explanation", "explain"),
+    "Explanation": ("display.explanation", "Explanation"),
+    "draw_dot": ("display.graph", "draw_dot"),
+    "GraphTooLargeError": ("display.graph", "GraphTooLargeError"),
+    "DotNotFoundError": ("display.graph", "DotNotFoundError"),
+    "draw_html": ("display.stepper", "draw_html"),
+    "BackpropPage": ("display.stepper", "BackpropPage"),
     "compile": ("compiler", "compile"),
     "Program": ("compiler", "Program"),
 }

@@ -26,9 +26,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from . import _args
-from .engine import Value, apply
-from .ops import Op, all_ops
+from . import arguments as _args
+from .core.engine import Value, apply
+from .rules.ops import Op, all_ops
 
 __all__ = ["Expression", "expressions", "OPS", "SMOOTH_OPS", "operand_count", "in_domain",
            "op_inputs", "check_expression", "Network", "networks", "EngineStateMachine"]
@@ -231,7 +231,7 @@ def check_expression(expr: Any, picture_dir: str | None = None, **gradcheck_opti
     (``draw_dot`` with the guilty op's paths in red) written to ``picture_dir`` (a new
     temporary folder by default); without Graphviz's ``dot`` it says so instead. Used with
     ``@given``, Hypothesis shrinks first, so the report shows the smallest failing graph."""
-    from .check import GradcheckError, gradcheck
+    from .check.gradients import GradcheckError, gradcheck
 
     if not (callable(expr) and hasattr(expr, "inputs")):
         raise _args.type_error("check_expression", "expr", "an Expression drawn from "
@@ -251,7 +251,7 @@ def _illustrate(expr: Any, exc: Any, picture_dir: str | None) -> str:
     import shutil
     import tempfile
 
-    from .explanation import explain
+    from .display.explanation import explain
 
     report = exc.report
     lines = [f"the expression: {expr!r}"]
@@ -272,7 +272,7 @@ def _illustrate(expr: Any, exc: Any, picture_dir: str | None) -> str:
         lines.append("picture: drawn only for the example Hypothesis reports")
         return "\n\n".join(lines)
     try:
-        from .graph import draw_dot
+        from .display.graph import draw_dot
 
         folder = picture_dir or tempfile.mkdtemp(prefix="chainrule-gradcheck-")
         target = culprit.node if culprit is not None else wrt
@@ -307,7 +307,7 @@ class Network:
     inputs: tuple[float, ...]
 
     def __call__(self, *xs: Value) -> Value:
-        from .engine import sum as value_sum
+        from .core.engine import sum as value_sum
 
         return value_sum(self.model(list(xs)))
 
@@ -354,7 +354,7 @@ def _networks(draw: Any, max_inputs: int, max_layers: int, max_width: int,
 # --- the engine's semantics as a state machine --------------------------------------------
 
 def _default_machine_ops() -> tuple[Op, ...]:
-    from .ops import RELU, leaky_relu
+    from .rules.ops import RELU, leaky_relu
 
     return (*(OPS[name] for name in SMOOTH_OPS), RELU, leaky_relu(0.2))
 
@@ -417,7 +417,7 @@ class EngineStateMachine(RuleBasedStateMachine):
         """Node i, or a new node lo + (hi − lo)·σ(node i) when ``op`` has a domain."""
         if not op.domain:
             return i
-        from .ops import ADD, MUL, SIGMOID
+        from .rules.ops import ADD, MUL, SIGMOID
 
         slot = j if j < op.layout.heads else op.layout.heads + (j - op.layout.heads) // 2
         lo, hi = op.sample[min(slot, len(op.sample) - 1)]
@@ -440,8 +440,8 @@ class EngineStateMachine(RuleBasedStateMachine):
     def _evaluate(self, r: int, leaf: int, h: float, at: dict[int, float] | None = None
                   ) -> complex:
         """Node r on complex numbers with ``leaf`` moved by i·h (leaf values from ``at``)."""
-        from .check import CX
-        from .maths import CStep
+        from .check.gradients import CX
+        from .rules.maths import CStep
 
         at = at or {}
         vals: dict[int, complex] = {}
@@ -467,7 +467,7 @@ class EngineStateMachine(RuleBasedStateMachine):
         return out
 
     def _tolerances(self, r: int) -> dict[int, float]:
-        from .check import _rounding_bounds
+        from .check.gradients import _rounding_bounds
 
         leaves = [k for k in self._reach(r) if self.records[k][0] is None]
         bounds = _rounding_bounds(self.nodes[r], [self.nodes[k] for k in leaves])
@@ -537,7 +537,7 @@ class EngineStateMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def op_under_no_grad(self, data: Any) -> None:
-        from .engine import is_grad_enabled, no_grad
+        from .core.engine import is_grad_enabled, no_grad
 
         op = data.draw(st.sampled_from(list(self.ops)))
         picks = [self._pick(data) for _ in range(operand_count(op))]
@@ -553,8 +553,8 @@ class EngineStateMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def create_graph(self, data: Any) -> None:
-        from .check import richardson
-        from .functional import grad_of
+        from .check.gradients import richardson
+        from .core.functional import grad_of
 
         r = self._pick(data)
         self._expect_backward(r)
@@ -577,7 +577,7 @@ class EngineStateMachine(RuleBasedStateMachine):
     def interrupted_backward(self, data: Any) -> None:
         r = self._pick(data)
         other = self._pick(data)
-        from .ops import ADD
+        from .rules.ops import ADD
 
         cut = self._add(apply(self.interrupt_once, self.nodes[r]), self.interrupt_once, (r,))
         y = self._add(apply(ADD, self.nodes[other], self.nodes[cut]), ADD, (other, cut))

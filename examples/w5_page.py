@@ -12,7 +12,7 @@ from __future__ import annotations
 from _common import output_dir
 
 from autograd import Value
-from autograd.stepper import draw_html
+from autograd.display.stepper import draw_html
 from nn import SGD, fit, squared_error
 from nn.datasets import TARGETS, X
 from nn.datasets import seed_003 as build

@@ -1,6 +1,6 @@
 """The model file: its JSON document, read with every check and written atomically.
 
-Standard library only (and ``autograd._args``, the argument checks), and it imports
+Standard library only (and ``autograd.arguments``, the argument checks), and it imports
 nothing from ``nn``: ``nn.module`` builds models
 from what ``read`` returns, ``nn.serialize`` is the public face, and no import cycle is
 possible.
@@ -23,7 +23,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from autograd import _args
+from autograd import arguments as _args
 
 __all__ = ["FORMAT", "VERSION", "TEMP_SUFFIX", "encode", "read", "write"]
 

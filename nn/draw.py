@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd import Value, _args
+from autograd import Value
+from autograd import arguments as _args
 
 __all__ = ["draw_network"]
 
@@ -41,7 +42,7 @@ def draw_network(
         if len(names) != nin:
             raise ValueError(f"draw_network: {nin} inputs but {len(names)} input names")
     _args.flag(show_grad, "draw_network", "show_grad")
-    from autograd.graph import ComputationGraph, check_format
+    from autograd.display.graph import ComputationGraph, check_format
 
     check_format(format, "draw_network")
 
@@ -119,7 +120,7 @@ def _width(text: str) -> float:
 
 
 def _neuron_name(bias: str) -> str:
-    """The neuron's name, as ``autograd.naming`` derives it from its bias's label:
+    """The neuron's name, as ``autograd.display.naming`` derives it from its bias's label:
     ``L1.n2.b`` gives ``L1.n2``, ``b_h1`` gives ``h1``; '' for any other label."""
     if bias.endswith(".b"):
         return bias[:-2]

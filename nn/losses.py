@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import autograd
-from autograd import Value, _args, dot, sum
+from autograd import Value, dot, sum
+from autograd import arguments as _args
 
 from .module import Module
 

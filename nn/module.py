@@ -9,9 +9,10 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from autograd import Value, _args
-from autograd.engine import _dot
-from autograd.graph import Cluster
+from autograd import Value
+from autograd import arguments as _args
+from autograd.core.engine import _dot
+from autograd.display.graph import Cluster
 
 from . import _format
 
@@ -76,7 +77,7 @@ class Module:
         """Label every parameter by its place and return the module. ``style="place"``:
         ``L1.n2.w1``, ``L1.n2.b`` (layer 1, neuron 2, weight 1 and bias); ``"flat"``: the
         tutorials' ``w1 … wn`` numbered across the model, neuron by neuron, with biases
-        ``b_h1``, ``b_o1``. Labels cost nothing per step; ``autograd.naming`` names the
+        ``b_h1``, ``b_o1``. Labels cost nothing per step; ``autograd.display.naming`` names the
         other nodes from them."""
         _args.choice(style, "name_parameters", "style", ("place", "flat"))
         self._name(style)

@@ -13,7 +13,8 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from autograd import Value, _args
+from autograd import Value
+from autograd import arguments as _args
 
 from .module import Module
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from autograd import _args
+from autograd import arguments as _args
 
 from ._format import FORMAT, VERSION
 from .module import MLP

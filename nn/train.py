@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd import Value, _args
+from autograd import Value
+from autograd import arguments as _args
 
 from . import losses
 from .module import MLP, Layer, Module, Neuron
@@ -199,7 +200,7 @@ def fit(
     validation set), ``validation`` a pair of equally long, non-empty sequences.
 
     ``record=True`` keeps every step's loss, weights and gradients in ``History.steps``
-    (for ``autograd.stepper.draw_html(loss, history=...)``).
+    (for ``autograd.display.stepper.draw_html(loss, history=...)``).
     """
     _model_and_loss(model, loss_fn, "fit")
     _data(xs, ys, "fit", model=model, loss_fn=loss_fn)
@@ -368,7 +369,7 @@ class _CompiledLoss:
 
 def _shape(loss: Value, leaves: Sequence[Value] = ()) -> tuple[Any, ...]:
     """A graph's structure: ops and wiring in topological order, and its constants."""
-    from autograd.engine import topological_order
+    from autograd.core.engine import topological_order
 
     order = topological_order(loss)
     place = {id(v): i for i, v in enumerate(order)}

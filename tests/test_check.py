@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, explain, grad, jvp
-from autograd.check import (
+from autograd.check.gradients import (
     EPS,
     GradcheckError,
     _complex_gradient_estimated,
@@ -34,9 +34,9 @@ from autograd.check import (
     gradcheck_report,
     richardson,
 )
-from autograd.engine import apply, topological_order
-from autograd.functional import grad_of
-from autograd.ops import OPS, all_ops
+from autograd.core.engine import apply, topological_order
+from autograd.core.functional import grad_of
+from autograd.rules.ops import OPS, all_ops
 from autograd.testing import check_expression, expressions, networks, op_inputs
 
 from support import need
@@ -239,7 +239,7 @@ def test_order_2_checks_every_mixed_derivative():
 
 def test_forward_mode_is_checked_too(monkeypatch):
     assert gradcheck(lambda a, b: (a * b).tanh() + a.exp(), [0.3, -1.2], modes=("rev", "fwd"))
-    import autograd.check as check
+    import autograd.check.gradients as check
 
     def wrong_jvp(f, primals, tangents):
         value, slope = jvp(f, primals, tangents)

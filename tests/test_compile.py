@@ -15,9 +15,9 @@ from support import need  # noqa: E402
 np = need("numpy")
 
 from autograd import Value  # noqa: E402
-from autograd.compiler import compile  # noqa: E402
-from autograd.engine import apply  # noqa: E402
-from autograd.ops import Op, all_ops  # noqa: E402
+from autograd.compiler.program import compile  # noqa: E402
+from autograd.core.engine import apply  # noqa: E402
+from autograd.rules.ops import Op, all_ops  # noqa: E402
 from autograd.testing import OPS, expressions, op_inputs  # noqa: E402
 from nn import MLP, SGD, Adam, cross_entropy, fit, hinge, l2  # noqa: E402
 
@@ -328,7 +328,7 @@ def test_numpy_lowerings_equal_the_declared_rules_at_edge_values(name):
     """The NumPy backend runs + − × neg relu as single ufuncs (relu as max(0, x)): equal to
     the op's declared rule bit for bit at ±0, subnormals, huge values, ±inf and NaN; and
     relu's gradient is blocked where x ≤ 0 even for an infinite or NaN upstream gradient."""
-    from autograd.ops import OPS as TABLE
+    from autograd.rules.ops import OPS as TABLE
 
     op = TABLE[name]
     n = op.arity or 1
@@ -359,7 +359,7 @@ def _outside(op: Op) -> tuple[float, ...] | None:
     """An edge-value input that one of the op's domains rejects, if there is one."""
     import itertools
 
-    from autograd.maths import FLOATS
+    from autograd.rules.maths import FLOATS
 
     for row in itertools.product(EDGES, repeat=op.arity or 1):
         if any(d.bad(FLOATS, *op._split(list(row))) for d in op.domain):
@@ -424,7 +424,7 @@ def test_plans_run_group_by_group_equal_eager(expr, data):
     """Past ``MAX_GENERATED`` groups the NumPy backend runs the plan group by group (CPython
     compiles generated code too slowly for a chain of 10⁶ groups): forced here on every
     graph, it equals eager as the generated code does."""
-    from autograd.backends import numpy_backend
+    from autograd.compiler.backends import numpy_backend
 
     n = len(expr.inputs)
     rows = [expr.inputs] + [tuple(data.draw(st.floats(-2, 2, allow_nan=False))
@@ -442,7 +442,7 @@ def test_plans_run_group_by_group_equal_eager(expr, data):
 
 
 def test_a_deep_chain_runs_group_by_group_and_equals_eager():
-    from autograd.backends import numpy_backend
+    from autograd.compiler.backends import numpy_backend
 
     x, a, b = Value(0.5), Value(0.9), Value(0.1)
     v = x

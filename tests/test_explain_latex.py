@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 from autograd import Value, explain
-from autograd.engine import topological_order
-from autograd.ops import all_ops
+from autograd.core.engine import topological_order
+from autograd.rules.ops import all_ops
 from nn import MLP, mse, squared_error
 from nn.datasets import seed_003
 

@@ -1,4 +1,4 @@
-"""Maths functions are declared once (``autograd.maths.function``) and every maths namespace
+"""Maths functions are declared once (``autograd.rules.maths.function``) and every maths namespace
 interprets each one, or fails naming the function and itself: never by falling back."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import math
 import pytest
 
 from autograd import Value, grad_of
-from autograd.check import MAGNITUDES, GradcheckError, check_op, custom_op, gradcheck
-from autograd.engine import VALUES
-from autograd.maths import (
+from autograd.check.gradients import MAGNITUDES, GradcheckError, check_op, custom_op, gradcheck
+from autograd.core.engine import VALUES
+from autograd.rules.maths import (
     ARRAYS,
     COMPLEX,
     FLOATS,
@@ -24,7 +24,7 @@ from autograd.maths import (
     Namespace,
     function,
 )
-from autograd.symbolic import SYMBOLS
+from autograd.rules.symbolic import SYMBOLS
 
 from support import need
 
@@ -34,7 +34,7 @@ def namespaces() -> list[Namespace]:
     need("numpy")
     out.append(ARRAYS())
     need("torch")
-    from autograd.backends.torch_backend import TorchArrays
+    from autograd.compiler.backends.torch_backend import TorchArrays
 
     out.append(TorchArrays(None, "cpu"))
     return out

@@ -24,8 +24,8 @@ import pytest
 from torch_oracle import torch_fn
 
 from autograd import Value
-from autograd.engine import apply
-from autograd.ops import OPS, Op, all_ops
+from autograd.core.engine import apply
+from autograd.rules.ops import OPS, Op, all_ops
 
 from support import need
 

@@ -9,7 +9,7 @@ import graphviz
 import pytest
 
 from autograd import GraphTooLargeError, Value, draw_dot
-from autograd.graph import ComputationGraph
+from autograd.display.graph import ComputationGraph
 
 from support import example_network, in_ci, need_dot, svg_shapes
 
@@ -180,7 +180,7 @@ def test_make_figures_draws_the_same_bytes_twice(tmp_path):
 def rendered(loss, **options):
     """The node shapes, those by the name each shows first, the clusters by label, and the
     root's shape (None in the wires view), of ``draw_dot(loss, **options)`` laid out by dot."""
-    from autograd.naming import names
+    from autograd.display.naming import names
 
     need_dot()
     svg = draw_dot(loss, **options).pipe(format="svg")

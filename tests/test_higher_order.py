@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from autograd import Value, detect_anomaly, grad, grad_of, hessian, jvp
 from autograd.check import GradcheckError, gradcheck, numerical_gradient, richardson
-from autograd.engine import apply
-from autograd.ops import Op
+from autograd.core.engine import apply
+from autograd.rules.ops import Op
 from autograd.testing import OPS, expressions
 
 
@@ -135,7 +135,7 @@ def test_gradcheck_passes_on_random_expressions(expr):
 
 
 def test_the_strategies_draw_from_the_op_table():
-    from autograd.ops import all_ops
+    from autograd.rules.ops import all_ops
 
     assert set(OPS) == {op.name for op in all_ops()}
     with pytest.raises(ValueError, match="unknown ops \\['nonsense'\\]"):

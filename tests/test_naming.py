@@ -1,12 +1,12 @@
-"""autograd.naming: every node of a model gets a readable, unique name with no labelling."""
+"""autograd.display.naming: every node of a model gets a readable, unique name with no labelling."""
 
 from __future__ import annotations
 
 import pytest
 
 from autograd import Value, detect_anomaly, draw_dot, explain
-from autograd.engine import topological_order
-from autograd.naming import names
+from autograd.core.engine import topological_order
+from autograd.display.naming import names
 from nn import MLP, Layer, Neuron, mse, squared_error
 from nn.datasets import seed_003
 

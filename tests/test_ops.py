@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value
-from autograd.engine import VALUES, adjoints, apply
-from autograd.maths import COMPLEX, FLOATS, IEEE_FLOATS, STRUCTURE, TABLE_FUNCTIONS, CStep
-from autograd.ops import FAMILIES, OPS, Op, all_ops
-from autograd.symbolic import SYMBOLS, Symbol
+from autograd.core.engine import VALUES, adjoints, apply
+from autograd.rules.maths import COMPLEX, FLOATS, IEEE_FLOATS, STRUCTURE, TABLE_FUNCTIONS, CStep
+from autograd.rules.ops import FAMILIES, OPS, Op, all_ops
+from autograd.rules.symbolic import SYMBOLS, Symbol
 from autograd.testing import op_inputs
 
 ALL = all_ops()
@@ -251,7 +251,7 @@ LOUD_EDGES = [0.0, -0.0, 5e-324, -5e-324, 1e-310, 0.5, 1.0, -1.0, 2.0, -2.5, 3.0
               709.79, 710.0, 1e308, -1e308, math.inf, -math.inf, math.nan]
 
 
-@pytest.mark.parametrize("op", [*all_ops(), *(autograd.ops.pow_const(c) for c in
+@pytest.mark.parametrize("op", [*all_ops(), *(autograd.rules.ops.pow_const(c) for c in
                                               (-3.0, -2.0, -1.0, -0.5, 0.5, 1.5, 3.0))],
                          ids=lambda op: op.name)
 def test_loud_domains_give_inf_or_nan_wherever_they_reject(op):
@@ -264,7 +264,7 @@ def test_loud_domains_give_inf_or_nan_wherever_they_reject(op):
     from support import need
 
     np = need("numpy")
-    from autograd.maths import Arrays
+    from autograd.rules.maths import Arrays
 
     m = Arrays()
     for d in op.domain:

@@ -15,7 +15,7 @@ import pytest
 
 import autograd
 from autograd import StaleGraphError, Value, detect_anomaly, no_grad
-from autograd.ops import Op
+from autograd.rules.ops import Op
 
 # --- grad mode and anomaly mode are per thread --------------------------------------------
 
@@ -243,8 +243,8 @@ def test_an_interrupted_backward_leaves_no_stale_counters():
     ident = Op("ident", lambda m, x: x, partials, doc="x")
     x = Value(2.0)
     h = x * x
-    y = autograd.engine.apply(ident, h) * autograd.engine.apply(ident, h) \
-        + autograd.engine.apply(ident, h)
+    y = autograd.core.engine.apply(ident, h) * autograd.core.engine.apply(ident, h) \
+        + autograd.core.engine.apply(ident, h)
     for _ in range(3):
         x.grad = 0.0
         try:

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from autograd import GraphTooLargeError, Value, topological_order
-from autograd.explanation import explain
-from autograd.graph import DEFAULT_MAX_NODES
-from autograd.stepper import BackpropPage, draw_html
+from autograd.display.explanation import explain
+from autograd.display.graph import DEFAULT_MAX_NODES
+from autograd.display.stepper import BackpropPage, draw_html
 from nn import MLP, SGD, fit, mse, squared_error
 
 from support import in_ci

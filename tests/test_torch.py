@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 
 from autograd import Value
-from autograd.engine import apply
-from autograd.ops import FAMILIES, OPS, Op, all_ops
+from autograd.core.engine import apply
+from autograd.rules.ops import FAMILIES, OPS, Op, all_ops
 from autograd.testing import op_inputs
 
 from support import need

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from autograd.check import custom_op
-from autograd.ops import FAMILIES, OPS, Op, all_ops
+from autograd.rules.ops import FAMILIES, OPS, Op, all_ops
 
 from support import need
 

@@ -3,7 +3,7 @@ inputs). ``tests/test_torch.py`` checks that every op of the table has an entry 
 
 from __future__ import annotations
 
-from autograd.ops import Op
+from autograd.rules.ops import Op
 
 from support import need
 

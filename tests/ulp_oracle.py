@@ -1,6 +1,6 @@
 """An arbitrary-precision oracle for every op of the table, and the accuracy page.
 
-For each op of ``autograd.ops.all_ops()`` this module holds a reference of its forward and
+For each op of ``autograd.rules.ops.all_ops()`` this module holds a reference of its forward and
 of each local derivative, written by hand from the mathematics with mpmath at 50 digits
 (``REFERENCES``; nothing here reads an op's own rules), a set of input points per op
 (seeded random points over the op's ``sample`` ranges and edge values: zeros, subnormals,
@@ -29,7 +29,7 @@ from typing import Any
 
 from mpmath import mp, mpf
 
-from autograd.ops import Op, all_ops
+from autograd.rules.ops import Op, all_ops
 
 DPS = 50  # decimal digits of the references
 FORWARD_ULPS = 2.0  # the budget of every forward, in ulps of the correctly rounded result

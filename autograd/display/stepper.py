@@ -20,8 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import _args, naming
-from .engine import Value, op_of, topological_order
+from .. import arguments as _args
+from ..core.engine import Value, op_of, topological_order
+from . import naming
 from .explanation import explain
 
 __all__ = ["draw_html", "BackpropPage"]
@@ -200,7 +201,7 @@ def _svg(data: dict[str, Any]) -> str:
 # --- the page ----------------------------------------------------------------------------
 
 def _static(name: str) -> str:
-    return resources.files("autograd").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("autograd.display").joinpath("static", name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from . import _args, naming
-from .engine import Value, op_of, topological_order
+from .. import arguments as _args
+from ..core.engine import Value, op_of, topological_order
+from . import naming
 from .explanation import _tidy
 
 __all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DEFAULT_MAX_NODES"]

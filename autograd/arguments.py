@@ -14,8 +14,8 @@ is almost always an argument in the wrong place (``MLP(2, [3], True)``). Flags
 (``compiled``, ``shuffle``, ``create_graph``, ...) must be real bools (``True`` or
 ``False``; NumPy's bool too): a string such as ``"no"`` would be true.
 
-Standard library only (``Value`` is imported when first needed), so that ``engine`` can
-use it.
+Standard library only, below every other module: the core tells it the ``Value`` class
+(``VALUE_TYPE``) when it defines it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import numbers
 import operator
 import os
 import reprlib
-import sys
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
@@ -56,9 +55,12 @@ def value_error(who: str, what: str, expected: str, x: Any, hint: str = "") -> V
     return ValueError(f"{who}: {what} must be {expected}, got {got(x)}{hint}")
 
 
+#: The ``Value`` class, set by the core when it defines it (this module lies below it)
+VALUE_TYPE: type | None = None
+
+
 def _is_value(x: Any) -> bool:
-    value_class = getattr(sys.modules.get(f"{__package__}.engine"), "Value", None)
-    return value_class is not None and isinstance(x, value_class)
+    return VALUE_TYPE is not None and isinstance(x, VALUE_TYPE)
 
 
 def real(x: Any, who: str, what: str, expected: str = "a number", data: bool = False) -> float:

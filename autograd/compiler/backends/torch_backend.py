@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from ..compiler import GroupPlan, Plan
-from ..maths import Function, Namespace
+from ...rules.maths import Function, Namespace
+from ..program import GroupPlan, Plan
 
 __all__ = ["TorchBackend", "TorchArrays"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ops
-from ..compiler import Plan
+from ...rules import ops
+from ..program import Plan
 
 __all__ = ["PythonBackend"]
 

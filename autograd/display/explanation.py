@@ -18,10 +18,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import _args
-from .engine import Value, adjoints, op_of, topological_order
+from .. import arguments as _args
+from ..core.engine import Value, adjoints, op_of, topological_order
+from ..rules.symbolic import SYMBOLS, Symbol, symbol, tex_name
 from .naming import is_named, names, operand
-from .symbolic import SYMBOLS, Symbol, symbol, tex_name
 
 __all__ = ["explain", "path_counts", "Explanation", "Factor", "Step"]
 

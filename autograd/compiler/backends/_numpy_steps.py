@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import maths, ops
-from ..compiler import GroupPlan, Plan
+from ...rules import maths, ops
+from ..program import GroupPlan, Plan
 
 
 class _Operand:

@@ -28,8 +28,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from . import _args, ops
-from .engine import Value, _node_fast, enable_grad, op_of, topological_order
+from .. import arguments as _args
+from ..core.engine import Value, _node_fast, enable_grad, op_of, topological_order
+from ..rules import ops
 
 __all__ = ["compile", "Program", "Plan", "GroupPlan"]
 

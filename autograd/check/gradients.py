@@ -39,11 +39,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _args
-from .engine import Value, apply, topological_order
-from .functional import grad_of, jvp
-from .maths import COMPLEX, FLOATS, CStep, Function, Namespace, _tie_share
-from .ops import Op, check_layout
+from .. import arguments as _args
+from ..core.engine import Value, apply, topological_order
+from ..core.functional import grad_of, jvp
+from ..rules.maths import COMPLEX, FLOATS, CStep, Function, Namespace, _tie_share
+from ..rules.ops import Op, check_layout
 
 __all__ = ["gradcheck", "gradcheck_report", "numerical_gradient", "complex_step_gradient",
            "richardson", "GradcheckError", "GradcheckReport", "Culprit", "find_culprit",
@@ -793,7 +793,7 @@ def _local_second(op: Op, xs: Sequence[float], k: int, j: int
     the partial on floats, error estimate, how)."""
     ins = [Value(x) for x in xs]
     out = apply(op, *ins)
-    from .engine import VALUES  # (maths.VALUES before the namespace moved to engine)
+    from ..core.engine import VALUES  # (maths.VALUES before the namespace moved to engine)
 
     parts = op._flat(op.partials(VALUES, out, *op._split(ins)))
     part = parts[k]
@@ -1022,7 +1022,7 @@ def _check_op_at(op: Op, xs: tuple[float, ...], order: int, have_numpy: bool) ->
 def _compiled_equals_eager(op: Op, xs: tuple[float, ...], where: str) -> None:
     import numpy as np
 
-    from .compiler import compile as compile_graph
+    from ..compiler.program import compile as compile_graph
 
     placeholders = [Value(x) for x in xs]
     params = [Value(0.0) for _ in xs]

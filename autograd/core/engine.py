@@ -33,9 +33,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import countOf
 from typing import TYPE_CHECKING, Any, Union
 
-from . import _args, maths, ops
-from .maths import FLOATS, _sigmoid
-from .ops import DOT, RELU, TANH, Op
+from .. import arguments as _args
+from ..rules import maths, ops
+from ..rules.maths import FLOATS, _sigmoid
+from ..rules.ops import DOT, RELU, TANH, Op
 
 __all__ = ["Value", "apply", "sum", "dot", "max", "min", "logsumexp", "no_grad", "enable_grad",
            "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "topological_order",
@@ -391,7 +392,7 @@ class Value:
         return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
 
     def _repr_html_(self) -> str:  # Jupyter: data, grad, op and a drawing around it
-        from .graph import value_html
+        from ..display.graph import value_html
 
         return value_html(self)
 
@@ -641,6 +642,7 @@ def _attach() -> None:
 
 
 _attach()
+_args.VALUE_TYPE = Value
 
 
 def _data(x: Operand) -> float:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .engine import Value, topological_order
-from .symbolic import number_text
+from ..core.engine import Value, topological_order
+from ..rules.symbolic import number_text
 
 __all__ = ["names", "is_named", "operand", "MAX_EXPRESSION"]
 

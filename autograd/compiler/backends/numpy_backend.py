@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import maths, ops
-from ..compiler import GroupPlan, Plan
+from ...rules import maths, ops
+from ..program import GroupPlan, Plan
 from ._numpy_steps import (
     Stepper,
     _domain_error,

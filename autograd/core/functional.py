@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _args, engine
+from .. import arguments as _args
+from . import engine
 from .engine import (
     VALUES,
     Value,

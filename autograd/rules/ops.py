@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from . import _args
+from .. import arguments as _args
 from .maths import FLOATS, IEEE, IEEE_FLOATS, MissingInterpretation
 from .maths import Function as MathsFunction
 from .symbolic import SYMBOLS, Symbol, symbol
