@@ -29,23 +29,17 @@ Note: the PyPI package ``autograd`` (HIPS) uses the same import name.
 from typing import Any
 
 from . import _distribution  # noqa: F401  (first: fails clearly if another package owns the name)
-from .core.engine import (
-    StaleGraphError,
-    Value,
-    apply,
-    detect_anomaly,
+from .core import engine  # noqa: F401  (gives Value its backward method)
+from .core.functional import grad, grad_of, hessian, jvp
+from .core.functions import (
     dot,
-    enable_grad,
-    is_anomaly_enabled,
-    is_grad_enabled,
     logsumexp,
     max,  # noqa: F401 (autograd.max, not in __all__: it would shadow the builtin)
     min,  # noqa: F401
-    no_grad,
     sum,  # noqa: F401
-    topological_order,
 )
-from .core.functional import grad, grad_of, hessian, jvp
+from .core.modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from .core.value import StaleGraphError, Value, apply, topological_order
 from .rules.ops import FAMILIES, OPS, Op
 
 __all__ = [
@@ -98,6 +92,17 @@ _LAZY = {
     "compile": ("compiler", "compile"),
     "Program": ("compiler", "Program"),
 }
+
+
+def _value_html(value: Value) -> str:
+    """Jupyter's view of a Value (data, grad, op and a drawing around it): the display
+    wing, loaded on first use."""
+    from .display.graph import value_html
+
+    return value_html(value)
+
+
+Value._repr_html_ = _value_html  # type: ignore[attr-defined]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from . import arguments as _args
-from .core.engine import Value, apply
+from .core.value import Value, apply
 from .rules.ops import Op, all_ops
 
 __all__ = ["Expression", "expressions", "OPS", "SMOOTH_OPS", "operand_count", "in_domain",
@@ -307,7 +307,7 @@ class Network:
     inputs: tuple[float, ...]
 
     def __call__(self, *xs: Value) -> Value:
-        from .core.engine import sum as value_sum
+        from .core.functions import sum as value_sum
 
         return value_sum(self.model(list(xs)))
 
@@ -537,7 +537,7 @@ class EngineStateMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def op_under_no_grad(self, data: Any) -> None:
-        from .core.engine import is_grad_enabled, no_grad
+        from .core.modes import is_grad_enabled, no_grad
 
         op = data.draw(st.sampled_from(list(self.ops)))
         picks = [self._pick(data) for _ in range(operand_count(op))]

@@ -153,7 +153,7 @@ def _compile_time(what: str, n: int) -> dict[str, float]:
     t = time.perf_counter()
     program = compile(outs, xs, params)
     seconds = time.perf_counter() - t
-    from autograd.core.engine import topological_order
+    from autograd.core.value import topological_order
 
     nodes = len(topological_order(outs[0])) if len(outs) == 1 else None
     return {"seconds": seconds, "nodes": nodes, "groups": program.n_groups}

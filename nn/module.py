@@ -11,7 +11,7 @@ from typing import Any
 
 from autograd import Value
 from autograd import arguments as _args
-from autograd.core.engine import _dot
+from autograd.core.functions import dot as _dot
 from autograd.display.graph import Cluster
 
 from . import _format

@@ -369,7 +369,7 @@ class _CompiledLoss:
 
 def _shape(loss: Value, leaves: Sequence[Value] = ()) -> tuple[Any, ...]:
     """A graph's structure: ops and wiring in topological order, and its constants."""
-    from autograd.core.engine import topological_order
+    from autograd.core.value import topological_order
 
     order = topological_order(loss)
     place = {id(v): i for i, v in enumerate(order)}

@@ -34,8 +34,8 @@ from autograd.check.gradients import (
     gradcheck_report,
     richardson,
 )
-from autograd.core.engine import apply, topological_order
 from autograd.core.functional import grad_of
+from autograd.core.value import apply, topological_order
 from autograd.rules.ops import OPS, all_ops
 from autograd.testing import check_expression, expressions, networks, op_inputs
 

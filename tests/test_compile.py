@@ -16,7 +16,7 @@ np = need("numpy")
 
 from autograd import Value  # noqa: E402
 from autograd.compiler.program import compile  # noqa: E402
-from autograd.core.engine import apply  # noqa: E402
+from autograd.core.value import apply  # noqa: E402
 from autograd.rules.ops import Op, all_ops  # noqa: E402
 from autograd.testing import OPS, expressions, op_inputs  # noqa: E402
 from nn import MLP, SGD, Adam, cross_entropy, fit, hinge, l2  # noqa: E402

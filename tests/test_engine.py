@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, no_grad
-from autograd.core.engine import adjoints
+from autograd.core.backward import adjoints
 
 
 def test_value_basics():

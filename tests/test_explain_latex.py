@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from autograd import Value, explain
-from autograd.core.engine import topological_order
+from autograd.core.value import topological_order
 from autograd.rules.ops import all_ops
 from nn import MLP, mse, squared_error
 from nn.datasets import seed_003

@@ -10,7 +10,7 @@ import pytest
 
 from autograd import Value, grad_of
 from autograd.check.gradients import MAGNITUDES, GradcheckError, check_op, custom_op, gradcheck
-from autograd.core.engine import VALUES
+from autograd.core.functions import VALUES
 from autograd.rules.maths import (
     ARRAYS,
     COMPLEX,

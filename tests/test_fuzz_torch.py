@@ -24,7 +24,7 @@ import pytest
 from torch_oracle import torch_fn
 
 from autograd import Value
-from autograd.core.engine import apply
+from autograd.core.value import apply
 from autograd.rules.ops import OPS, Op, all_ops
 
 from support import need

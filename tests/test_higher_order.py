@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from autograd import Value, detect_anomaly, grad, grad_of, hessian, jvp
 from autograd.check import GradcheckError, gradcheck, numerical_gradient, richardson
-from autograd.core.engine import apply
+from autograd.core.value import apply
 from autograd.rules.ops import Op
 from autograd.testing import OPS, expressions
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograd import Value, detect_anomaly, draw_dot, explain
-from autograd.core.engine import topological_order
+from autograd.core.value import topological_order
 from autograd.display.naming import names
 from nn import MLP, Layer, Neuron, mse, squared_error
 from nn.datasets import seed_003

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value
-from autograd.core.engine import VALUES, adjoints, apply
+from autograd.core.backward import adjoints
+from autograd.core.functions import VALUES
+from autograd.core.value import apply
 from autograd.rules.maths import COMPLEX, FLOATS, IEEE_FLOATS, STRUCTURE, TABLE_FUNCTIONS, CStep
 from autograd.rules.ops import FAMILIES, OPS, Op, all_ops
 from autograd.rules.symbolic import SYMBOLS, Symbol

@@ -243,8 +243,8 @@ def test_an_interrupted_backward_leaves_no_stale_counters():
     ident = Op("ident", lambda m, x: x, partials, doc="x")
     x = Value(2.0)
     h = x * x
-    y = autograd.core.engine.apply(ident, h) * autograd.core.engine.apply(ident, h) \
-        + autograd.core.engine.apply(ident, h)
+    y = autograd.apply(ident, h) * autograd.apply(ident, h) \
+        + autograd.apply(ident, h)
     for _ in range(3):
         x.grad = 0.0
         try:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 from autograd import Value
-from autograd.core.engine import apply
+from autograd.core.value import apply
 from autograd.rules.ops import FAMILIES, OPS, Op, all_ops
 from autograd.testing import op_inputs
 

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import arguments as _args
-from ..core.engine import Value, apply, topological_order
 from ..core.functional import grad_of, jvp
+from ..core.value import Value, apply, topological_order
 from ..rules.maths import COMPLEX, FLOATS, CStep, Function, Namespace, _tie_share
 from ..rules.ops import Op, check_layout
 
@@ -793,7 +793,9 @@ def _local_second(op: Op, xs: Sequence[float], k: int, j: int
     the partial on floats, error estimate, how)."""
     ins = [Value(x) for x in xs]
     out = apply(op, *ins)
-    from ..core.engine import VALUES  # (maths.VALUES before the namespace moved to engine)
+    from ..core.functions import (
+        VALUES,  # (maths.VALUES before the namespace moved to engine)
+    )
 
     parts = op._flat(op.partials(VALUES, out, *op._split(ins)))
     part = parts[k]

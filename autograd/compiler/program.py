@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import arguments as _args
-from ..core.engine import Value, _node_fast, enable_grad, op_of, topological_order
+from ..core.modes import enable_grad
+from ..core.value import Value, make_node, op_of, topological_order
 from ..rules import ops
 
 __all__ = ["compile", "Program", "Plan", "GroupPlan"]
@@ -83,7 +84,7 @@ def trace(outputs: Sequence[Value], inputs: Sequence[Value], params: Sequence[Va
     # constants. An output that is itself a leaf is given a node (x + 0), also under no_grad.
     with enable_grad():
         outputs = [v if not v.is_leaf else v + 0.0 for v in outputs]
-    root = _node_fast(0.0, None)  # a throwaway node above every output, made by hand so
+    root = make_node(0.0, None)  # a throwaway node above every output, made by hand so
     root._op, root._x = ops.SUM, tuple(outputs)  # that no_grad cannot turn it into a leaf
     with _collector_paused():
         return _plan(topological_order(root)[:-1], outputs, inputs, params, dense)

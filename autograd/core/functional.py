@@ -28,17 +28,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import arguments as _args
-from . import engine
-from .engine import (
-    VALUES,
-    Value,
-    adjoints,
-    credit_originals,
-    enable_grad,
-    op_of,
-    stands_for,
-    topological_order,
-)
+from .backward import adjoints, settle
+from .functions import VALUES
+from .modes import enable_grad
+from .standins import credit_originals, stands_for
+from .value import Value, check_number, op_of, tick, topological_order
 
 __all__ = ["grad_of", "grad", "hessian", "jvp"]
 
@@ -65,7 +59,7 @@ def grad_of(
 
 
 def _as_values(args: Sequence[Any], where: str) -> list[Value]:
-    return [a if isinstance(a, Value) else Value(engine._check_number(a, where)) for a in args]
+    return [a if isinstance(a, Value) else Value(check_number(a, where)) for a in args]
 
 
 def _closes_over(out: Value, own: Sequence[Value], start: int) -> bool:
@@ -80,7 +74,7 @@ def _call(f: Callable[..., Value], args: Sequence[Any], where: str
           ) -> tuple[list[Value], Value, bool]:
     """Run ``f`` on ``args`` as Values: (the arguments, the output, whether the results
     must be Values: rule 2 of the module doc)."""
-    start = engine._tick()
+    start = tick()
     values = _as_values(args, where)
     out = f(*values)
     if not isinstance(out, Value):
@@ -140,7 +134,7 @@ def jvp(
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     values, out, live = _call(f, primals, "jvp")
-    tangent: dict[int, Any] = {id(v): engine._check_number(t, "jvp")
+    tangent: dict[int, Any] = {id(v): check_number(t, "jvp")
                                for v, t in zip(values, tangents)}
     with enable_grad():
         for node in topological_order(out):  # inputs before the nodes made from them
@@ -170,6 +164,6 @@ def _push(node: Value, tangent: dict[int, Any], live: bool) -> Any:
         c = d * t
         value = c._data if type(c) is Value else c
         if op.masks and value - value != 0.0:  # ±inf or NaN: a mask or vjp rule settles it
-            c = engine._settle(op, node, i, d, t, c, live)
+            c = settle(op, node, i, d, t, c, live)
         total = total + c
     return total

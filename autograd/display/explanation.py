@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .. import arguments as _args
-from ..core.engine import Value, adjoints, op_of, topological_order
+from ..core.backward import adjoints
+from ..core.value import Value, op_of, topological_order
 from ..rules.symbolic import SYMBOLS, Symbol, symbol, tex_name
 from .naming import is_named, names, operand
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import arguments as _args
-from ..core.engine import Value, op_of, topological_order
+from ..core.value import Value, op_of, topological_order
 from . import naming
 from .explanation import _tidy
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..core.engine import Value, topological_order
+from ..core.value import Value, topological_order
 from ..rules.symbolic import number_text
 
 __all__ = ["names", "is_named", "operand", "MAX_EXPRESSION"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import arguments as _args
-from ..core.engine import Value, op_of, topological_order
+from ..core.value import Value, op_of, topological_order
 from . import naming
 from .explanation import explain
 

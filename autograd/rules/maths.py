@@ -513,9 +513,10 @@ def ARRAYS() -> Arrays:  # noqa: N802 (a namespace, made on demand so NumPy stay
     return Arrays()
 
 
-#: Shared with ``engine.VALUES``.
+#: Public names of the float helpers, shared with the core and the checks.
 sign = _sign
 tie_share = _tie_share
+sigmoid = _sigmoid
 
 
 # --- the functions the op table's rules call ----------------------------------------------
