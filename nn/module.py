@@ -11,7 +11,7 @@ from typing import Any
 
 from autograd import Value
 from autograd import arguments as _args
-from autograd.core.functions import dot as _dot
+from autograd.core.functions import dot_values
 from autograd.display.graph import Cluster
 
 from . import _format
@@ -256,7 +256,7 @@ class Neuron(Module):
             act = ACTIVATIONS[self.activation]
         except (KeyError, TypeError):
             act = _activation(self.activation)  # raises, naming the choices
-        return act(_dot(self.w, x, self.b))
+        return act(dot_values(self.w, x, self.b))
 
     def set_weights(self, row: Sequence[Number]) -> None:
         """Set ``[b, w1, ..., wn]`` (bias first, as the seeds' Theta matrices)."""

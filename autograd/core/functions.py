@@ -14,9 +14,20 @@ from .. import arguments as _args
 from ..rules import maths, ops
 from ..rules.maths import FLOATS
 from ..rules.ops import Op
-from .value import Operand, Value, data_of, lift, lift_all, record_node
+from . import modes
+from .value import Operand, Value, data_of, lift, lift_all, make_node, make_node_in_modes
 
-__all__ = ["sum", "dot", "max", "min", "logsumexp", "VALUES"]
+__all__ = ["sum", "dot", "dot_values", "max", "min", "logsumexp", "VALUES"]
+
+_node = make_node  # this module's node maker, swapped as value.py's is (modes.watch)
+
+
+def _switch(active: bool) -> None:
+    global _node
+    _node = make_node_in_modes if active else make_node
+
+
+modes.watch(_switch)
 
 
 # --- n-ary ops as functions ---------------------------------------------------------------
@@ -29,8 +40,8 @@ def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
     if type(start) is Value or start != 0:  # a zero start adds nothing to the graph
         inputs = (lift(start, "sum"), *inputs)
     if not inputs:
-        return record_node(0.0, None)
-    return record_node(builtins.sum([p._data for p in inputs]), ops.SUM, inputs)
+        return _node(0.0, None)
+    return _node(builtins.sum([p._data for p in inputs]), ops.SUM, inputs)
 
 
 def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Value:
@@ -39,24 +50,24 @@ def dot(a: Iterable[Operand], b: Iterable[Operand], start: Operand = 0.0) -> Val
     bv = b if type(b) is list else _sequence(b, "b")
     if countOf(map(type, bv), Value) != len(bv):  # numbers among them
         return _dot_lifting(av, bv, start)
-    return _dot(av, bv, start)
+    return dot_values(av, bv, start)
 
 
 def _sequence(x: Any, what: str) -> list[Any]:
     return _args.sequence(x, "dot", what, "a list of numbers or Values")
 
 
-def _dot(av: list[Any], bv: list[Any], start: Operand) -> Value:
-    """``dot`` of two lists, ``bv`` all Values (a layer's inputs, checked once for all of
-    its neurons): one C-level type check of ``av`` instead of a ``_lift`` call each."""
+def dot_values(av: list[Any], bv: list[Any], start: Operand) -> Value:
+    """``dot`` of two lists whose ``bv`` are all Values (a layer's inputs, checked once for
+    all of its neurons): one C-level type check of ``av`` instead of a ``lift`` each."""
     if type(start) is float:  # lifting a float cannot fail: no error changes order
-        start = record_node(start, None)
+        start = _node(start, None)
     n = len(av)
     if type(start) is not Value or countOf(map(type, av), Value) != n or n != len(bv) or not n:
         return _dot_lifting(av, bv, start)  # lifts numbers, or raises
     # inlined forward of ops.DOT (checked against it by a test)
     data = start._data + builtins.sum([x._data * y._data for x, y in zip(av, bv)])
-    return record_node(data, ops.DOT, (start, *av, *bv))
+    return _node(data, ops.DOT, (start, *av, *bv))
 
 
 def _dot_lifting(av: list[Any], bv: list[Any], start: Operand) -> Value:
@@ -68,7 +79,7 @@ def _dot_lifting(av: list[Any], bv: list[Any], start: Operand) -> Value:
                          f"{len(bv)}")
     if not av:
         raise ValueError("dot: a and b must hold at least one number each, got empty sequences")
-    return _dot(av, bv, lift(start, "dot", "start"))
+    return dot_values(av, bv, lift(start, "dot", "start"))
 
 
 def _extreme(op: Op, values: Iterable[Operand], where: str) -> Value:
@@ -76,7 +87,7 @@ def _extreme(op: Op, values: Iterable[Operand], where: str) -> Value:
     if not inputs:
         raise ValueError(f"{where}: values must hold at least one value, got "
                          f"{_args.got(values)}")
-    return record_node(op.eval(*[p._data for p in inputs]), op, inputs)
+    return _node(op.eval(*[p._data for p in inputs]), op, inputs)
 
 
 def max(values: Iterable[Operand]) -> Value:
@@ -109,7 +120,7 @@ def _value_function(f: maths.Function) -> Callable[..., Any]:
     def call(x: Any) -> Any:
         if type(x) is not Value:  # a constant partial such as 1.0
             return plain(x)
-        return record_node(op.eval(x._data), op, x)
+        return _node(op.eval(x._data), op, x)
 
     call.__name__ = f.name
     return call

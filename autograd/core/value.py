@@ -30,9 +30,9 @@ from ..rules.ops import Op
 from . import modes
 
 __all__ = ["Value", "apply", "StaleGraphError", "topological_order", "make_node",
-           "record_node", "check_number", "lift", "lift_all", "data_of", "op_of", "describe",
-           "local_derivative_error", "stale_error", "check_fresh", "check_stand_in", "now",
-           "tick"]
+           "make_node_in_modes", "record_node", "check_number", "lift", "lift_all", "data_of",
+           "op_of", "describe", "local_derivative_error", "stale_error", "check_fresh",
+           "check_stand_in", "now", "tick"]
 
 Number = int | float
 Operand = Union["Value", int, float]  # noqa: UP007 (forward reference)
@@ -70,7 +70,7 @@ def make_node(data: float, op: Op | None, x: Any = None, y: Value | None = None)
     return v
 
 
-def _node_in_modes(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
+def make_node_in_modes(data: float, op: Op | None, x: Any = None, y: Value | None = None) -> Value:
     """``make_node`` that honours this context's grad mode and anomaly mode."""
     if op is not None:
         if modes.ANOMALY.get() and not math.isfinite(data):
@@ -87,7 +87,7 @@ _node = make_node  # swapped while a mode block is open (modes.watch)
 
 def _switch(active: bool) -> None:
     global _node
-    _node = _node_in_modes if active else make_node
+    _node = make_node_in_modes if active else make_node
 
 
 modes.watch(_switch)
