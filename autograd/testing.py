@@ -467,10 +467,10 @@ class EngineStateMachine(RuleBasedStateMachine):
         return out
 
     def _tolerances(self, r: int) -> dict[int, float]:
-        from .check.gradients import _rounding_bounds
+        from .check.gradients import rounding_bounds
 
         leaves = [k for k in self._reach(r) if self.records[k][0] is None]
-        bounds = _rounding_bounds(self.nodes[r], [self.nodes[k] for k in leaves])
+        bounds = rounding_bounds(self.nodes[r], [self.nodes[k] for k in leaves])
         # the reference evaluates its own (complex) forward: allow 1e-9 of the rounding
         # scale S + T for intermediate values that differ in the last bits, and h²-size
         # truncation (1e-30) where a derivative is 0

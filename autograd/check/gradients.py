@@ -42,7 +42,7 @@ from typing import Any
 from .. import arguments as _args
 from ..core.functional import grad_of, jvp
 from ..core.value import Value, apply, topological_order
-from ..rules.maths import COMPLEX, FLOATS, CStep, Function, Namespace, _tie_share
+from ..rules.maths import COMPLEX, FLOATS, CStep, Function, Namespace, tie_share
 from ..rules.ops import Op, check_layout
 
 __all__ = ["gradcheck", "gradcheck_report", "numerical_gradient", "complex_step_gradient",
@@ -187,7 +187,7 @@ class _Magnitudes(Namespace):
     dot = staticmethod(lambda a, b: sum((_mag(x) * y for x, y in zip(a, b)), _Mag(0.0)))
     largest = staticmethod(lambda xs: max(xs, key=lambda x: _mag(x).v))
     smallest = staticmethod(lambda xs: min(xs, key=lambda x: _mag(x).v))
-    tie_share = staticmethod(lambda xs, out: _tie_share([_mag(x).v for x in xs], _mag(out).v))
+    tie_share = staticmethod(lambda xs, out: tie_share([_mag(x).v for x in xs], _mag(out).v))
     ones = staticmethod(FLOATS.ones)
     logsumexp = staticmethod(lambda xs: _Mag(FLOATS.logsumexp([_mag(x).v for x in xs])))
     softmax = staticmethod(lambda xs, out: [_Mag(math.exp(_mag(x).v - _mag(out).v))
@@ -213,7 +213,7 @@ def _op_of(node: Value) -> Op:
     return op
 
 
-def _rounding_bounds(root: Value, wrt: Sequence[Value]) -> list[float]:
+def rounding_bounds(root: Value, wrt: Sequence[Value]) -> list[float]:
     """ε·(S_i + C_i) for each of ``wrt``: the first-order rounding error bound of ∂root/∂wrt_i
     computed by the chain rule, before the safety factor. S_i = Σ over paths of Π |d|
     (d: local derivatives); C_i = Σ over paths of Π |d| · Σ over the path's nodes of
@@ -568,7 +568,7 @@ def gradcheck_report(
     trace = _trace(f, xs)
     values = trace.values
     analytic = [float(g) for g in grad_of(trace.root, values)]
-    bounds = _rounding_bounds(trace.root, values)
+    bounds = rounding_bounds(trace.root, values)
     if method == "auto":
         method = "complex-step" if _smooth_at(trace) else "richardson"
     reference: list[float] = []
@@ -648,7 +648,7 @@ def _second_order(f: Callable[..., Value], xs: Sequence[float], trace: _Trace, m
     first = grad_of(trace.root, values, create_graph=True)
     n = len(values)
     analytic = [[float(d) for d in grad_of(first[i], values)] for i in range(n)]
-    bounds = [_rounding_bounds(first[i], values) for i in range(n)]
+    bounds = [rounding_bounds(first[i], values) for i in range(n)]
     columns: list[list[float]] | None = None
     if method == "complex-step":
         try:

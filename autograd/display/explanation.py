@@ -314,11 +314,11 @@ def _times(a: Symbol, b: Symbol) -> Symbol:
     return c * rest
 
 
-def _tidy(s: Symbol) -> Symbol:
+def tidy(s: Symbol) -> Symbol:
     """Rewritten as a teacher writes it: ``x·x`` as ``x²``, ``(0 if x ≤ 0 else 1)`` as
     ``[x > 0]``; everything rebuilt through the simplifying Symbol arithmetic."""
     if s.kind in ("add", "sub", "mul", "div", "pow", "neg"):
-        args = [_tidy(a) for a in s.args]
+        args = [tidy(a) for a in s.args]
         if s.kind == "mul" and args[0].text() == args[1].text():
             return args[0] ** 2
         if s.kind == "sub" and args[1].kind == "neg":  # a − (−b) = a + b
@@ -327,9 +327,9 @@ def _tidy(s: Symbol) -> Symbol:
                 "mul": lambda: _times(args[0], args[1]), "div": lambda: args[0] / args[1],
                 "pow": lambda: args[0] ** args[1], "neg": lambda: -args[0]}[s.kind]()
     if s.kind in ("cmp", "fn"):
-        return Symbol(s.kind, tuple(_tidy(a) for a in s.args), s.value)
+        return Symbol(s.kind, tuple(tidy(a) for a in s.args), s.value)
     if s.kind == "where":
-        s = Symbol("where", tuple(_tidy(a) for a in s.args), s.value)
+        s = Symbol("where", tuple(tidy(a) for a in s.args), s.value)
     if s.kind == "where" and s.args[1].is_number(0) and s.args[2].is_number(1) \
             and s.args[0].kind == "cmp":
         flip = {"<=": ">", "<": ">=", ">": "<=", ">=": "<"}.get(s.args[0].value)
@@ -464,7 +464,7 @@ def _factors_below(
             key = id(p)
             edges[key] = max(edges.get(key, 0), edges[id(node)] + 1)
             term = (None if symbolic is None or f is None or edges[key] > _MAX_FOLDED
-                    else _times(f, _tidy(symbolic[i])))
+                    else _times(f, tidy(symbolic[i])))
             value[key] = value.get(key, 0.0) + g * float(locals_[i])
             routes[key] = routes.get(key, 0) + n
             if key in formula:

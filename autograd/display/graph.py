@@ -10,7 +10,7 @@ from typing import Any
 from .. import arguments as _args
 from ..core.value import Value, op_of, topological_order
 from . import naming
-from .explanation import _tidy
+from .explanation import tidy
 
 __all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DEFAULT_MAX_NODES"]
 
@@ -29,7 +29,7 @@ class GraphTooLargeError(ValueError):
 
 
 @lru_cache(maxsize=1)
-def _classes() -> tuple[Any, Any]:
+def graphviz_classes() -> tuple[Any, Any]:
     """(ComputationGraph, DotNotFoundError), made on first use: graphviz is imported only
     when something is drawn."""
     try:
@@ -65,9 +65,9 @@ def _classes() -> tuple[Any, Any]:
 
 def __getattr__(name: str) -> Any:
     if name == "ComputationGraph":
-        return _classes()[0]
+        return graphviz_classes()[0]
     if name == "DotNotFoundError":
-        return _classes()[1]
+        return graphviz_classes()[1]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -153,7 +153,7 @@ def draw_dot(
     fill = _grad_colors(nodes) if color_by_grad else {}
     member = _membership(nodes, tops)
 
-    ComputationGraph = _classes()[0]
+    ComputationGraph = graphviz_classes()[0]
     ids = {id(v): f"n{i}" for i, v in enumerate(nodes)}  # by topological index: stable
     graph_attr = {"rankdir": rankdir, "newrank": "true"}
     if tops:  # a second crossing minimisation would undo the order of each cluster's nodes
@@ -311,7 +311,7 @@ class _Drawing:
                 f'<font color="#2ca02c">{_number(value.data)}</font>',
                 f'<font color="#d62728">{_number(value.grad)}</font>']
         if user is not None:
-            formula = _tidy(op_of(user).formulas(
+            formula = tidy(op_of(user).formulas(
                 naming.operand(self.names[id(user)]),
                 [naming.operand(self.names[id(p)]) for p in user.parents])[i])
             local = op_of(user).local(user._data, *[p._data for p in user.parents])[i]

@@ -176,14 +176,14 @@ _PLACEHOLDER = "-0.0000000"
 def _svg(data: dict[str, Any]) -> str:
     """The graph as an SVG element: value node i has id v<i>, its op node o<i>, the edge
     from its k-th input e<i>_<k>."""
-    from .graph import _classes  # draw_dot's Digraph: its errors say how to install dot
+    from .graph import graphviz_classes  # draw_dot's Digraph: its errors say how to install dot
 
     big = len(data["nodes"]) > 300
     # big graphs: straight edges and fewer layout passes (dot's time grows fast with size);
     # small ones: wider gaps between ranks, room for the edge labels
     layout = {"splines": "line", "nslimit": "1", "nslimit1": "1", "mclimit": "0.1",
               "remincross": "false"} if big else {"ranksep": "1.2"}
-    dot = _classes()[0](graph_attr={"rankdir": "LR", "bgcolor": "transparent", **layout})
+    dot = graphviz_classes()[0](graph_attr={"rankdir": "LR", "bgcolor": "transparent", **layout})
     dot.attr("node", fontname="Helvetica", fontsize="11")
     for i, node in enumerate(data["nodes"]):
         dot.node(f"v{i}", id=f"v{i}", shape="record",

@@ -2,7 +2,7 @@
 
 The plan's groups become two straight-line functions, ``forward(X, P, checked)`` and
 ``backward(X, V, P, seed)``; ``program.source("numpy")`` shows them. (A plan of more than
-``MAX_GENERATED`` groups, such as a long chain, runs group by group in ``_numpy_steps``
+``MAX_GENERATED`` groups, such as a long chain, runs group by group in ``numpy_steps``
 instead: CPython compiles generated code too slowly for it.)
 Operand j of a group stacks operand j of every node: rows of ``V`` (computed values and
 inputs), or entries of ``P`` (parameters and constants, broadcast over the batch). Each
@@ -25,15 +25,15 @@ from typing import Any
 import numpy as np
 
 from ...rules import maths, ops
-from ..program import GroupPlan, Plan
-from ._numpy_steps import (
+from ..plan import GroupPlan, Plan
+from .numpy_steps import (
     Stepper,
-    _domain_error,
-    _masked,
-    _ordered,
-    _overflow,
-    _progression,
-    _strided,
+    domain_error,
+    masked,
+    ordered,
+    overflow,
+    progression,
+    strided,
 )
 
 __all__ = ["NumpyBackend", "generate"]
@@ -89,7 +89,7 @@ class _Writer:
             self.inputs_in_V = True
         if scalar:
             (array, index), cols = self.scalars(index), ", None"
-        p = _progression(index)
+        p = progression(index)
         if p is not None:
             return f"{array}[{_slice(p)}{cols}]"
         if head and len(set(index)) == 1:
@@ -118,7 +118,7 @@ class _Writer:
         if not value.isidentifier():
             value = f"({value})"
         target = "GP" if scalar else "G"
-        p = _progression(index)
+        p = progression(index)
         if p is None and len(set(index)) == 1:  # one row that every node feeds
             value = f"{value}.sum(axis=0)" if not scalar else f"{value}.sum()"
             self.emit(f"{target}[{index[0]}] {sign}= {value}")
@@ -145,8 +145,8 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
     globals. ``checked=False`` leaves out the checks that only a result that is not finite
     can fail (``Domain.loud``, overflow, a dense layer's order of summation): the backend
     runs it first and reruns with ``checked=True`` if anything in ``V`` is inf or NaN."""
-    env: dict[str, Any] = {"np": np, "_isfinite": math.isfinite, "_domain_error": _domain_error,
-                           "_overflow": _overflow, "_ordered": _ordered, "_masked": _masked,
+    env: dict[str, Any] = {"np": np, "_isfinite": math.isfinite, "domain_error": domain_error,
+                           "overflow": overflow, "ordered": ordered, "masked": masked,
                            "_consts": np.array(plan.const_values, dtype=float)}
     fw, bw = _Writer(plan, env), _Writer(plan, env)
     forward: list[list[str]] = []  # the lines of each group
@@ -203,7 +203,7 @@ _UFUNCS = {ops.ADD: "np.add({0}, {1}, out={out})", ops.SUB: "np.subtract({0}, {1
 
 
 def _out(group: GroupPlan) -> str:
-    p = _progression(group.out)
+    p = progression(group.out)
     assert p is not None and p[2] == 1, "the planner gives every group a block of rows"
     return f"V[{_slice(p)}]"
 
@@ -237,10 +237,10 @@ def _forward(w: _Writer, group: GroupPlan) -> None:
     for j, d in enumerate(op.domain):
         w.emit(f"{'if checked: ' if d.loud else ''}bad = {o}.domain[{j}].bad({m}, {names})")
         w.emit(f"{'if checked and' if d.loud else 'if'} bad.any(): "
-               f"_domain_error({o}, {j}, [{names}], bad)")
+               f"domain_error({o}, {j}, [{names}], bad)")
     w.emit(f"{out} = {o}.forward({m}, {names})")
     if op.overflows:  # a finite sum means every entry is finite; else look closer
-        w.emit(f"if checked and not _isfinite({out}.sum()): _overflow({o}, {m}, {out}, "
+        w.emit(f"if checked and not _isfinite({out}.sum()): overflow({o}, {m}, {out}, "
                f"[{names}])")
 
 
@@ -290,9 +290,9 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
         w.emit(f"c = {d} * {up}")
         if op.vjp is not None:  # the exact-zero and vjp rules where c is not finite
             names = ", ".join(f"a{a}" for a in range(len(args)))
-            w.emit(f"c = _masked({o}, {j}, {d}, {up}, c, {m}, {out}, ({names},))")
+            w.emit(f"c = masked({o}, {j}, {d}, {up}, c, {m}, {out}, ({names},))")
         elif op.masks:  # the exact-zero rules where the product is NaN (ops.Op.exact_zero)
-            w.emit(f"c = _masked({o}, {j}, {d}, {up}, c)")
+            w.emit(f"c = masked({o}, {j}, {d}, {up}, c)")
         w.add_to(operands[j], scalar[j], "c")
 
 
@@ -324,7 +324,7 @@ def _weights(w: _Writer, group: GroupPlan, array: str) -> tuple[str, bool]:
         if source == "PC":
             return f"PC[{w.name('i', np.array(weights, dtype=np.intp))}]", False
         return w.name("c", w.env[source][index].reshape(k, n)), False
-    view = _strided(weights)
+    view = strided(weights)
     if view is not None:
         start, stride, k, n = view
         return f"{array}[{start}:{start + k * stride}].reshape({k}, {stride})[:, :{n}]", True
@@ -338,7 +338,7 @@ def _dense_forward(w: _Writer, group: GroupPlan) -> None:
     w.emit(f"np.matmul({W}, {X}, out={out})")
     w.emit(f"{out} += {b}")
     # where some result is not finite, sum term by term in the engine's order (NaN, inf)
-    w.emit(f"if checked and not _isfinite({out}.sum()): {out} = _ordered({b}, "
+    w.emit(f"if checked and not _isfinite({out}.sum()): {out} = ordered({b}, "
            f"{W}[:, :, None] * {X}[None, :, :])")
 
 
@@ -359,14 +359,14 @@ def _dense_backward(w: _Writer, group: GroupPlan) -> None:
         else:
             w.emit(f"{dW} {'=' if fresh else '+='} g @ {X}.T")
     if w.wants(rows, False):  # (the inputs' own gradient is never needed)
-        W, p = _weights(w, group, "P")[0], _progression(rows)
+        W, p = _weights(w, group, "P")[0], progression(rows)
         if p and p[2] == 1 and w.first("G", rows):  # written straight into G
             w.emit(f"np.matmul({W}.T, g, out=G[{_slice(p)}])")
         else:
             w.add_to(rows, False, f"{W}.T @ g")
 
 
-#: Plans with more groups than this run group by group (``_numpy_steps``): the generated
+#: Plans with more groups than this run group by group (``numpy_steps``): the generated
 #: code would take CPython about 100 µs a group to compile (a chain is a group per node).
 MAX_GENERATED = 2000
 
@@ -388,7 +388,7 @@ class NumpyBackend:
             self.source, env = generate(plan)
             exec(compile(self.source, "<chainrule compiled program (numpy)>", "exec"), env)  # noqa: S102
             self._forward, self._backward = env["forward"], env["backward"]
-        p = _progression(plan.out_rows)
+        p = progression(plan.out_rows)
         self.out_rows = slice(*p) if p else np.array(plan.out_rows, dtype=np.intp)
         self._V: Any = None
 

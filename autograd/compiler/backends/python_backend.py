@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...rules import ops
-from ..program import Plan
+from ..plan import Plan
 
 __all__ = ["PythonBackend"]
 

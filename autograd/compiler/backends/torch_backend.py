@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from ...rules.maths import Function, Namespace
-from ..program import GroupPlan, Plan
+from ..plan import GroupPlan, Plan
 
 __all__ = ["TorchBackend", "TorchArrays"]
 

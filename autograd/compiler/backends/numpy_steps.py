@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...rules import maths, ops
-from ..program import GroupPlan, Plan
+from ..plan import GroupPlan, Plan
 
 
 class _Operand:
@@ -81,10 +81,10 @@ class _Group:
         for j, d in enumerate(op.domain):  # raise where the scalar engine raises
             bad = d.bad(m, *args)
             if bad.any():
-                _domain_error(op, j, args, bad)
+                domain_error(op, j, args, bad)
         out = np.broadcast_to(op.forward(m, *args), (len(self.out), V.shape[1]))
         if op.overflows:
-            _overflow(op, m, out, args)
+            overflow(op, m, out, args)
         V[self.span] = out
 
     def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
@@ -102,7 +102,7 @@ class _Group:
                 continue
             c = np.broadcast_to(d * upstream, upstream.shape)
             if op.masks:  # the exact-zero and vjp rules, where c is not finite (ops.Op.settle)
-                c = _masked(op, j, d, upstream, c, m, V[self.span], args)
+                c = masked(op, j, d, upstream, c, m, V[self.span], args)
             x.scatter(G, GP, c)
 
 
@@ -120,7 +120,7 @@ class _Dense:
         self.w = np.array(weights, dtype=np.intp)
         flat = [i for row in weights for i in row]
         self.w_unique = len(set(flat)) == len(flat)
-        self.view = _strided(weights)
+        self.view = strided(weights)
         self.rows = _span(rows) or np.array(rows, dtype=np.intp)  # distinct (planned so)
         self.need_dx = max(rows) >= n_inputs  # the inputs' own gradient is never needed
 
@@ -136,7 +136,7 @@ class _Dense:
         out += b
         if not np.isfinite(out).all():
             # non-finite terms: the sum in the scalar engine's order, term by term
-            out = _ordered(b, W[:, :, None] * X[None, :, :])
+            out = ordered(b, W[:, :, None] * X[None, :, :])
         V[self.out] = out
 
     def backward(self, V: Any, P: Any, G: Any, GP: Any) -> None:
@@ -188,7 +188,7 @@ class Stepper:
 
 # --- shared with the generated code -------------------------------------------------------
 
-def _ordered(b: Any, terms: Any) -> Any:
+def ordered(b: Any, terms: Any) -> Any:
     """start + Σ terms, summed left to right as the scalar engine does (NaN and inf)."""
     total = terms[:, 0, :].copy()
     for k in range(1, terms.shape[1]):
@@ -216,7 +216,7 @@ def _message(d: ops.Domain, args: list[Any], bad: Any, k: int, row: int) -> str:
     return d.message(*values)
 
 
-def _progression(index: list[int]) -> tuple[int, int, int] | None:
+def progression(index: list[int]) -> tuple[int, int, int] | None:
     """(start, stop, step) if ``index`` is ``range(start, stop, step)`` with step ≥ 1."""
     if not index:
         return None
@@ -229,11 +229,11 @@ def _progression(index: list[int]) -> tuple[int, int, int] | None:
 
 def _span(index: list[int]) -> slice | None:
     """``index`` as a slice, if it is consecutive increasing integers."""
-    p = _progression(index)
+    p = progression(index)
     return slice(p[0], p[1]) if p and p[2] == 1 else None
 
 
-def _strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
+def strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
     """(start, stride, k, n) if ``weights[i][j] == start + i·stride + j`` (stride ≥ n)."""
     k, n = len(weights), len(weights[0])
     start = weights[0][0]
@@ -246,7 +246,7 @@ def _strided(weights: list[list[int]]) -> tuple[int, int, int, int] | None:
     return start, stride, k, n
 
 
-def _masked(op: ops.Op, j: int, d: Any, up: Any, c: Any, m: Any = None, out: Any = None,
+def masked(op: ops.Op, j: int, d: Any, up: Any, c: Any, m: Any = None, out: Any = None,
             args: Sequence[Any] = ()) -> Any:
     """``c = d · up`` settled as ``Op.settle`` does where it is not finite: 0 by the op's
     exact-zero rules where it is NaN, its ``vjp`` rule where ``up`` is finite (``args``:
@@ -270,7 +270,7 @@ def _masked(op: ops.Op, j: int, d: Any, up: Any, c: Any, m: Any = None, out: Any
     return c
 
 
-def _domain_error(op: ops.Op, j: int, args: list[Any], bad: Any) -> None:
+def domain_error(op: ops.Op, j: int, args: list[Any], bad: Any) -> None:
     """Raise the op's domain error for the first bad entry, with its own input values."""
     d = op.domain[j]
     bad = np.broadcast_to(bad, np.broadcast_shapes(*[a.shape for a in args], bad.shape))
@@ -278,7 +278,7 @@ def _domain_error(op: ops.Op, j: int, args: list[Any], bad: Any) -> None:
     raise d.error(f"{op.name}: {_message(d, args, bad, k, row)} (batch row {row})")
 
 
-def _overflow(op: ops.Op, m: Any, out: Any, args: list[Any]) -> None:
+def overflow(op: ops.Op, m: Any, out: Any, args: list[Any]) -> None:
     """Raise if an entry is not finite although its inputs are (the float range left)."""
     finite = np.isfinite(out) | ~_all_finite(args, out.shape, m)
     if not finite.all():
