@@ -18,7 +18,7 @@ Requires ``hypothesis`` (from a clone: ``pip install -e ".[test]"``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from . import arguments as _args
+from .core.functions import sum as value_sum
 from .core.value import Value, apply
 from .rules.ops import Op, all_ops
 
@@ -300,31 +301,30 @@ def _final_hypothesis_run() -> bool:
 
 @dataclass(frozen=True)
 class Network:
-    """A small ``nn.MLP`` and an input: ``net(*xs)`` is the sum of its outputs at ``xs``,
-    so ``gradcheck(net, net.inputs)`` checks the gradient through the whole network."""
+    """A small model and an input: ``net(*xs)`` is the sum of its outputs at ``xs``, so
+    ``gradcheck(net, net.inputs)`` checks the gradient through the whole network."""
 
     model: Any
     inputs: tuple[float, ...]
 
     def __call__(self, *xs: Value) -> Value:
-        from .core.functions import sum as value_sum
-
         return value_sum(self.model(list(xs)))
 
     def __repr__(self) -> str:
-        return f"Network(MLP({self.model.config}); inputs={self.inputs})"
+        return f"Network({self.model!r}; inputs={self.inputs})"
 
 
-def networks(max_inputs: int = 3, max_layers: int = 2, max_width: int = 4,
+def networks(make_model: Callable[..., Any], max_inputs: int = 3, max_layers: int = 2,
+             max_width: int = 4,
              activations: Sequence[str] = ("tanh", "sigmoid", "relu", "linear"),
              bound: float = 2.0) -> st.SearchStrategy[Network]:
-    """A strategy for ``Network``s: ``MLP(nin, [w1, ..., wk])`` with 1–``max_inputs``
-    inputs, 1–``max_layers`` layers of 1–``max_width`` neurons, a drawn activation and
-    seed, and an input drawn from [-bound, bound]. Needs the ``nn`` package. The arguments
-    are checked here, at the call."""
-    from nn import ACTIVATIONS
-
+    """A strategy for ``Network``s: ``make_model(nin, [w1, ..., wk], activation=a,
+    seed=s)`` (``nn.MLP`` is such a factory) with 1–``max_inputs`` inputs, 1–``max_layers``
+    layers of 1–``max_width`` neurons, a drawn activation and seed, and an input drawn from
+    [-bound, bound]. The arguments are checked here, at the call (each activation by
+    building a one-neuron model with it)."""
     who = "networks"
+    _args.function(make_model, who, "make_model", "a model factory such as nn.MLP")
     for name, n in (("max_inputs", max_inputs), ("max_layers", max_layers),
                     ("max_width", max_width)):
         _args.integer(n, who, name, 1, "a positive int")
@@ -333,22 +333,26 @@ def networks(max_inputs: int = 3, max_layers: int = 2, max_width: int = 4,
         raise _args.value_error(who, "activations", "a non-empty list of activation names",
                                 activations)
     for i, a in enumerate(listed):
-        _args.choice(a, who, f"activations[{i}]", sorted(ACTIVATIONS))
+        if not isinstance(a, str):
+            raise _args.type_error(who, f"activations[{i}]", "an activation name", a)
+        try:
+            make_model(1, [1], activation=a, seed=0)
+        except (ValueError, TypeError) as exc:
+            raise _args.value_error(who, f"activations[{i}]", "an activation the factory "
+                                    f"knows ({exc})", a) from None
     _args.positive(bound, who, "bound")
-    return _networks(max_inputs, max_layers, max_width, tuple(listed), bound)
+    return _networks(make_model, max_inputs, max_layers, max_width, tuple(listed), bound)
 
 
 @st.composite
-def _networks(draw: Any, max_inputs: int, max_layers: int, max_width: int,
-              activations: Sequence[str], bound: float) -> Network:
-    from nn import MLP
-
+def _networks(draw: Any, make_model: Callable[..., Any], max_inputs: int, max_layers: int,
+              max_width: int, activations: Sequence[str], bound: float) -> Network:
     nin = draw(st.integers(1, max_inputs))
     widths = draw(st.lists(st.integers(1, max_width), min_size=1, max_size=max_layers))
     activation = draw(st.sampled_from(list(activations)))
     seed = draw(st.integers(0, 2**16))
     xs = tuple(draw(st.floats(-bound, bound, allow_nan=False)) for _ in range(nin))
-    return Network(MLP(nin, widths, activation=activation, seed=seed), xs)
+    return Network(make_model(nin, widths, activation=activation, seed=seed), xs)
 
 
 # --- the engine's semantics as a state machine --------------------------------------------
