@@ -79,13 +79,36 @@ def collector_paused() -> Iterator[None]:
 
 
 def plan(nodes: list[Value], outputs: list[Value], inputs: Sequence[Value],
-          params: Sequence[Value], dense: bool) -> Plan:
+         params: Sequence[Value], dense: bool) -> Plan:
+    """The plan of ``nodes`` (topological order, inputs first): buckets of nodes with the
+    same depth, op and operand kinds become groups, laid out in the rows of ``V``."""
     known = {id(v) for v in (*inputs, *params)}
     consts = [v for v in nodes if v._x is None and id(v) not in known]
     scalars = {id(v): i for i, v in enumerate([*params, *consts])}
+    buckets, mixed = _buckets(nodes, inputs, params, consts, scalars)
+    # Rows of V: inputs, copies of mixed parameters, then each group's nodes together, the
+    # groups by depth (so that every group writes one contiguous block of rows).
+    copies = list(mixed.values())
+    order = sorted(buckets, key=lambda k: k[0])  # stable: keeps topological order
+    rows = {id(v): i for i, v in enumerate([*inputs, *copies])}
+    for key in order:
+        for v, _ in buckets[key]:
+            rows[id(v)] = len(rows)
+    groups = [_group(buckets[key], key[3], scalars, rows, dense) for key in order]
+    return Plan(
+        n_inputs=len(inputs), n_params=len(params), const_values=[v.data for v in consts],
+        n_rows=len(rows), copy_rows=[rows[id(v)] for v in copies],
+        copy_index=[scalars[id(v)] for v in copies],
+        out_rows=[rows[id(v)] for v in outputs], groups=groups)
+
+
+def _buckets(nodes: list[Value], inputs: Sequence[Value], params: Sequence[Value],
+             consts: list[Value], scalars: dict[int, int]
+             ) -> tuple[dict[tuple[Any, ...], list[tuple[Value, Any]]], dict[int, Value]]:
+    """One pass in topological order: each node's depth, its operands as the op's layout
+    splits them and their kinds (see ``_kinds``), bucketed by (depth, op, kinds); and the
+    parameters that share a run with computed values (they get a row of their own)."""
     depth: dict[int, int] = dict.fromkeys(map(id, (*inputs, *params, *consts)), 0)
-    # One pass in topological order (inputs before the nodes made from them): depth, the
-    # operands as the op's layout splits them, and their kinds (see _kinds).
     buckets: dict[tuple[Any, ...], list[tuple[Value, Any]]] = {}
     mixed: dict[int, Value] = {}
     for v in nodes:
@@ -96,57 +119,40 @@ def plan(nodes: list[Value], outputs: list[Value], inputs: Sequence[Value],
         d = 1 + max([depth[id(p)] for p in ps])
         depth[id(v)] = d
         op = op_of(v)
-        lay = op.layout
-        if lay.runs:
-            parts = lay.split(ps)
+        if op.layout.runs:
+            parts = op.layout.split(ps)
             kind = _kinds(parts, scalars)
-            if None in kind:  # parameters that share a run with computed values get a row
-                for p in ps:
-                    if id(p) in scalars:
-                        mixed[id(p)] = p
+            if None in kind:
+                mixed.update((id(p), p) for p in ps if id(p) in scalars)
         else:
             parts = list(ps)
             kind = tuple([id(p) in scalars for p in ps])
-        key = (d, id(op), type(x) is tuple, kind)
-        bucket = buckets.get(key)
-        if bucket is None:
-            buckets[key] = bucket = []
-        bucket.append((v, parts))
-    # Rows of V: inputs, copies of mixed parameters, then each group's nodes together, the
-    # groups by depth (so that every group writes one contiguous block of rows).
-    copies = list(mixed.values())
-    order = sorted(buckets, key=lambda k: k[0])  # stable: keeps topological order
-    rows = {id(v): i for i, v in enumerate([*inputs, *copies])}
-    for key in order:
-        for v, _ in buckets[key]:
-            rows[id(v)] = len(rows)
-    groups = []
-    for key in order:
-        members = buckets[key]
-        op, kind = op_of(members[0][0]), key[3]
-        lay = op.layout
-        parts = [p for _, p in members]
-        operands, scalar = [], []
-        for j in range(len(parts[0])):
-            is_scalar = kind[j] is True
-            table = scalars if is_scalar else rows
-            if j < lay.heads:
-                operands.append([table[id(p[j])] for p in parts])
-            else:
-                operands.append([table[id(x)] for p in parts for x in p[j]])
-            scalar.append(is_scalar)
-        counts = [len(p[lay.heads]) for p in parts] if lay.runs else None
-        if counts is not None and min(counts) == 0:
-            raise ValueError(f"compile: an empty '{op.name}' node cannot be compiled")
-        group = GroupPlan(op, [rows[id(v)] for v, _ in members], operands, scalar, counts)
-        if dense and op is ops.DOT:
-            group.dense = _dense(parts, kind, scalars, rows)
-        groups.append(group)
-    return Plan(
-        n_inputs=len(inputs), n_params=len(params), const_values=[v.data for v in consts],
-        n_rows=len(rows), copy_rows=[rows[id(v)] for v in copies],
-        copy_index=[scalars[id(v)] for v in copies],
-        out_rows=[rows[id(v)] for v in outputs], groups=groups)
+        buckets.setdefault((d, id(op), type(x) is tuple, kind), []).append((v, parts))
+    return buckets, mixed
+
+
+def _group(members: list[tuple[Value, Any]], kind: tuple[bool | None, ...],
+           scalars: dict[int, int], rows: dict[int, int], dense: bool) -> GroupPlan:
+    """One group: the rows of its nodes and of each operand (``P`` indices for scalars)."""
+    op = op_of(members[0][0])
+    lay = op.layout
+    parts = [p for _, p in members]
+    operands, scalar = [], []
+    for j in range(len(parts[0])):
+        is_scalar = kind[j] is True
+        table = scalars if is_scalar else rows
+        if j < lay.heads:
+            operands.append([table[id(p[j])] for p in parts])
+        else:
+            operands.append([table[id(x)] for p in parts for x in p[j]])
+        scalar.append(is_scalar)
+    counts = [len(p[lay.heads]) for p in parts] if lay.runs else None
+    if counts is not None and min(counts) == 0:
+        raise ValueError(f"compile: an empty '{op.name}' node cannot be compiled")
+    group = GroupPlan(op, [rows[id(v)] for v, _ in members], operands, scalar, counts)
+    if dense and op is ops.DOT:
+        group.dense = _dense(parts, kind, scalars, rows)
+    return group
 
 
 def _dense(parts: list[Any], kind: tuple[bool | None, ...], scalars: dict[int, int],
