@@ -4,7 +4,7 @@ An ``Op`` entry holds everything about an op: its name, how its inputs are laid 
 forward, its local derivatives (``partials``), the inputs it rejects (``domain``), and the
 facts the tests and tools need (is it smooth, where does its derivative jump, which inputs
 exercise it). Forward and partials are written against the maths namespace ``m``
-(``autograd.maths``), so the same text runs on floats (the engine), ``Value`` objects
+(``autograd.rules.maths``), so the same text runs on floats (the engine), ``Value`` objects
 (higher order), NumPy arrays (``compile``), complex numbers (complex-step checks) and
 symbols (the formulas that ``explain`` and ``draw_dot`` show)::
 
@@ -13,7 +13,10 @@ symbols (the formulas that ``explain`` and ``draw_dot`` show)::
 **To add an op: add one entry here** (and ``OPS`` picks it up). ``Value`` gains a method
 named ``Op.method``; the backward pass, ``jvp``, ``compile``, ``explain``, the drawings,
 the Hypothesis strategies and the test suite all read this table. A test fails if an
-entry lacks anything they need.
+entry lacks anything they need. An op that needs a new maths function (``m.atan``) also
+declares it once, in ``maths.py`` (``function``): see ``docs/how-to/add-an-op.md``.
+
+(``Op.__init__`` is longer than 60 lines: one documented line per field of the op.)
 """
 
 from __future__ import annotations
