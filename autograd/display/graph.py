@@ -125,34 +125,12 @@ def draw_dot(
     in the order of ``rankdir`` and each neuron's weights in order, its bias last; ``depth``
     draws only the nodes at most that many steps below ``root``.
     """
-    who = "draw_dot"
-    _args.value(root, who, "root")
-    check_format(format, who)
-    _args.choice(rankdir, who, "rankdir", RANKDIRS, fold=True)
-    _args.integer(max_nodes, who, "max_nodes", 1)
-    if highlight is not None:
-        _args.value(highlight, who, "highlight")
-    _args.flag(color_by_grad, who, "color_by_grad")
-    tops = _clusters(clusters, who)
-    _args.choice(style, who, "style", ("records", "wires"))
-    if depth is not None:
-        _args.integer(depth, who, "depth", 0)
-    nodes = topological_order(root)
-    shown = _within(root, depth) if depth is not None else None
-    count = len(shown) if shown is not None else len(nodes)
-    if count > max_nodes:
-        raise GraphTooLargeError(
-            f"draw_dot: the graph has {count} Values, more than max_nodes={max_nodes}, "
-            f"which is too large to read; pass draw_dot(root, max_nodes={count}) to draw "
-            "it anyway"
-        )
-    names = naming.names(nodes)
-    if shown is not None:
-        nodes = [v for v in nodes if id(v) in shown]
+    tops = _checked_clusters(root, format, rankdir, max_nodes, highlight, color_by_grad,
+                             clusters, style, depth)
+    nodes, names = _drawn_nodes(root, max_nodes, depth)
     on_path = _on_paths(nodes, highlight) if highlight is not None else set()
     fill = _grad_colors(nodes) if color_by_grad else {}
     member = _membership(nodes, tops)
-
     ComputationGraph = graphviz_classes()[0]
     ids = {id(v): f"n{i}" for i, v in enumerate(nodes)}  # by topological index: stable
     graph_attr = {"rankdir": rankdir, "newrank": "true"}
@@ -166,28 +144,70 @@ def draw_dot(
         boxes.setdefault(member.get(id(node), 0), []).append(node)
     draw = _Drawing(dot, ids, names, on_path, fill, style, root,
                     across=rankdir.upper() in ("LR", "RL"))
-
-    def emit_cluster(graph: Any, cluster: Cluster, number: list[int]) -> None:
-        number[0] += 1
-        with graph.subgraph(name=f"cluster_{number[0]}") as box:
-            box.attr(label=cluster.label, style="rounded", color="gray50", fontname="Helvetica")
-            members = _params_first(boxes.get(id(cluster), []), cluster.params)
-            draw.nodes(box, members)
-            _in_order(box, members, ids, leader, flip=draw.across)
-            for child in cluster.children:
-                emit_cluster(box, child, number)
-
     leader: dict[int, Value] = {}  # a parameter -> the first one of its rank
     draw.nodes(dot, boxes.get(0, []))
     _in_order(dot, boxes.get(0, []), ids, leader, flip=False)
     counter = [0]
     for cluster in tops:
-        emit_cluster(dot, cluster, counter)
+        _emit_cluster(dot, cluster, counter, draw, boxes, ids, leader)
     draw.edges(nodes)
     _layer_after_layer(dot, tops, boxes, ids, leader)
     if fill:
         _legend(dot, nodes)
     return dot
+
+
+def _checked_clusters(root: Any, format: Any, rankdir: Any, max_nodes: Any, highlight: Any,
+                      color_by_grad: Any, clusters: Any, style: Any, depth: Any
+                      ) -> list[Cluster]:
+    """``draw_dot``'s arguments checked at the call; its clusters as a list."""
+    who = "draw_dot"
+    _args.value(root, who, "root")
+    check_format(format, who)
+    _args.choice(rankdir, who, "rankdir", RANKDIRS, fold=True)
+    _args.integer(max_nodes, who, "max_nodes", 1)
+    if highlight is not None:
+        _args.value(highlight, who, "highlight")
+    _args.flag(color_by_grad, who, "color_by_grad")
+    tops = _clusters(clusters, who)
+    _args.choice(style, who, "style", ("records", "wires"))
+    if depth is not None:
+        _args.integer(depth, who, "depth", 0)
+    return tops
+
+
+def _drawn_nodes(root: Value, max_nodes: int, depth: int | None
+                 ) -> tuple[list[Value], dict[int, str]]:
+    """The nodes to draw (topological order, at most ``depth`` below ``root``) and the
+    names of the whole graph; ``GraphTooLargeError`` beyond ``max_nodes``."""
+    nodes = topological_order(root)
+    shown = _within(root, depth) if depth is not None else None
+    count = len(shown) if shown is not None else len(nodes)
+    if count > max_nodes:
+        raise GraphTooLargeError(
+            f"draw_dot: the graph has {count} Values, more than max_nodes={max_nodes}, "
+            f"which is too large to read; pass draw_dot(root, max_nodes={count}) to draw "
+            "it anyway"
+        )
+    names = naming.names(nodes)
+    if shown is not None:
+        nodes = [v for v in nodes if id(v) in shown]
+    return nodes, names
+
+
+def _emit_cluster(graph: Any, cluster: Cluster, number: list[int], draw: _Drawing,
+                  boxes: dict[int, list[Value]], ids: dict[int, str],
+                  leader: dict[int, Value]) -> None:
+    """A box around ``cluster``'s nodes (its parameters in order first), then its
+    children's boxes inside it."""
+    number[0] += 1
+    with graph.subgraph(name=f"cluster_{number[0]}") as box:
+        box.attr(label=cluster.label, style="rounded", color="gray50", fontname="Helvetica")
+        members = _params_first(boxes.get(id(cluster), []), cluster.params)
+        draw.nodes(box, members)
+        _in_order(box, members, ids, leader, flip=draw.across)
+        for child in cluster.children:
+            _emit_cluster(box, child, number, draw, boxes, ids, leader)
 
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
