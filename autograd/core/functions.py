@@ -15,7 +15,7 @@ from ..rules import maths, ops
 from ..rules.maths import FLOATS
 from ..rules.ops import Op
 from . import modes
-from .value import Operand, Value, data_of, lift, lift_all, make_node, make_node_in_modes
+from .value import Operand, Value, data_of, lift, make_node, make_node_in_modes
 
 __all__ = ["sum", "dot", "dot_values", "max", "min", "logsumexp", "VALUES"]
 
@@ -28,6 +28,24 @@ def _switch(active: bool) -> None:
 
 
 modes.watch(_switch)
+
+
+def lift_all(values: Any, where: str, what: str) -> tuple[Value, ...]:
+    """Every element of the iterable ``values`` as a Value; a string, a single Value, a
+    number or anything else that is not a collection of numbers raises, naming ``what``
+    (and the position of a bad element)."""
+    if isinstance(values, (str, bytes, bytearray)) or type(values) is Value:
+        hint = "; put one Value in a list: [v]" if type(values) is Value else ""
+        raise _args.type_error(where, what, "a list of numbers or Values", values, hint)
+    try:
+        return tuple([lift(v, where) for v in values])
+    except TypeError:
+        if not isinstance(values, Iterable):
+            raise _args.type_error(where, what, "a list of numbers or Values", values) from None
+        if iter(values) is not values:  # a collection, not an iterator: read it again to
+            for i, v in enumerate(values):  # name the bad element
+                lift(v, where, f"{what}[{i}]")
+        raise
 
 
 # --- n-ary ops as functions ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Union
 
 from .. import arguments as _args
@@ -30,7 +30,7 @@ from ..rules.ops import Op
 from . import modes
 
 __all__ = ["Value", "apply", "StaleGraphError", "topological_order", "make_node",
-           "make_node_in_modes", "record_node", "check_number", "lift", "lift_all", "data_of",
+           "make_node_in_modes", "record_node", "check_number", "lift", "data_of",
            "op_of", "describe", "local_derivative_error", "stale_error", "check_fresh",
            "check_stand_in", "now", "tick"]
 
@@ -127,24 +127,6 @@ def lift(x: object, where: str, what: str | None = None) -> Value:
     if what is not None and not isinstance(x, numbers.Real):
         raise _args.type_error(where, what, "a real number or a Value", x)
     return _node(check_number(x, where), None)
-
-
-def lift_all(values: Any, where: str, what: str) -> tuple[Value, ...]:
-    """Every element of the iterable ``values`` as a Value; a string, a single Value, a
-    number or anything else that is not a collection of numbers raises, naming ``what``
-    (and the position of a bad element)."""
-    if isinstance(values, (str, bytes, bytearray)) or type(values) is Value:
-        hint = "; put one Value in a list: [v]" if type(values) is Value else ""
-        raise _args.type_error(where, what, "a list of numbers or Values", values, hint)
-    try:
-        return tuple([lift(v, where) for v in values])
-    except TypeError:
-        if not isinstance(values, Iterable):
-            raise _args.type_error(where, what, "a list of numbers or Values", values) from None
-        if iter(values) is not values:  # a collection, not an iterator: read it again to
-            for i, v in enumerate(values):  # name the bad element
-                lift(v, where, f"{what}[{i}]")
-        raise
 
 
 def _operand(x: object, symbol: str) -> Any:
