@@ -4,9 +4,9 @@ It computes the same numbers as the reference pass, bit for bit (a test runs bot
 random graphs), in two passes: the first places the interior nodes in topological order
 (resetting their ``.grad`` and checking that no input changed since), the second walks
 them consumers first. The ops of a network's hot path (one and two inputs, dot, relu,
-tanh) are written out in the second pass, which is why ``fast_backward`` is longer than 60
-lines: a function call per node would cost more than the whole multiply-add (tests check
-each inlined derivative against its op's rule).
+tanh) are written out in the second pass, which is why ``fast_backward`` is longer
+than 60 lines: a function call per node would cost more than the whole multiply-add
+(tests check each inlined derivative against its op's rule).
 """
 
 from __future__ import annotations
