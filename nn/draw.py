@@ -28,19 +28,7 @@ def draw_network(
     neuron it feeds (n inputs per neuron): there every edge of the layer passes at its own
     height, and the columns are spaced so that no two labels overlap (for n up to
     ``WIDEST_FAN``). Positions are pinned, so Graphviz's ``neato`` draws it."""
-    if not getattr(model, "layers", None) or not all(hasattr(layer, "neurons")
-                                                     for layer in model.layers):
-        raise _args.type_error("draw_network", "model", "an MLP", model)
-    nin = len(model.layers[0].neurons[0].w)
-    if input_names is None or isinstance(input_names, (list, tuple)) and not input_names:
-        names = [f"x{i + 1}" for i in range(nin)]
-    else:
-        names = _args.sequence(input_names, "draw_network", "input_names", "a list of str")
-        for i, name in enumerate(names):
-            if not isinstance(name, str):
-                raise _args.type_error("draw_network", f"input_names[{i}]", "a str", name)
-        if len(names) != nin:
-            raise ValueError(f"draw_network: {nin} inputs but {len(names)} input names")
+    names = _input_names(model, input_names)
     _args.flag(show_grad, "draw_network", "show_grad")
     from autograd.display.graph import ComputationGraph, check_format
 
@@ -58,7 +46,7 @@ def draw_network(
            width=str(2 * RADIUS / 72))
     g.attr("edge", labelfontname="Helvetica", labelfontsize=str(FONT), labelangle="0")
     x = 0.0
-    column = _column(g, [f"in{i}" for i in range(nin)], names, x, step, filled=True)
+    column = _column(g, [f"in{i}" for i in range(len(names))], names, x, step, filled=True)
     for k, layer in enumerate(model.layers):
         widest = max(_width(line) for rows in labels[k] for label in rows for line in label)
         near = RADIUS + ARROW + widest / 2 + 4  # a label's centre clear of the arrowheads
@@ -79,6 +67,23 @@ def draw_network(
                 g.edge(tail, head, headlabel=_html(label),
                        labeldistance=f"{(along - RADIUS) / 10:.3f}")
     return g
+
+
+def _input_names(model: Any, input_names: Any) -> list[str]:
+    """``draw_network``'s model checked, and the names of its inputs (``x1…`` by default)."""
+    if not getattr(model, "layers", None) or not all(hasattr(layer, "neurons")
+                                                     for layer in model.layers):
+        raise _args.type_error("draw_network", "model", "an MLP", model)
+    nin = len(model.layers[0].neurons[0].w)
+    if input_names is None or isinstance(input_names, (list, tuple)) and not input_names:
+        return [f"x{i + 1}" for i in range(nin)]
+    names = _args.sequence(input_names, "draw_network", "input_names", "a list of str")
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise _args.type_error("draw_network", f"input_names[{i}]", "a str", name)
+    if len(names) != nin:
+        raise ValueError(f"draw_network: {nin} inputs but {len(names)} input names")
+    return names
 
 
 def _column(g: Any, ids: list[str], labels: list[str], x: float, step: float,

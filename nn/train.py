@@ -202,6 +202,47 @@ def fit(
     ``record=True`` keeps every step's loss, weights and gradients in ``History.steps``
     (for ``autograd.display.stepper.draw_html(loss, history=...)``).
     """
+    epochs, size = _checked_sizes(model, xs, ys, loss_fn, optimizer, epochs, batch_size,
+                                  shuffle, seed, regularization, lr_schedule, validation,
+                                  patience, progress, compiled, record)
+    batch_loss = _CompiledLoss(model, loss_fn, xs, ys) if compiled else None
+    rng = random.Random(seed)
+    order = list(range(len(xs)))
+    history = History(parameters=model.parameters() if record else [])
+    best: tuple[float, dict] | None = None
+    bar = _progress(epochs) if progress else None
+    for epoch in range(epochs):
+        if lr_schedule is not None:
+            _set_lr(optimizer, lr_schedule, epoch)
+        if shuffle:
+            rng.shuffle(order)
+        losses = [_step(model, loss_fn, xs, ys, order[start:start + size], batch_loss,
+                        regularization, optimizer, history if record else None)
+                  for start in range(0, len(order), size)]
+        history.loss.append(sum(losses) / len(losses))
+        status = {"loss": f"{history.loss[-1]:.4g}"}
+        if validation is not None:
+            best = _validate(model, loss_fn, validation, batch_loss, history, epoch, best)
+            status["val_loss"] = f"{history.val_loss[-1]:.4g}"
+        _report(bar, epoch, epochs, status, progress)
+        if (patience is not None and history.best_epoch is not None
+                and epoch - history.best_epoch >= patience):
+            history.stopped_early = True
+            break
+    if bar is not None:
+        bar.close()
+    if patience is not None and best is not None:
+        model.load_state_dict(best[1])
+    return history
+
+
+def _checked_sizes(model: Any, xs: Any, ys: Any, loss_fn: Any, optimizer: Any,
+                   epochs: Any, batch_size: Any, shuffle: Any, seed: Any,
+                   regularization: Any, lr_schedule: Any, validation: Any,
+                   patience: Any, progress: Any, compiled: Any, record: Any
+                   ) -> tuple[int, int]:
+    """Every argument of ``fit`` checked before training starts; the number of epochs and
+    the batch size."""
     _model_and_loss(model, loss_fn, "fit")
     _data(xs, ys, "fit", model=model, loss_fn=loss_fn)
     if not (callable(getattr(optimizer, "step", None))
@@ -219,7 +260,8 @@ def fit(
         if isinstance(validation, (str, bytes)) or not hasattr(validation, "__len__") \
                 or len(validation) != 2:
             raise _args.type_error("fit", "validation", "a pair (xs_val, ys_val)", validation)
-        _data(*validation, "fit: validation", ("xs_val", "ys_val"), model, loss_fn)
+        _data(validation[0], validation[1], "fit: validation", ("xs_val", "ys_val"), model,
+              loss_fn)
     for name, flag in (("shuffle", shuffle), ("progress", progress), ("compiled", compiled),
                        ("record", record)):
         _args.flag(flag, "fit", name)
@@ -228,63 +270,57 @@ def fit(
     for name, fn in (("regularization", regularization), ("lr_schedule", lr_schedule)):
         if fn is not None:
             _args.function(fn, "fit", name, "a function or None")
-    batch_loss = _CompiledLoss(model, loss_fn, xs, ys) if compiled else None
-    rng = random.Random(seed)
-    order = list(range(len(xs)))
-    history = History(parameters=model.parameters() if record else [])
-    best: tuple[float, dict] | None = None
-    bar = _progress(epochs) if progress else None
-    for epoch in range(epochs):
-        if lr_schedule is not None:
-            lr = lr_schedule(epoch)
-            try:
-                optimizer.lr = lr
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(f"fit: lr_schedule({epoch}) returned {lr!r}: {exc}") from None
-        if shuffle:
-            rng.shuffle(order)
-        losses = []
-        for start in range(0, len(order), size):
-            batch = order[start:start + size]
-            optimizer.zero_grad()
-            if batch_loss is not None:  # compiled: gradients accumulate from the program
-                value = batch_loss.forward_backward(batch)
-                if regularization is not None:
-                    reg = regularization(model)
-                    reg.backward()
-                    value += reg.data
-            else:
-                loss = _batch_loss(model, loss_fn, [xs[i] for i in batch],
-                                   [ys[i] for i in batch])
-                if regularization is not None:
-                    loss = loss + regularization(model)
-                loss.backward()
-                value = loss.data
-            if record:
-                history.steps.append(TrainingStep(
-                    value, [p.data for p in history.parameters],
-                    [float(p.grad) for p in history.parameters]))
-            optimizer.step()
-            losses.append(value)
-        history.loss.append(sum(losses) / len(losses))
-        status = {"loss": f"{history.loss[-1]:.4g}"}
-        if validation is not None:
-            history.val_loss.append(batch_loss.mean(*validation) if batch_loss is not None
-                                    else evaluate(model, *validation, loss_fn))
-            status["val_loss"] = f"{history.val_loss[-1]:.4g}"
-            if best is None or history.val_loss[-1] < best[0]:
-                best = (history.val_loss[-1], model.state_dict())
-                history.best_epoch = epoch
-        _report(bar, epoch, epochs, status, progress)
-        if (patience is not None and history.best_epoch is not None
-                and epoch - history.best_epoch >= patience):
-            history.stopped_early = True
-            break
-    if bar is not None:
-        bar.close()
-    if patience is not None and best is not None:
-        model.load_state_dict(best[1])
-    return history
+    return epochs, size
+
+
+def _set_lr(optimizer: Any, lr_schedule: Callable[[int], float], epoch: int) -> None:
+    lr = lr_schedule(epoch)
+    try:
+        optimizer.lr = lr
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"fit: lr_schedule({epoch}) returned {lr!r}: {exc}") from None
+
+
+def _validate(model: Any, loss_fn: Any, validation: Any, batch_loss: Any, history: History,
+              epoch: int, best: tuple[float, dict] | None) -> tuple[float, dict] | None:
+    """The validation loss after ``epoch`` into ``history``; the best loss and weights."""
+    history.val_loss.append(batch_loss.mean(*validation) if batch_loss is not None
+                            else evaluate(model, validation[0], validation[1], loss_fn))
+    if best is None or history.val_loss[-1] < best[0]:
+        history.best_epoch = epoch
+        return history.val_loss[-1], model.state_dict()
+    return best
+
+
+def _step(model: Any, loss_fn: Any, xs: Any, ys: Any, batch: list[int], batch_loss: Any,
+          regularization: Any, optimizer: Any, history: History | None) -> float:
+    """One training step on ``batch``: gradients, the record (if ``history``), the update;
+    the batch's loss."""
+    optimizer.zero_grad()
+    value = _backward(model, loss_fn, xs, ys, batch, batch_loss, regularization)
+    if history is not None:
+        history.steps.append(TrainingStep(value, [p.data for p in history.parameters],
+                                          [float(p.grad) for p in history.parameters]))
+    optimizer.step()
+    return value
+
+
+def _backward(model: Any, loss_fn: Any, xs: Any, ys: Any, batch: list[int],
+              batch_loss: Any, regularization: Any) -> float:
+    """One batch's loss (plus the regularization), its gradients in the parameters'
+    ``.grad``: through the compiled program, or eagerly."""
+    if batch_loss is not None:  # compiled: gradients accumulate from the program
+        value: float = batch_loss.forward_backward(batch)
+        if regularization is not None:
+            reg = regularization(model)
+            reg.backward()
+            value += reg.data
+        return value
+    loss = _batch_loss(model, loss_fn, [xs[i] for i in batch], [ys[i] for i in batch])
+    if regularization is not None:
+        loss = loss + regularization(model)
+    loss.backward()
+    return float(loss.data)
 
 
 def _same_parameters(model: Any, optimizer: Any) -> None:

@@ -173,18 +173,28 @@ def test_no_private_name_crosses_a_module():
     assert not private, "\n".join(private)
 
 
+def _length(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function, its docstring not counted (documentation, not code to read)."""
+    lines = function.end_lineno - function.lineno + 1  # type: ignore[operator]
+    first = function.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+            and isinstance(first.value.value, str):
+        lines -= first.end_lineno - first.lineno + 1  # type: ignore[operator]
+    return lines
+
+
 def _long(path: Path) -> tuple[int, list[tuple[str, int]]]:
     text = path.read_text(encoding="utf-8")
     tree = ast.parse(text)
-    functions = [(n.name, n.end_lineno - n.lineno + 1) for n in ast.walk(tree)
+    functions = [(n.name, _length(n)) for n in ast.walk(tree)
                  if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES]
+                 and _length(n) > MAX_FUNCTION_LINES]
     return len(text.splitlines()), functions
 
 
 def test_modules_and_functions_are_short_or_say_why():
-    """A module over 600 lines, or a function over 60, needs its module doc to say why
-    (naming the function)."""
+    """A module over 600 lines, or a function over 60 (its docstring not counted), needs its
+    module doc to say why (naming the function)."""
     unexplained = []
     for module, path in MODULES.items():
         lines, functions = _long(path)
