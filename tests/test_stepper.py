@@ -451,3 +451,16 @@ def test_jupyter_iframe_runs_the_page_and_odd_labels_survive(browser, tmp_path):
     assert grad.text_content() == "4.000"  # d(x·x)/dx = 2x: both uses, in one step
     assert not errors
     tab.close()
+
+
+def test_the_page_puts_compound_names_in_parentheses():
+    """∂(t − o)²/∂(t − o) is 2·(t − o), not 2·t − o (the page used to print the latter,
+    which a student reads as 2t − o)."""
+    from autograd.core.value import topological_order
+    from autograd.display.stepper import _page_data
+
+    t, o = Value(0.6905, label="target"), Value(0.7333, label="out_o1")
+    e = (t - o) ** 2
+    data = _page_data(e, topological_order(e), 10)
+    formulas = [term["formula"] for step in data["backward"] for term in step["terms"]]
+    assert formulas == ["2·(target − out_o1)", "1", "-1"]

@@ -22,6 +22,7 @@ from .. import arguments as _args
 from ..core.backward import adjoints
 from ..core.value import Value, op_of, topological_order
 from ..rules.symbolic import SYMBOLS, Symbol, symbol, tex_name
+from .model import path_counts, tidy, times
 from .naming import is_named, names, operand
 
 __all__ = ["explain", "path_counts", "Explanation", "Factor", "Step"]
@@ -287,58 +288,6 @@ def _product(path: list[Factor]) -> float:
 
 # --- symbolic composition ---------------------------------------------------------------------
 
-def _split_coefficient(s: Symbol) -> tuple[float, Symbol | None]:
-    """``s`` as (number, rest): ``−2·x → (−2, x)``, ``3 → (3, None)``."""
-    if s.kind == "num":
-        return s.value, None
-    if s.kind == "neg":
-        c, rest = _split_coefficient(s.args[0])
-        return -c, rest
-    if s.kind == "mul" and s.args[0].kind == "num":
-        c, rest = _split_coefficient(s.args[1])
-        return s.args[0].value * c, rest
-    return 1.0, s
-
-
-def _times(a: Symbol, b: Symbol) -> Symbol:
-    """a·b with the numbers gathered in front and a minus sign taken into a difference:
-    0.5 · 2·(t − o) · (−1) gives o − t."""
-    ca, ra = _split_coefficient(a)
-    cb, rb = _split_coefficient(b)
-    c = ca * cb
-    rest = ra if rb is None else rb if ra is None else ra * rb
-    if rest is None or c == 0:
-        return Symbol("num", (), c)
-    if c < 0 and rest.kind == "sub":
-        rest, c = Symbol("sub", (rest.args[1], rest.args[0])), -c
-    return c * rest
-
-
-def tidy(s: Symbol) -> Symbol:
-    """Rewritten as a teacher writes it: ``x·x`` as ``x²``, ``(0 if x ≤ 0 else 1)`` as
-    ``[x > 0]``; everything rebuilt through the simplifying Symbol arithmetic."""
-    if s.kind in ("add", "sub", "mul", "div", "pow", "neg"):
-        args = [tidy(a) for a in s.args]
-        if s.kind == "mul" and args[0].text() == args[1].text():
-            return args[0] ** 2
-        if s.kind == "sub" and args[1].kind == "neg":  # a − (−b) = a + b
-            return args[0] + args[1].args[0]
-        return {"add": lambda: args[0] + args[1], "sub": lambda: args[0] - args[1],
-                "mul": lambda: _times(args[0], args[1]), "div": lambda: args[0] / args[1],
-                "pow": lambda: args[0] ** args[1], "neg": lambda: -args[0]}[s.kind]()
-    if s.kind in ("cmp", "fn"):
-        return Symbol(s.kind, tuple(tidy(a) for a in s.args), s.value)
-    if s.kind == "where":
-        s = Symbol("where", tuple(tidy(a) for a in s.args), s.value)
-    if s.kind == "where" and s.args[1].is_number(0) and s.args[2].is_number(1) \
-            and s.args[0].kind == "cmp":
-        flip = {"<=": ">", "<": ">=", ">": "<=", ">=": "<"}.get(s.args[0].value)
-        if flip:
-            cond = Symbol("cmp", s.args[0].args, flip)
-            return Symbol("where", (cond, s.args[2], s.args[1]))
-    return s
-
-
 def _expressions(order: list[Value], nm: dict[int, str], stops: set[int]) -> dict[int, Symbol]:
     """Each node as a Symbol: a named node (or a stop) by its name, a constant by its value,
     any other node by its op applied to its inputs' expressions (if that stays short)."""
@@ -375,17 +324,6 @@ def _local_formulas(node: Value, exprs: dict[int, Symbol]) -> list[Symbol] | Non
 
 
 # --- the explanation ---------------------------------------------------------------------------
-
-def path_counts(order: list[Value], target: Value) -> dict[int, int]:
-    """For each node of ``order`` (a topological order) from which ``target`` can be
-    reached, the number of paths down to it, keyed by ``id``; ``target`` itself counts 1."""
-    counts = {id(target): 1}
-    for node in order:  # inputs first
-        n = sum(counts.get(id(p), 0) for p in node.parents)
-        if n and node is not target:
-            counts[id(node)] = n
-    return counts
-
 
 def explain(root: Value, wrt: Value, max_paths: int = 8) -> Explanation:
     """How ∂root/∂wrt follows from the chain rule, between named nodes (see the module
@@ -464,7 +402,7 @@ def _factors_below(
             key = id(p)
             edges[key] = max(edges.get(key, 0), edges[id(node)] + 1)
             term = (None if symbolic is None or f is None or edges[key] > _MAX_FOLDED
-                    else _times(f, tidy(symbolic[i])))
+                    else times(f, tidy(symbolic[i])))
             value[key] = value.get(key, 0.0) + g * float(locals_[i])
             routes[key] = routes.get(key, 0) + n
             if key in formula:

@@ -8,9 +8,9 @@ from functools import lru_cache
 from typing import Any
 
 from .. import arguments as _args
-from ..core.value import Value, op_of, topological_order
+from ..core.value import Value, topological_order
 from . import naming
-from .explanation import tidy
+from .model import GraphModel, path_counts
 
 __all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DEFAULT_MAX_NODES"]
 
@@ -114,7 +114,7 @@ def draw_dot(
     with edges input → op → result. ``style="wires"``: one node per op and each Value
     on the wire it travels, with its data (green) and gradient (red), and on each wire
     into an op the local derivative (formula = number). Every node is named by
-    ``autograd.naming.names``. Display it in Jupyter, or write it with ``.render(name)``
+    ``autograd.display.naming.names``. Display it in Jupyter, or write it with ``.render(name)``
     (``format`` is 'svg', 'png', 'pdf', ...); the same graph gives the same bytes. Raises
     ``GraphTooLargeError`` when the graph has more than ``max_nodes`` Values.
 
@@ -127,7 +127,7 @@ def draw_dot(
     """
     tops = _checked_clusters(root, format, rankdir, max_nodes, highlight, color_by_grad,
                              clusters, style, depth)
-    nodes, names = _drawn_nodes(root, max_nodes, depth)
+    nodes, model = _drawn_nodes(root, max_nodes, depth)
     on_path = _on_paths(nodes, highlight) if highlight is not None else set()
     fill = _grad_colors(nodes) if color_by_grad else {}
     member = _membership(nodes, tops)
@@ -142,7 +142,7 @@ def draw_dot(
     boxes: dict[int, list[Value]] = {}
     for node in nodes:
         boxes.setdefault(member.get(id(node), 0), []).append(node)
-    draw = _Drawing(dot, ids, names, on_path, fill, style, root,
+    draw = _Drawing(dot, ids, model, on_path, fill, style, root,
                     across=rankdir.upper() in ("LR", "RL"))
     leader: dict[int, Value] = {}  # a parameter -> the first one of its rank
     draw.nodes(dot, boxes.get(0, []))
@@ -177,9 +177,9 @@ def _checked_clusters(root: Any, format: Any, rankdir: Any, max_nodes: Any, high
 
 
 def _drawn_nodes(root: Value, max_nodes: int, depth: int | None
-                 ) -> tuple[list[Value], dict[int, str]]:
+                 ) -> tuple[list[Value], GraphModel]:
     """The nodes to draw (topological order, at most ``depth`` below ``root``) and the
-    names of the whole graph; ``GraphTooLargeError`` beyond ``max_nodes``."""
+    model of the whole graph; ``GraphTooLargeError`` beyond ``max_nodes``."""
     nodes = topological_order(root)
     shown = _within(root, depth) if depth is not None else None
     count = len(shown) if shown is not None else len(nodes)
@@ -189,10 +189,10 @@ def _drawn_nodes(root: Value, max_nodes: int, depth: int | None
             f"which is too large to read; pass draw_dot(root, max_nodes={count}) to draw "
             "it anyway"
         )
-    names = naming.names(nodes)
+    model = GraphModel(nodes)
     if shown is not None:
         nodes = [v for v in nodes if id(v) in shown]
-    return nodes, names
+    return nodes, model
 
 
 def _emit_cluster(graph: Any, cluster: Cluster, number: list[int], draw: _Drawing,
@@ -271,9 +271,10 @@ class _Drawing:
 
     RED = {"color": "#d62728", "penwidth": "2.5"}  # hex: a colorscheme would rename "red"
 
-    def __init__(self, dot: Any, ids: dict[int, str], names: dict[int, str], on_path: set[int],
+    def __init__(self, dot: Any, ids: dict[int, str], model: GraphModel, on_path: set[int],
                  fill: dict[int, str], style: str, root: Value, across: bool) -> None:
-        self.dot, self.ids, self.names, self.on_path = dot, ids, names, on_path
+        self.dot, self.ids, self.model, self.on_path = dot, ids, model, on_path
+        self.names = model.names
         self.fill, self.style, self.root = fill, style, root
         self.across = across  # ranks run across (LR, RL): a box's fields side by side
 
@@ -331,10 +332,8 @@ class _Drawing:
                 f'<font color="#2ca02c">{_number(value.data)}</font>',
                 f'<font color="#d62728">{_number(value.grad)}</font>']
         if user is not None:
-            formula = tidy(op_of(user).formulas(
-                naming.operand(self.names[id(user)]),
-                [naming.operand(self.names[id(p)]) for p in user.parents])[i])
-            local = op_of(user).local(user._data, *[p._data for p in user.parents])[i]
+            formula = self.model.formulas(user)[i]
+            local = self.model.locals(user)[i]
             rows.append(f'<font color="#1f77b4">local {_escape_html(formula.text())} = '
                         f"{_number(float(local))}</font>")
         return "<" + "<br/>".join(rows) + ">"
@@ -436,8 +435,6 @@ def value_html(v: Value, depth: int = 2) -> str:
 
 def _on_paths(nodes: list[Value], target: Value) -> set[int]:
     """Nodes on some path from the root (last in ``nodes``) down to ``target``."""
-    from .explanation import path_counts
-
     reaches = path_counts(nodes, target)
     return set(reaches) if id(nodes[-1]) in reaches else set()
 

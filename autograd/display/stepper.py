@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import arguments as _args
-from ..core.value import Value, op_of, topological_order
+from ..core.value import Value, topological_order
 from . import naming
 from .explanation import explain
+from .model import GraphModel
 
 __all__ = ["draw_html", "BackpropPage"]
 
@@ -42,7 +43,7 @@ def _label(node: Value) -> str:
 
 
 def _names(nodes: list[Value]) -> list[str]:
-    """A unique readable name per node, the same that draw_dot and explain show."""
+    """A readable name per node, the same that draw_dot and explain show."""
     table = naming.names(nodes)
     return [table[id(v)] for v in nodes]
 
@@ -61,15 +62,14 @@ def _inputs(node: Value) -> tuple[Value, ...]:
     return node.parents
 
 
-def _local_partials(node: Value) -> tuple[float, ...]:
+def _local_partials(model: GraphModel, node: Value) -> tuple[float, ...]:
     """∂node/∂input for each input, from the op's own derivative rule."""
-    return tuple(float(d) for d in op_of(node).local(node.data, *[p.data for p in node.parents]))
+    return model.locals(node)
 
 
-def _local_formulas(node: Value, names: dict[int, str]) -> tuple[str, ...]:
-    """Each local derivative as a formula, with the inputs' names put in."""
-    formulas = op_of(node).formulas(names[id(node)], [names[id(p)] for p in node.parents])
-    return tuple(str(f) for f in formulas)
+def _local_formulas(model: GraphModel, node: Value) -> tuple[str, ...]:
+    """Each local derivative as a formula in the names (compound ones in parentheses)."""
+    return tuple(str(f) for f in model.formulas(node))
 
 
 def _explain_text(root: Value, node: Value) -> str:
@@ -106,7 +106,7 @@ def _page_data(root: Value, nodes: list[Value], explain_limit: int) -> dict[str,
     """Nodes, forward steps and backward steps (with every partial sum) as plain data."""
     index = {id(v): i for i, v in enumerate(nodes)}
     names = _unique(_names(nodes))
-    by_id = {id(v): names[i] for i, v in enumerate(nodes)}
+    model = GraphModel(nodes, {id(v): names[i] for i, v in enumerate(nodes)})
     table = []
     for v, name in zip(nodes, names):
         table.append({"name": name, "data": _data(v), "op": _op_name(v),
@@ -121,8 +121,8 @@ def _page_data(root: Value, nodes: list[Value], explain_limit: int) -> dict[str,
         v = nodes[i]
         g = grads[i]
         terms = []
-        for k, (p, d, f) in enumerate(zip(_inputs(v), _local_partials(v),
-                                          _local_formulas(v, by_id))):
+        for k, (p, d, f) in enumerate(zip(_inputs(v), _local_partials(model, v),
+                                          _local_formulas(model, v))):
             j = index[id(p)]
             before = grads[j]
             grads[j] = before + d * g  # as the engine does: grad += partial * grad(node)
