@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from ..rules.ops import Op
@@ -39,55 +40,53 @@ from .value import (
     topological_order,
 )
 
-__all__ = ["adjoints", "settle", "topological_order"]
+__all__ = ["adjoints", "local_derivatives", "settle", "topological_order"]
 
 
 def adjoints(
     root: Value, seed: Any = 1.0, create_graph: bool = False
 ) -> tuple[list[Value], dict[int, Any]]:
-    """The general backward pass: ``(topological order, {id(node): ∂root/∂node})``, no
-    ``.grad`` touched. With ``create_graph`` the partials are computed on the Values
-    themselves (the ``VALUES`` namespace), so the results are Values that can be
-    differentiated again. Checks every gradient for NaN and infinity inside
-    ``detect_anomaly()``."""
-    order = topological_order(root)
-    check_fresh(order)
-    adj: dict[int, Any] = {id(root): seed}
+    """``(topological order, {id(node): ∂root/∂node})`` by the chain rule; no ``.grad`` is
+    touched. With ``create_graph`` the local derivatives are Values (``VALUES``), so the
+    gradients are Values that can be differentiated again. Inside ``detect_anomaly()``
+    every contribution is checked for NaN and infinity."""
+    order = topological_order(root)  # every node after its inputs, root last
+    check_fresh(order)  # no input changed after its consumer was computed
+    grads: dict[int, Any] = {id(root): seed}
     anomaly = modes.ANOMALY.get()
-    mode = enable_grad() if create_graph else None
-    if mode is not None:
-        mode.__enter__()
-    try:
+    with enable_grad() if create_graph else nullcontext():
         for node in reversed(order):  # consumers before their inputs
-            if node._x is None or id(node) not in adj:  # a leaf, or masked off: no gradient
+            if node.is_leaf or id(node) not in grads:  # a leaf, or no gradient reached it
                 continue
-            g = adj[id(node)]
-            inputs = node.parents
-            op = op_of(node)
-            partials: Sequence[Any]
-            try:
-                if create_graph:
-                    partials = op._flat(op.partials(VALUES, node, *op._split(inputs)))
-                else:
-                    partials = op.local(node._data, *[p._data for p in inputs])
-            except (ArithmeticError, ValueError) as exc:
-                raise local_derivative_error(node, exc) from exc
-            for i, (p, d) in enumerate(zip(inputs, partials)):
-                contribution: Any = d * g  # (a Value under create_graph: d's derivative counts)
+            g = grads[id(node)]
+            for i, (x, d) in enumerate(zip(node.parents, local_derivatives(node, create_graph))):
+                contribution = d * g  # the chain rule: ∂root/∂node · ∂node/∂x
                 c = data_of(contribution)
-                if op.masks and c - c != 0.0:  # ±inf or NaN: a mask or a vjp rule settles it
-                    contribution = settle(op, node, i, d, g, contribution, create_graph)
-                if anomaly and not math.isfinite(data_of(contribution)):
-                    raise FloatingPointError(
-                        f"detect_anomaly: backward produced {data_of(contribution)!r} "
-                        f"through {describe(node)}: local derivative {data_of(d)!r} "
-                        f"times gradient {data_of(g)!r}"
-                    )
-                adj[id(p)] = adj.get(id(p), 0.0) + contribution
-    finally:
-        if mode is not None:
-            mode.__exit__(None, None, None)
-    return order, adj
+                if c - c != 0.0 and op_of(node).masks:  # ±inf or NaN: the op's rules settle it
+                    contribution = settle(op_of(node), node, i, d, g, contribution, create_graph)
+                if anomaly:
+                    _check_finite(contribution, node, d, g)
+                grads[id(x)] = grads.get(id(x), 0.0) + contribution  # a node used twice: sum
+    return order, grads
+
+
+def local_derivatives(node: Value, as_values: bool = False) -> Sequence[Any]:
+    """∂node/∂input for each input of ``node``, by its op's rule: floats, or Values that
+    record their own graph (``as_values``)."""
+    op = op_of(node)
+    try:
+        if as_values:
+            return op.flat(op.partials(VALUES, node, *op.split(node.parents)))
+        return op.local(node.data, *[x.data for x in node.parents])
+    except (ArithmeticError, ValueError) as exc:
+        raise local_derivative_error(node, exc) from exc
+
+
+def _check_finite(contribution: Any, node: Value, d: Any, g: Any) -> None:
+    if not math.isfinite(data_of(contribution)):
+        raise FloatingPointError(
+            f"detect_anomaly: backward produced {data_of(contribution)!r} through "
+            f"{describe(node)}: local derivative {data_of(d)!r} times gradient {data_of(g)!r}")
 
 
 def settle(op: Op, node: Value, i: int, d: Any, g: Any, contribution: Any, values: bool
@@ -101,5 +100,5 @@ def settle(op: Op, node: Value, i: int, d: Any, g: Any, contribution: Any, value
     if op.exact_zero(i, len(node.parents), dv, gv):
         return 0.0
     if op.vjp is not None and gv - gv == 0.0:
-        return op._flatten(op.vjp(VALUES, g, node, *op._split(node.parents)))[i]
+        return op.flat(op.vjp(VALUES, g, node, *op.split(node.parents)))[i]
     return contribution

@@ -235,6 +235,14 @@ class Op:
     def _flat(self, parts: Sequence[Any]) -> list[Any]:
         return list(self._flatten(parts))
 
+    def split(self, inputs: Sequence[Any]) -> Sequence[Any]:
+        """Flat inputs as the rules take them (each head, then each run as a sequence)."""
+        return self._split(inputs)
+
+    def flat(self, parts: Sequence[Any]) -> list[Any]:
+        """What a rule returned per operand, flat: one entry per input."""
+        return list(self._flatten(parts))
+
     # --- formulas -------------------------------------------------------------------------
     def formulas(self, out: str = "out", inputs: Sequence[str] | None = None) -> list[Symbol]:
         """Each local derivative as a formula in the given names (derived from ``partials``
