@@ -80,7 +80,7 @@ _LAZY = {
     "gradcheck": ("check", "gradcheck"),
     "gradcheck_report": ("check", "gradcheck_report"),
     "GradcheckError": ("check", "GradcheckError"),
-    "custom_op": ("check", "custom_op"),
+    "custom_op": ("core.extend", "custom_op"),
     "check_op": ("check", "check_op"),
     "explain": ("display.explanation", "explain"),
     "Explanation": ("display.explanation", "Explanation"),

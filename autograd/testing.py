@@ -444,7 +444,7 @@ class EngineStateMachine(RuleBasedStateMachine):
     def _evaluate(self, r: int, leaf: int, h: float, at: dict[int, float] | None = None
                   ) -> complex:
         """Node r on complex numbers with ``leaf`` moved by i·h (leaf values from ``at``)."""
-        from .check.gradients import CX
+        from .rules.maths import COMPLEX as CX
         from .rules.maths import CStep
 
         at = at or {}
@@ -471,7 +471,7 @@ class EngineStateMachine(RuleBasedStateMachine):
         return out
 
     def _tolerances(self, r: int) -> dict[int, float]:
-        from .check.gradients import rounding_bounds
+        from .check.rounding import rounding_bounds
 
         leaves = [k for k in self._reach(r) if self.records[k][0] is None]
         bounds = rounding_bounds(self.nodes[r], [self.nodes[k] for k in leaves])
@@ -557,7 +557,7 @@ class EngineStateMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def create_graph(self, data: Any) -> None:
-        from .check.gradients import richardson
+        from .check.references import richardson
         from .core.functional import grad_of
 
         r = self._pick(data)

@@ -19,13 +19,8 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, explain, grad, jvp
-from autograd.check.gradients import (
-    EPS,
+from autograd.check import (
     GradcheckError,
-    _complex_gradient_estimated,
-    _local_magnitudes,
-    rounding_bounds,
-    _trace,
     check_op,
     complex_step_gradient,
     custom_op,
@@ -34,6 +29,10 @@ from autograd.check.gradients import (
     gradcheck_report,
     richardson,
 )
+from autograd.check.references import complex_gradient_estimated as _complex_gradient_estimated
+from autograd.check.references import trace_of as _trace
+from autograd.check.rounding import EPS, rounding_bounds
+from autograd.check.rounding import local_magnitudes as _local_magnitudes
 from autograd.core.functional import grad_of
 from autograd.core.value import apply, topological_order
 from autograd.rules.ops import OPS, all_ops

@@ -9,7 +9,8 @@ import math
 import pytest
 
 from autograd import Value, grad_of
-from autograd.check.gradients import MAGNITUDES, GradcheckError, check_op, custom_op, gradcheck
+from autograd.check import GradcheckError, check_op, custom_op, gradcheck
+from autograd.check.rounding import MAGNITUDES
 from autograd.core.functions import VALUES
 from autograd.rules.maths import (
     ARRAYS,
