@@ -1,4 +1,5 @@
-"""Every op's value and gradients against PyTorch in float64 (CI installs torch)."""
+"""Every op's value and gradients against PyTorch in float64 (CI installs torch); the oracle,
+each op written with PyTorch's own functions, is ``TORCH`` in ``tests/oracles.py``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from support import need
 torch = need("torch")
 
 
-from torch_oracle import FAMILY_TORCH, TORCH, torch_fn  # noqa: E402
+from oracles import FAMILY_TORCH, TORCH, torch_fn  # noqa: E402
 
 
 def test_every_op_has_a_torch_oracle():

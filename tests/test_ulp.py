@@ -2,9 +2,10 @@
 
 The budget: a forward within 2 ulps of the correctly rounded true value, each partial
 within 4, except where a named cancellation of ``CANCELLATIONS`` explains more (each with
-a bound this test enforces) or a defect of ``KNOWN_DEFECTS`` is listed. The oracle and the
-points are in ``tests/ulp_oracle.py``; ``docs/reference/accuracy.md`` publishes the
-figures, and a test below holds the page to a fresh run.
+a bound this test enforces) or a defect of ``KNOWN_DEFECTS`` is listed. The oracle is
+``REFERENCES`` in ``tests/oracles.py``; the points and the measuring are in
+``tests/ulp_oracle.py``; ``docs/reference/accuracy.md`` publishes the figures, and a test
+below holds the page to a fresh run.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from support import need
 need("mpmath")
 
 from mpmath import mp, mpf  # noqa: E402
+from oracles import FAMILY_REFERENCES, REFERENCES, reference  # noqa: E402
 from ulp_oracle import (  # noqa: E402
-    FAMILY_REFERENCES,
     MIN_NORMAL,
-    REFERENCES,
     Cancellation,
     KnownDefect,
     Measurement,
@@ -36,7 +36,6 @@ from ulp_oracle import (  # noqa: E402
     measure_named,
     parse_exceptions,
     parse_markdown,
-    reference,
     ulp,
     verdict,
 )

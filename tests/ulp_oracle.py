@@ -1,13 +1,14 @@
-"""An arbitrary-precision oracle for every op of the table, and the accuracy page.
+"""Every op of the table measured against its arbitrary-precision oracle, and the accuracy page.
 
-For each op of ``autograd.rules.ops.all_ops()`` this module holds a reference of its forward and
-of each local derivative, written by hand from the mathematics with mpmath at 50 digits
-(``REFERENCES``; nothing here reads an op's own rules), a set of input points per op
-(seeded random points over the op's ``sample`` ranges and edge values: zeros, subnormals,
-values near overflow and near the kinks, large magnitudes, saturation), and
-``measure(op)``, which runs the float forward (``op.eval``) and the float local
-derivatives (``op.local``, what the backward pass multiplies by) at each point and gives
-each one's error in ulps of the correctly rounded reference.
+The oracle itself, a reference of each op's forward and of each local derivative written by
+hand from the mathematics with mpmath at 50 digits, is ``REFERENCES`` of
+``tests/oracles.py`` (beside the PyTorch oracle; nothing there reads an op's own rules).
+This module holds a set of input points per op (seeded random points over the op's
+``sample`` ranges and edge values: zeros, subnormals, values near overflow and near the
+kinks, large magnitudes, saturation), and ``measure(op)``, which runs the float forward
+(``op.eval``) and the float local derivatives (``op.local``, what the backward pass
+multiplies by) at each point and gives each one's error in ulps of the correctly rounded
+reference.
 
 ``tests/test_ulp.py`` holds every op to a budget (forward 2 ulps, each partial 4) except
 where a named, bounded cancellation of its table explains more. Run as a script, this
@@ -28,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from mpmath import mp, mpf
+from oracles import DPS, Reference, reference
 
 from autograd.rules.ops import Op, all_ops
 
-DPS = 50  # decimal digits of the references
 FORWARD_ULPS = 2.0  # the budget of every forward, in ulps of the correctly rounded result
 PARTIAL_ULPS = 4.0  # the budget of every local derivative
 N_RANDOM = 500  # seeded random points per op
@@ -42,178 +43,6 @@ MIN_NORMAL = 2.2250738585072014e-308
 OVERFLOW = mpf(2) ** 1024 - mpf(2) ** 970
 
 mp.dps = DPS
-
-Ref = Callable[[list[mpf]], mpf]
-Partials = Callable[[list[mpf]], list[mpf]]
-
-
-# --- the references: the mathematics, at 50 digits -------------------------------------------
-
-@dataclass(frozen=True)
-class Reference:
-    """The exact forward and local derivatives of an op on flat inputs (mpf, exact copies
-    of the float inputs). A derivative that is infinite (√ at 0) is ``mp.inf``."""
-
-    forward: Ref
-    partials: Partials
-
-
-def _exact_sum(terms: Iterable[mpf]) -> mpf:
-    """Σ terms without rounding (floats and their pairwise products fit in 4,400 bits)."""
-    with mp.workprec(4400):
-        s = mpf(0)
-        for t in terms:
-            s += t
-    return s
-
-
-def _sign(x: mpf) -> mpf:
-    return mpf(1) if x > 0 else mpf(-1) if x < 0 else mpf(0)
-
-
-def _sigmoid(x: mpf) -> mpf:
-    return 1 / (1 + mp.exp(-x))
-
-
-def _sigmoid_slope(x: mpf) -> mpf:
-    """σ′(x) = e^−|x| / (1 + e^−|x|)², without forming 1 − σ (which 50 digits cannot hold
-    for x beyond ~115)."""
-    e = mp.exp(-abs(x))
-    return e / (1 + e) ** 2
-
-
-def _ties(xs: list[mpf], best: mpf) -> list[mpf]:
-    """The gradient of max/min: split evenly among the elements equal to the extreme."""
-    k = sum(1 for x in xs if x == best)
-    return [mpf(1) / k if x == best else mpf(0) for x in xs]
-
-
-def _lse_shifted(xs: list[mpf]) -> tuple[mpf, list[mpf]]:
-    """(c, [e^(x_i − c)]) with c = max x_i and each x_i − c exact (so that inputs near
-    1e300 keep their exponent's every digit)."""
-    c = max(xs)
-    with mp.workprec(2200):
-        diffs = [x - c for x in xs]
-    return c, [mp.exp(d) for d in diffs]
-
-
-def _logsumexp(xs: list[mpf]) -> mpf:
-    c, terms = _lse_shifted(xs)
-    with mp.workdps(DPS + 20):
-        tail = mp.log(mp.fsum(terms))
-    with mp.workprec(2200):  # c + tail without cancelling digits away
-        return c + tail
-
-
-def _softmax(xs: list[mpf]) -> list[mpf]:
-    _, terms = _lse_shifted(xs)
-    total = mp.fsum(terms)
-    return [t / total for t in terms]
-
-
-def _halves(xs: list[mpf]) -> tuple[mpf, list[mpf], list[mpf]]:
-    n = (len(xs) - 1) // 2
-    return xs[0], xs[1:1 + n], xs[1 + n:]
-
-
-def _dot(xs: list[mpf]) -> mpf:
-    start, a, b = _halves(xs)
-    with mp.workprec(4400):
-        products = [p * q for p, q in zip(a, b)]
-    return _exact_sum([start, *products])
-
-
-def _dot_partials(xs: list[mpf]) -> list[mpf]:
-    _, a, b = _halves(xs)
-    return [mpf(1), *b, *a]
-
-
-def _pow_partials(xs: list[mpf]) -> list[mpf]:
-    a, b = xs
-    return [b * mp.power(a, b - 1), mp.power(a, b) * mp.log(a)]
-
-
-def _sqrt_slope(x: mpf) -> mpf:
-    return mp.inf if x == 0 else 1 / (2 * mp.sqrt(x))
-
-
-def _softplus(x: mpf) -> mpf:
-    # the op's definition: log(1 + e^x), and x itself above the threshold 20 (as PyTorch)
-    return x if x > 20 else mp.log1p(mp.exp(x))
-
-
-def _softplus_slope(x: mpf) -> mpf:
-    return mpf(1) if x > 20 else _sigmoid(x)
-
-
-def _power(x: mpf, c: float) -> mpf:
-    """x^c for a float c: an integer power when c is one (negative x allowed), 0^0 = 1."""
-    if c == int(c):
-        return mpf(1) if c == 0 else x ** int(c)
-    return mp.power(x, c)
-
-
-def pow_const_reference(c: float) -> Reference:
-    """x^c and its derivative c·x^(c−1) (0 for c = 0 at every x; +inf at x = 0 for
-    0 < c < 1)."""
-    def slope(xs: list[mpf]) -> list[mpf]:
-        (x,) = xs
-        if c == 0:
-            return [mpf(0)]
-        if x == 0 and c - 1 < 0:
-            return [mp.inf]
-        return [c * _power(x, c - 1)]
-
-    return Reference(lambda xs: _power(xs[0], c), slope)
-
-
-def leaky_relu_reference(slope: float) -> Reference:
-    """x for x > 0, else slope·x; derivative 1 for x > 0, else the slope (at 0 too)."""
-    s = mpf(slope)
-    return Reference(lambda xs: xs[0] if xs[0] > 0 else s * xs[0],
-                     lambda xs: [mpf(1) if xs[0] > 0 else s])
-
-
-def _unary(f: Callable[[mpf], mpf], df: Callable[[mpf], mpf]) -> Reference:
-    return Reference(lambda xs: f(xs[0]), lambda xs: [df(xs[0])])
-
-
-REFERENCES: dict[str, Reference] = {
-    "+": Reference(lambda xs: xs[0] + xs[1], lambda xs: [mpf(1), mpf(1)]),
-    "-": Reference(lambda xs: xs[0] - xs[1], lambda xs: [mpf(1), mpf(-1)]),
-    "*": Reference(lambda xs: xs[0] * xs[1], lambda xs: [xs[1], xs[0]]),
-    "/": Reference(lambda xs: xs[0] / xs[1], lambda xs: [1 / xs[1], -xs[0] / xs[1] ** 2]),
-    "neg": _unary(lambda x: -x, lambda x: mpf(-1)),
-    "**": Reference(lambda xs: mp.power(xs[0], xs[1]), _pow_partials),
-    "exp": _unary(mp.exp, mp.exp),
-    "log": _unary(mp.log, lambda x: 1 / x),
-    "sqrt": _unary(mp.sqrt, _sqrt_slope),
-    "tanh": _unary(mp.tanh, lambda x: mp.sech(x) ** 2),
-    "sigmoid": _unary(_sigmoid, _sigmoid_slope),
-    "relu": _unary(lambda x: x if x > 0 else mpf(0), lambda x: mpf(1) if x > 0 else mpf(0)),
-    "sin": _unary(mp.sin, mp.cos),
-    "cos": _unary(mp.cos, lambda x: -mp.sin(x)),
-    "abs": _unary(abs, _sign),
-    "softplus": _unary(_softplus, _softplus_slope),
-    "sum": Reference(_exact_sum, lambda xs: [mpf(1)] * len(xs)),
-    "dot": Reference(_dot, _dot_partials),
-    "max": Reference(max, lambda xs: _ties(xs, max(xs))),
-    "min": Reference(min, lambda xs: _ties(xs, min(xs))),
-    "logsumexp": Reference(_logsumexp, _softmax),
-}
-
-#: The reference of each parametrized family, from its parameter.
-FAMILY_REFERENCES: dict[str, Callable[[float], Reference]] = {
-    "**c": pow_const_reference,
-    "leaky_relu": leaky_relu_reference,
-}
-
-
-def reference(op: Op) -> Reference:
-    """The reference of ``op`` (KeyError if it has none)."""
-    if op.params:
-        return FAMILY_REFERENCES[op.family](*op.params)
-    return REFERENCES[op.name]
 
 
 # --- what each measured quantity is called ---------------------------------------------------
@@ -716,7 +545,7 @@ def _softplus_note() -> list[str]:
     """How far the op's definition (x itself above 20, as PyTorch) is from log(1 + e^x)."""
     x = mpf(_next(20.0, 30.0))
     gap = mp.log1p(mp.exp(-x))  # log(1 + e^x) − x, the largest just above 20
-    slope_gap = 1 - _sigmoid(x)
+    slope_gap = 1 - 1 / (1 + mp.exp(-x))  # 1 − σ(x)
     return [
         "## Softplus above its threshold",
         "",
@@ -745,7 +574,8 @@ def markdown(reports: Sequence[OpReport], table: Sequence[Cancellation],
         "ulp of a subnormal being 2⁻¹⁰⁷⁴ (≈ 4.9e-324). Where the true value is exactly 0, "
         "only an exact 0 is right (any other result counts as ∞ ulps). The true values come "
         f"from references written by hand from the mathematics with mpmath at {DPS} digits "
-        "(`tests/ulp_oracle.py`), not from the ops' own rules.",
+        "(`tests/oracles.py`; the points and the measuring are in `tests/ulp_oracle.py`), not "
+        "from the ops' own rules.",
         "",
         f"Each op is measured at {N_RANDOM} seeded random points over its sample ranges "
         "(runs of 2–4 for n-ary ops) and at edge values: ±0, subnormals (5e-324, 1e-310), "
@@ -893,9 +723,9 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-__all__ = ["Reference", "REFERENCES", "FAMILY_REFERENCES", "reference", "points", "measure",
-           "measure_named", "measure_all", "Measurement", "Beyond", "OpReport", "Cancellation",
-           "KnownDefect", "verdict", "markdown", "parse_markdown", "parse_exceptions"]
+__all__ = ["points", "measure", "measure_named", "measure_all", "Measurement", "Beyond",
+           "OpReport", "Cancellation", "KnownDefect", "verdict", "markdown", "parse_markdown",
+           "parse_exceptions"]
 
 if __name__ == "__main__":
     import ulp_oracle  # the module itself (tests/ is on the path), sharing the test's classes
