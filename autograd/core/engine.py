@@ -75,9 +75,14 @@ def backward(self, grad: float = 1.0, create_graph: bool = False) -> None:
     With ``create_graph=True`` every ``.grad`` is a ``Value`` whose graph can be
     differentiated again (higher-order derivatives); that graph is built on stand-ins
     for this graph's nodes, so no node's ``.grad`` refers back to the node (no
-    reference cycles), and its gradients flow back to the original leaves.
+    reference cycles), and its gradients flow back to the original leaves. Inside
+    ``no_grad`` the pass runs as outside it (as PyTorch's does): a ``.grad`` that is a
+    Value keeps its graph as gradients are added to it.
     """
     seed = check_number(grad, "backward")
+    if not modes.GRAD.get():  # inside no_grad: a .grad that is a Value keeps its graph
+        with modes.enable_grad():
+            return backward(self, seed, create_graph)
     if not (create_graph or modes.ANOMALY.get()):
         fast_backward(self, seed)
         return

@@ -59,7 +59,11 @@ def grad_of(
 
 
 def _as_values(args: Sequence[Any], where: str) -> list[Value]:
-    return [a if isinstance(a, Value) else Value(check_number(a, where)) for a in args]
+    """The arguments as fresh variables: a number as a new leaf, a Value ``a`` as the node
+    ``a · 1`` (its data exactly, -0.0 and NaN too), so that ∂f/∂argument counts only the
+    uses through the argument, not those of ``a`` that ``f`` closes over (as
+    ``torch.func.grad`` and HIPS autograd), while the result stays a function of ``a``."""
+    return [a * 1.0 if isinstance(a, Value) else Value(check_number(a, where)) for a in args]
 
 
 def _closes_over(out: Value, own: Sequence[Value], start: int) -> bool:
@@ -75,8 +79,9 @@ def _call(f: Callable[..., Value], args: Sequence[Any], where: str
     """Run ``f`` on ``args`` as Values: (the arguments, the output, whether the results
     must be Values: rule 2 of the module doc)."""
     start = tick()
-    values = _as_values(args, where)
-    out = f(*values)
+    with enable_grad():  # the transforms record their graph even inside no_grad
+        values = _as_values(args, where)
+        out = f(*values)
     if not isinstance(out, Value):
         raise TypeError(f"{where}: f must return a Value, got {type(out).__name__}")
     live = any(isinstance(a, Value) for a in args) or _closes_over(out, values, start)
@@ -103,7 +108,8 @@ def grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable[
             if not -len(args) <= i < len(args):
                 raise IndexError(f"grad: argnums {i} out of range for {len(args)} arguments")
         values, out, live = _call(f, args, "grad")
-        grads = grad_of(out, [values[i] for i in nums], create_graph=live)
+        with enable_grad():
+            grads = grad_of(out, [values[i] for i in nums], create_graph=live)
         return grads[0] if isinstance(argnums, int) else grads
 
     return df
@@ -116,8 +122,9 @@ def hessian(f: Callable[..., Value]) -> Callable[..., list[list[Any]]]:
 
     def h(*args: Any) -> list[list[Any]]:
         values, out, live = _call(f, args, "hessian")
-        first = grad_of(out, values, create_graph=True)
-        return [list(grad_of(g, values, create_graph=live)) for g in first]
+        with enable_grad():
+            first = grad_of(out, values, create_graph=True)
+            return [list(grad_of(g, values, create_graph=live)) for g in first]
 
     return h
 
@@ -136,9 +143,10 @@ def jvp(
     values, out, live = _call(f, primals, "jvp")
     tangent: dict[int, Any] = {id(v): check_number(t, "jvp")
                                for v, t in zip(values, tangents)}
+    seeds = set(tangent)
     with enable_grad():
         for node in topological_order(out):  # inputs before the nodes made from them
-            if node._x is None:
+            if node._x is None or id(node) in seeds:  # a leaf, or an argument (a · 1)
                 continue
             tangent[id(node)] = _push(node, tangent, live)
     if live:
