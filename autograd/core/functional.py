@@ -20,6 +20,14 @@ the derivative must itself be differentiable (``create_graph=True``), which is w
    differentiable with respect to it, as HIPS autograd returns a boxed value inside an
    outer ``grad``. So ``grad(lambda x: x * grad(lambda y: x * y)(2.0))(1.0)`` is 2.0.
    Called with Values, they always return Values.
+3. *An argument is a fresh variable.* Called with a Value ``a``, ``grad(f)`` differentiates
+   with respect to its argument only, not to the uses of ``a`` that ``f`` closes over:
+   ``grad(lambda y: a * y)(a)`` is ``a`` (as ``torch.func.grad``), and the result is still
+   a function of ``a``.
+4. *``no_grad`` does not switch derivatives off.* ``grad``, ``hessian``, ``jvp`` and
+   ``backward`` compute inside ``no_grad`` what they compute outside it (as
+   ``torch.func`` and PyTorch's ``backward`` do); a ``.grad`` that is a Value keeps its
+   graph.
 """
 
 from __future__ import annotations
