@@ -53,7 +53,7 @@ from .rounding import (
     ESTIMATE_FACTOR,
     LOCAL_FACTOR,
     ROUNDING_FACTOR,
-    local_derivatives,
+    local_terms,
     local_tolerance,
     rounding_bounds,
 )
@@ -430,7 +430,7 @@ def find_culprit(root: Value, order: int = 1) -> Culprit | None:
         op = node._op
         if op is None:
             continue
-        found = local_derivatives(node)
+        found = local_terms(node)
         if found is None:
             continue
         xs, local, mags = found

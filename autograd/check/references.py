@@ -103,7 +103,7 @@ def _complex_values(trace: Trace, i: int, h: float) -> dict[int, complex]:
             vals[id(node)] = CStep(complex(node._data, h if id(node) == target else 0.0))
         else:
             op = op_of(node)
-            z = op.forward(COMPLEX, *op._split([vals[id(p)] for p in node.parents]))
+            z = op.forward(COMPLEX, *op.split([vals[id(p)] for p in node.parents]))
             # the real part pinned to the float forward's: the tangent (imaginary part) is
             # carried along the very values at which the rules are evaluated
             vals[id(node)] = CStep(complex(node._data, complex(z).imag))
@@ -149,7 +149,7 @@ def complex_hessian_column(trace: Trace, j: int) -> list[float]:
             continue
         op, g = op_of(node), adj[id(node)]
         zs = [vals[id(p)] for p in node.parents]
-        parts = op._flat(op.partials(COMPLEX, vals[id(node)], *op._split(zs)))
+        parts = op.flat(op.partials(COMPLEX, vals[id(node)], *op.split(zs)))
         for p, d in zip(node.parents, parts):
             if op.masks and complex(d).real == 0.0:
                 continue
@@ -268,7 +268,7 @@ def local_richardson(op: Op, xs: Sequence[float], k: int) -> tuple[float, float]
 
 
 def _local_complex(op: Op, xs: Sequence[float], k: int, h: float) -> float:
-    return complex(op.forward(COMPLEX, *op._split(_complex_at(xs, k, h)))).imag / h
+    return complex(op.forward(COMPLEX, *op.split(_complex_at(xs, k, h)))).imag / h
 
 
 def local_reference(op: Op, xs: Sequence[float], k: int) -> tuple[float, float, str]:
@@ -291,15 +291,15 @@ def local_second(op: Op, xs: Sequence[float], k: int, j: int
     the partial on floats, error estimate, how)."""
     ins = [Value(x) for x in xs]
     out = apply(op, *ins)
-    parts = op._flat(op.partials(VALUES, out, *op._split(ins)))
+    parts = op.flat(op.partials(VALUES, out, *op.split(ins)))
     part = parts[k]
     actual = float(grad_of(part, [ins[j]])[0]) if isinstance(part, Value) else 0.0
     if op.smooth:
         try:
             h = _step(xs[j])
             zs = _complex_at(xs, j, h)
-            zout = CStep(complex(op.forward(COMPLEX, *op._split(zs))))
-            zp = op._flat(op.partials(COMPLEX, zout, *op._split(zs)))[k]
+            zout = CStep(complex(op.forward(COMPLEX, *op.split(zs))))
+            zp = op.flat(op.partials(COMPLEX, zout, *op.split(zs)))[k]
             return actual, complex(zp).imag / h, 0.0, "complex step"
         except (TypeError, AttributeError, ArithmeticError, ValueError):
             pass

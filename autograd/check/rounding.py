@@ -20,7 +20,7 @@ from ..rules.maths import FLOATS, Function, Namespace, tie_share
 from ..rules.ops import Op
 
 __all__ = ["EPS", "ROUNDING_FACTOR", "LOCAL_FACTOR", "ESTIMATE_FACTOR", "MAGNITUDES",
-           "local_magnitudes", "local_derivatives", "local_tolerance",
+           "local_magnitudes", "local_terms", "local_tolerance",
            "rounding_bounds"]
 
 EPS = 2.0**-52
@@ -137,13 +137,13 @@ def local_magnitudes(op: Op, out: float, xs: Sequence[float], local: Sequence[fl
                      ) -> list[float]:
     """For each local derivative, the sum of |terms| its rule adds (at least |derivative|)."""
     try:
-        parts = op._flat(op.partials(MAGNITUDES, _Mag(out), *op._split([_Mag(x) for x in xs])))
+        parts = op.flat(op.partials(MAGNITUDES, _Mag(out), *op.split([_Mag(x) for x in xs])))
         return [max(abs(d), _mag(p).m) for d, p in zip(local, parts)]
     except (ArithmeticError, ValueError):  # the float rule raises (IEEE values): plain
         return [abs(d) for d in local]
 
 
-def local_derivatives(node: Value) -> tuple[list[float], Sequence[float], list[float]] | None:
+def local_terms(node: Value) -> tuple[list[float], Sequence[float], list[float]] | None:
     """At an interior node: (its inputs, its op's local derivatives there, the magnitude of
     the terms each adds); None where the op's rule raises."""
     op = op_of(node)
@@ -167,7 +167,7 @@ def rounding_bounds(root: Value, wrt: Sequence[Value]) -> list[float]:
     for node in reversed(order):
         if node._x is None or id(node) not in s:
             continue
-        found = local_derivatives(node)
+        found = local_terms(node)
         if found is None:
             continue
         _, local, mags = found
