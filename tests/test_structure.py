@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograd", "nn")
 
@@ -214,3 +216,14 @@ def test_the_reference_backward_pass_is_short():
     code = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
     lines = sum(n.end_lineno - n.lineno + 1 for n in code)
     assert lines <= 90, lines
+
+
+def test_every_package_is_packaged():
+    """pyproject.toml lists every package folder (a wheel without one fails at import)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    folders = {".".join(p.parent.relative_to(ROOT).parts) for package in PACKAGES
+               for p in (ROOT / package).rglob("__init__.py")}
+    assert listed == folders
