@@ -936,22 +936,6 @@ def test_api_mixing_machine():
 
 # --- regressions: the machine's findings, each as a plain test (expected values by hand) ---
 
-def test_grad_of_a_create_graph_gradient_reaches_the_leaf():
-    # d/dx (x³) = 3x², d/dx (3x²) = 6x = 12 at x = 2 (torch.autograd.grad(x.grad, x))
-    x = Value(2.0)
-    (x**3).backward(create_graph=True)
-    assert x.grad.data == 12.0
-    assert grad_of(x.grad, [x]) == (12.0,)
-
-
-def test_grad_at_a_number_inside_grad_keeps_the_outer_argument():
-    # the inner grad is x whatever y is, so f(x) = x·x and f'(1) = 2 (HIPS autograd: 2)
-    def f(x):
-        return x * grad(lambda y: x * y)(2.0)
-
-    assert num(grad(f)(1.0)) == 2.0
-
-
 def test_grad_at_a_number_keeps_the_values_it_closes_over():
     # h = ∂(a·y)/∂y = a, so a·h = a² and its derivative is 2a = 6
     a = Value(3.0)
@@ -960,15 +944,8 @@ def test_grad_at_a_number_keeps_the_values_it_closes_over():
     assert grad_of(a * h, [a]) == (6.0,)
 
 
-def test_a_create_graph_gradient_is_stale_once_its_leaf_changes():
-    x = Value(2.0)
-    (x**3).backward(create_graph=True)
-    g = x.grad
-    x.data = 5.0
-    with pytest.raises(StaleGraphError):
-        g.backward()
-    with pytest.raises(StaleGraphError):
-        grad_of(g, [x])
+# (grad_of after create_graph, grad with a number inside grad, and the stale create_graph
+# gradient: tests/test_right_or_loud.py)
 
 
 def test_backward_create_graph_inside_no_grad():
