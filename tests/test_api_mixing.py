@@ -57,7 +57,9 @@ from autograd import (
     no_grad,
 )
 
-torch = pytest.importorskip("torch")
+from support import need
+
+torch = need("torch")
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning"),

@@ -59,7 +59,9 @@ from nn import (
     squared_error,
 )
 
-np = pytest.importorskip("numpy")
+from support import need
+
+np = need("numpy")
 testing = pytest.importorskip("autograd.testing")
 
 XS = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]]

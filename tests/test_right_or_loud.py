@@ -10,6 +10,8 @@ import pytest
 from autograd import StaleGraphError, Value, grad, grad_of, hessian, jvp
 from autograd.rules import ops
 
+from support import need
+
 # --- create_graph, then the other APIs -----------------------------------------------------
 
 
@@ -147,7 +149,7 @@ def test_sin_cos_of_infinity_name_the_op(name, x):
 
 @pytest.mark.parametrize("backend", ["python", "numpy"])
 def test_compiled_sin_of_infinity_raises_as_eager(backend):
-    pytest.importorskip("numpy")
+    need("numpy")
     import numpy as np
 
     from autograd import compile
@@ -159,7 +161,7 @@ def test_compiled_sin_of_infinity_raises_as_eager(backend):
 
 
 def test_write_parameters_checks_the_length():
-    np = pytest.importorskip("numpy")
+    np = need("numpy")
     from autograd import compile
 
     ps = [Value(float(i)) for i in range(13)]
@@ -184,9 +186,9 @@ def test_sin_cos_domain_is_declared_loud():
 
 @pytest.mark.parametrize("backend", ["numpy", "python", "torch"])
 def test_compiled_quotients_at_subnormals_equal_eager(backend):
-    pytest.importorskip("numpy")
+    need("numpy")
     if backend == "torch":
-        pytest.importorskip("torch")
+        need("torch")
     import numpy as np
 
     from autograd import compile
@@ -221,7 +223,7 @@ def test_every_vjp_rule_is_its_partials_times_g():
 
 def test_the_readme_table_of_differences_from_pytorch():
     """Each row of the README's "Where we differ from PyTorch, on purpose", both sides."""
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
 
     def t(x):
         return torch.tensor(x, dtype=torch.float64, requires_grad=True)
