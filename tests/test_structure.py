@@ -21,7 +21,7 @@ LAYERS = {
     "autograd.core": 2,
     "autograd.compiler": 3, "autograd.display": 3,
     "autograd.check": 4,
-    "autograd.testing": 5,
+    "autograd.testing": 5, "autograd.tutor": 5,
     "autograd": 6,
     "nn": 7,
 }
