@@ -260,3 +260,15 @@ def test_the_readme_table_of_differences_from_pytorch():
     # float(v) raises
     with pytest.raises(TypeError):
         float(Value(1.0))
+
+
+def test_grad_of_with_create_graph_inside_no_grad_keeps_the_graph():
+    from autograd import no_grad
+
+    x = Value(2.0)
+    (x**3).backward(create_graph=True)
+    y = x.grad * x  # 3x³, through x and through x.grad's stand-in of x
+    with no_grad():
+        (d,) = grad_of(y, [x], create_graph=True)  # 9x² = 36
+    assert d.data == 36.0
+    assert grad_of(d, [x]) == (36.0,)  # 18x

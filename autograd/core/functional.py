@@ -33,6 +33,7 @@ the derivative must itself be differentiable (``create_graph=True``), which is w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from .. import arguments as _args
@@ -58,8 +59,9 @@ def grad_of(
         raise _args.type_error("grad_of", "inputs", "a list or tuple of Values", inputs, hint)
     _args.each(inputs, _args.value, "grad_of", "inputs")
     _args.flag(create_graph, "grad_of", "create_graph")
-    order, adj = adjoints(output, 1.0, create_graph)
-    adj = credit_originals(order, adj)
+    with enable_grad() if create_graph else nullcontext():  # (Values sum even in no_grad)
+        order, adj = adjoints(output, 1.0, create_graph)
+        adj = credit_originals(order, adj)
     grads = tuple(adj.get(id(x), 0.0) for x in inputs)
     if create_graph:  # a constant gradient (say of x + 1) is a float: make it a Value too
         grads = tuple(g if isinstance(g, Value) else Value(g) for g in grads)
@@ -169,7 +171,7 @@ def _push(node: Value, tangent: dict[int, Any], live: bool) -> Any:
     inputs = node.parents
     op = op_of(node)
     if live:
-        partials: Sequence[Any] = op._flat(op.partials(VALUES, node, *op._split(inputs)))
+        partials: Sequence[Any] = op.flat(op.partials(VALUES, node, *op.split(inputs)))
     else:
         partials = op.local(node._data, *[p._data for p in inputs])
     total: Any = 0.0
