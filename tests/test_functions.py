@@ -144,3 +144,13 @@ def test_gradcheck_of_a_wrong_rule_through_a_declared_function_is_caught():
     with pytest.raises(GradcheckError):
         gradcheck(lambda a: wrong(a), [0.4])
     assert cmath.isfinite(1.0)
+
+
+def test_check_op_names_the_op_and_the_interpreter_a_rule_cannot_run_on():
+    need("numpy")
+    raw = custom_op("erf_raw", lambda m, x: math.erf(x),
+                    lambda m, out, x: (2.0 / math.sqrt(math.pi) * m.exp(-x * x),),
+                    sample=((-2.0, 2.0),))
+    with pytest.raises(GradcheckError, match="op 'erf_raw' does not run on NumPy arrays.*"
+                                             "autograd.core.extend.function"):
+        check_op(raw, max_examples=3)

@@ -136,8 +136,16 @@ def _compiled_equals_eager(op: Op, xs: tuple[float, ...], where: str) -> None:
     params = [Value(0.0) for _ in xs]
     y = apply(op, *[x + p for x, p in zip(placeholders, params)])
     program = compile_graph([y], placeholders, params)
-    got = program(np.array([xs]))[0, 0]
-    program.backward(np.ones((1, 1)))
+    try:
+        got = program(np.array([xs]))[0, 0]
+        program.backward(np.ones((1, 1)))
+    except (TypeError, AttributeError) as exc:  # a rule that calls e.g. math.erf directly
+        raise GradcheckError(
+            f"{where}: op '{op.name}' does not run on NumPy arrays (the interpreter compile "
+            f"uses): {type(exc).__name__}: {exc}. A rule may call only the maths namespace "
+            "m's functions (m.exp, ...); declare a new one once with "
+            "autograd.core.extend.function(name, floats, numpy=..., derivative=...)"
+        ) from exc
     ps = [Value(0.0) for _ in xs]
     eager = apply(op, *[Value(x) + p for x, p in zip(xs, ps)])
     eager.backward()
