@@ -36,8 +36,9 @@ from ..rules.ops import DIV, OPS, Op
 
 __all__ = ["diagnose", "Diagnosis", "Mistake", "CATALOGUE"]
 
-#: relative agreement asked of a rule with the reference and of a mutation with the rule
-RTOL = 1e-6
+#: relative agreement asked of a rule with the reference (plus 10 times its error estimate)
+#: and of a mutation with the rule
+RTOL = 1e-9
 
 #: the catalogue: key -> (name, what the learner did), in the order mutations are tried
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -293,7 +294,7 @@ def _chain_constant(pts: Sequence[_Point]) -> float | None:
     """c if the learner's rule looks like f′/c (c ≠ ±1): c read off the median ratio."""
     ratios = sorted(r / lv for p in pts for r, lv in zip(p.ref, p.learner)
                     if abs(r) > 1e-9 and abs(lv) > 1e-9)
-    if not ratios:
+    if len(ratios) < 2:  # one point fits any constant
         return None
     c = ratios[len(ratios) // 2]
     return c if math.isfinite(c) and not (_close(c, 1.0) or _close(c, -1.0)) else None
