@@ -111,8 +111,9 @@ class Diagnosis:
                 head += f" ({self.mistake.detail})"
         lines = [head]
         if self.where is not None and self.order == 1:
-            lines.append(f"at inputs {_show(self.where)} the rule gives {_show(self.learner)},"
-                         f" the right derivative is {_show(self.expected)}")
+            lines.append(f"at inputs {_show(self.where)} the rule gives "
+                         f"{_show(self.learner, 12)}, the right derivative is "
+                         f"{_show(self.expected, 12)}")
         lines.append(f"second order (create_graph): {self.second_order}")
         return lines + self.notes
 
@@ -135,8 +136,8 @@ class Diagnosis:
                 f"</p><ul>{items}</ul></div>")
 
 
-def _show(xs: Sequence[float]) -> str:
-    return "(" + ", ".join(f"{x:.6g}" for x in xs) + ")"
+def _show(xs: Sequence[float], digits: int = 6) -> str:
+    return "(" + ", ".join(f"{x:.{digits}g}" for x in xs) + ")"
 
 
 # --- the rule as an op ----------------------------------------------------------------------
@@ -407,6 +408,7 @@ def diagnose(forward: Callable[..., Any], partials: Callable[..., Any],
     if wrong:
         first = wrong[0]
         result.right = False
+        result.second_order = "not checked (the first derivatives are wrong)"
         result.where, result.learner, result.expected = first.xs, first.learner, first.ref
         result.mistake = next((_mistake(key, detail, value) for key, detail, value, predict
                                in _mutations(pts, len(ranges)) if _agrees(pts, predict)),
@@ -429,5 +431,6 @@ def diagnose(forward: Callable[..., Any], partials: Callable[..., Any],
     result.right, result.mistake, result.order = False, _mistake("frozen-out"), 2
     result.where, result.learner, result.expected = p.xs, got, right
     result.second_order = (f"wrong: at inputs {_show(p.xs)} differentiating the rule gives "
-                           f"{_show(got)}, the right second derivatives are {_show(right)}")
+                           f"{_show(got, 12)}, the right second derivatives are "
+                           f"{_show(right, 12)}")
     return result
