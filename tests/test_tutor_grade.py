@@ -187,3 +187,12 @@ def test_micrograd_passes_what_it_implements():
     assert set(grade.with_status(PASSED)) == set(ALL) - {"tanh", "exp", "sigmoid", "log",
                                                           "deep chain"}
     assert grade.offers[:4] == ["data", "grad", "backward", "_prev"]
+
+
+def test_a_missing_reflected_operator_fails_only_where_numbers_are_taken():
+    """x + 2 works on NoRadd, so 2 + x must too; an engine that takes no numbers at all
+    (the docs page's) has its reflected operators reported untested."""
+    from autograd.tutor.grade import takes_numbers
+
+    assert takes_numbers(engines.NoRadd, "__add__")
+    assert not takes_numbers(engines.Minimal, "__add__")

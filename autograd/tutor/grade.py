@@ -59,9 +59,9 @@ MISCONCEPTIONS = {
     "no topological order": "a node's _backward ran before all its consumers had added their "
                             "shares (micrograd #64); run _backward in reverse topological "
                             "order",
-    "missing reflected operator": "2 + x calls x.__radd__ once int's __add__ gives up; "
-                                  "without it a number on the left (and sum() of Values) "
-                                  "fails",
+    "missing reflected operator": "2 + x calls x.__radd__ (2 * x x.__rmul__, and so on) "
+                                  "once the number's own operator gives up; without it a "
+                                  "number on the left (and sum() of Values) fails",
 }
 
 
@@ -347,12 +347,21 @@ def search(check: Callable[[Any], None], kinds: Sequence[str], max_examples: int
     return None
 
 
+def takes_numbers(cls: type, method: str) -> bool:
+    """Whether ``cls(1.5).method(2.0)`` works: a number on the right is supported (so a
+    missing reflected operator is a mistake, not an op not yet written)."""
+    try:
+        return getattr(cls(1.5), method)(2.0) is not NotImplemented
+    except Exception:
+        return False
+
+
 def grade_op(cls: type, case: OpCase, max_examples: int, seed: int | None) -> Behaviour:
     if not hasattr(cls, case.needs):
-        if case.reflected_of and hasattr(cls, case.reflected_of):
+        if case.reflected_of and takes_numbers(cls, case.reflected_of):
             return Behaviour(case.name, FAILED,
-                             f"{case.text}: the class has {case.reflected_of} but no "
-                             f"{case.needs}", "missing reflected operator")
+                             f"{case.text}: the class has {case.reflected_of}, which takes a "
+                             f"number, but no {case.needs}", "missing reflected operator")
         return Behaviour(case.name, NOT_TESTED, f"the class has no {case.needs}")
     found = search(op_check(cls, case), case.args, max_examples, seed)
     if found is None:
@@ -566,7 +575,9 @@ def grade_engine(ValueClass: type, max_examples: int = 100, seed: int | None = N
         raise ValueError(f"grade_engine: max_examples must be a positive int, got "
                          f"{max_examples!r} ({type(max_examples).__name__})")
     found, why = offers(ValueClass)
-    name = f"{ValueClass.__module__}.{ValueClass.__qualname__}"
+    name, module = ValueClass.__qualname__, ValueClass.__module__
+    if module != "__main__" and not module.startswith("<"):
+        name = f"{module}.{name}"
     if why:
         names = [c.name for c in OPS] + ["node used twice", "diamond", "topological order",
                                          "deep chain", "two backward() calls"]
