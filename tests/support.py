@@ -16,7 +16,7 @@ import pytest
 # The extra of pyproject.toml that installs each optional module.
 EXTRAS = {
     "torch": "torch", "numpy": "fast", "sklearn": "data", "matplotlib": "plots",
-    "tqdm": "plots", "micrograd": "bench", "hypothesis": "test", "mpmath": "test",
+    "tqdm": "plots", "micrograd": "test", "hypothesis": "test", "mpmath": "test",
 }
 
 

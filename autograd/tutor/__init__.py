@@ -4,5 +4,6 @@ micrograd-style engine (``grade_engine``). A layer above the checks and the disp
 knows every local derivative, every path and every name the engine knows."""
 
 from .diagnose import CATALOGUE, Diagnosis, Mistake, diagnose
+from .grade import Grade, grade_engine
 
-__all__ = ["diagnose", "Diagnosis", "Mistake", "CATALOGUE"]
+__all__ = ["diagnose", "Diagnosis", "Mistake", "CATALOGUE", "grade_engine", "Grade"]
