@@ -2,3 +2,7 @@
 the misconception behind a wrong backward rule (``diagnose``), and grade a learner's own
 micrograd-style engine (``grade_engine``). A layer above the checks and the display: it
 knows every local derivative, every path and every name the engine knows."""
+
+from .derivation import DerivationReport, StepVerdict, check_derivation
+
+__all__ = ["check_derivation", "DerivationReport", "StepVerdict"]
