@@ -178,6 +178,7 @@ class _Known:
     """What the numbers of a step may stand for: earlier steps' (stated, exact) and values."""
 
     earlier: list[tuple[float, float]] = field(default_factory=list)
+    wrong: dict[float, int] = field(default_factory=dict)  # a wrong step's number: step
     values: list[float] = field(default_factory=list)
 
     def meaning(self, lit: Literal, leaves: set[float]) -> float:
@@ -469,6 +470,8 @@ def check_derivation(root: Value, steps: Sequence[str],
         if verdict.stated is not None and verdict.exact is not None \
                 and verdict.verdict in (RIGHT, ROUNDED, SLIP, FACTORS):
             known.earlier.append((verdict.stated, verdict.exact))
+        elif verdict.stated is not None and verdict.verdict == WRONG:
+            known.wrong[abs(verdict.stated)] = k
         verdicts.append(verdict)
     return DerivationReport(graph.model.name(root), verdicts)
 
@@ -498,6 +501,9 @@ def _check_step(graph: _Graph, k: int, text: str, known: _Known,
             outcome, exact, formula = _check_derivative(graph, step, upper, lower, known)
     except ArithmeticError as e:
         return StepVerdict(k, text, UNREADABLE, f"cannot evaluate this step: {e}")
+    outcome.notes += [f"it carries {lit.text} from step {known.wrong[lit.value]}, which is "
+                      "wrong" for m in step.middles for lit in m.literals
+                      if lit.value in known.wrong]
     return StepVerdict(k, text, outcome.verdict, outcome.message,
                        step.stated.value if step.stated else None, exact, formula,
                        outcome.misconception, outcome.notes)
