@@ -383,6 +383,9 @@ def _factor_mistakes(graph: _Graph, f: object, nodes: dict[str, Value]
         s, x = float(upper.data), float(lower.data)
         out.append(("σ for σ′", f"{u} used for ∂{u}/∂{n} = {u}·(1 − {u})", s))
         out.append(("net for out", f"{n}·(1 − {n}) used for {u}·(1 − {u})", x * (1 - x)))
+        twice = 1 / (1 + math.exp(-s))
+        out.append(("out for net", f"σ′ taken at the output, σ({u})·(1 − σ({u})), not at "
+                    f"the net input {n}", twice * (1 - twice)))
     named = nodes.get(text)
     if named is not None and len(named.parents) == 1 and named.parents[0].op == "dot":
         net = named.parents[0]
