@@ -232,3 +232,13 @@ def test_the_example_prints_both_reports():
         "not 0.1958" in out
     assert "RIGHT FOR THE FACTORS WRITTEN" in out and "+4.56e-06 away" in out
     assert "most likely misconception: sign flipped" in out
+
+
+def test_a_forward_value_is_checked_as_a_value_not_an_update(error):
+    assert check(error, f"out_o1 = {O1:.4f}").verdict == ROUNDED
+    assert check(error, "x1 = 0.85").verdict == RIGHT
+    assert check(error, f"out_h1 = {H2:.4f}").verdict == WRONG
+
+
+def test_an_overflowing_middle_is_not_taken_for_the_right_formula(error):
+    assert check(error, "∂E_total/∂w5 = 1e308 * 1e308 = 1").verdict == WRONG

@@ -218,7 +218,8 @@ def _bracket(text: str) -> str:
 
 
 def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= _EXACT * max(abs(a), abs(b)) + 1e-15
+    return a == b or (math.isfinite(a) and math.isfinite(b)
+                      and abs(a - b) <= _EXACT * max(abs(a), abs(b)) + 1e-15)
 
 
 # --- judging a step ---------------------------------------------------------------------------
@@ -479,6 +480,17 @@ def check_derivation(root: Value, steps: Sequence[str],
     return DerivationReport(graph.model.name(root), verdicts)
 
 
+def _is_value(step: Step, node: Value) -> bool:
+    """``name = …`` states the node's value (not an update) when it is no leaf, when its
+    middle is no update ``w0 ∓ lr·g``, or when its number is the node's value as it is."""
+    if not node.is_leaf:
+        return True
+    if step.middles:
+        return step.middles[-1].update_parts() is None
+    stated = step.stated
+    return stated is not None and abs(stated.value - float(node.data)) <= stated.half
+
+
 def _check_step(graph: _Graph, k: int, text: str, known: _Known,
                 learning_rate: float | None) -> StepVerdict:
     try:
@@ -496,7 +508,12 @@ def _check_step(graph: _Graph, k: int, text: str, known: _Known,
     lower = graph.node(step.lower)
     assert lower is not None
     try:
-        if step.upper is None:
+        if step.upper is None and _is_value(step, lower):
+            exact, formula = float(lower.data), graph.model.name(lower)
+            known.values = [exact]
+            outcome = _judge(step, formula, exact, formula, known, graph,
+                             [_Candidate("", "", exact, exact)])
+        elif step.upper is None:
             outcome, exact, formula = _check_update(graph, step, lower, known, learning_rate)
         else:
             upper = graph.node(step.upper)
