@@ -1,11 +1,12 @@
 """``check_derivation``: a learner's hand derivation, checked step by step against the engine.
 
 Each step is a string in the tutorial's notation, ``∂A/∂B = middle = number`` (``dA/dB``
-too; ``·``, ``×`` or ``*`` for products, ``−`` or ``-``), or an update ``w = w0 − lr·g =
-number``. Names are those ``explain`` prints (labels, a model's ``L1.n2.out``, ...). The
-middle parts are evaluated by a small parser of numbers, names and ``+ − × / ( )`` (never
-``eval``). A number the learner wrote stands for the value it rounds: an earlier step's
-(when it repeats that step's number), a node's, or a local derivative's. Verdicts:
+too; ``·``, ``×`` or ``*`` for products, ``−`` or ``-``), an update ``w = w0 − lr·g =
+number``, or ``name = number`` (a node's value). Names are those ``explain`` prints
+(labels, a model's ``L1.n2.out``, ...). The middle parts are evaluated by a small parser
+of numbers, names and ``+ − × / ( )`` (never ``eval``). A number the learner wrote stands
+for the value it rounds: an earlier step's (when it repeats that step's number), a node's,
+or a local derivative's. Verdicts:
 
 * **right**, or **right to the digits written** (within half a unit of the last digit, with
   an allowance for the rounding of the numbers the step uses);
