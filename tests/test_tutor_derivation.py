@@ -104,6 +104,15 @@ def test_a_sign_flipped_first_step_is_wrong(error):
     assert "out_o1 − 0.6905" in v.message  # the engine's formula
 
 
+def test_an_update_with_a_negative_gradient_is_read_as_an_update(error):
+    # 0.4 − 0.1·(−0.00490579) = 0.4005: an update (not a statement of w5's value); the
+    # engine's update is 0.4 − 0.1 × 0.0049012307 = 0.39950988 (the gradient from the
+    # tutorial's network, seed data: see test_the_w5_derivation...)
+    v = check(error, "w5 = 0.4 - 0.1 * -0.00490579 = 0.4005")
+    assert v.verdict == WRONG
+    assert abs(v.exact - (0.4 - 0.1 * 0.0049012307)) < 1e-9
+
+
 def test_the_tutorials_own_notation_and_ascii(error):
     steps = ["dE_total/dout_o1 = -(0.6905 − 0.7333) = 0.0428",
              "∂out_o1/∂net_o1 = 0.7333(1 − 0.7333) = 0.1956",

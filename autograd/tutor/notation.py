@@ -105,11 +105,21 @@ class Expression:
                 stack += [n.right, n.left]
             else:
                 factors.append(n)
-        values = [float(f.value) for f in factors
-                  if isinstance(f, ast.Constant) and isinstance(f.value, (int, float))]
+        values = [v for v in map(_number, factors) if v is not None]
         if len(values) != len(factors):
             return None
         return ("-" if isinstance(t.op, ast.Sub) else "+"), values
+
+
+def _number(node: ast.expr) -> float | None:
+    """A literal number, with its sign (``-0.0049`` is a unary minus on a constant)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _number(node.operand)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return float(node.value)
+    return None
 
 
 @dataclass
