@@ -162,7 +162,13 @@ def _class_index(target: Any) -> int | None:
 
 
 def l2(params: Sequence[Value], alpha: float) -> Value:
-    """Weight decay term alpha · Σ p² (``alpha`` >= 0: a penalty, not a reward)."""
+    """Weight decay term alpha · Σ p² (``alpha`` >= 0: a penalty, not a reward).
+
+    ``l2`` already multiplies by ``alpha``: micrograd's ``alpha * sum(p*p for p in
+    model.parameters())`` is ``l2(model.parameters(), alpha)``, and ``alpha * l2(...)``
+    would apply alpha twice. Pass the parameters (``model.parameters()``): a model itself
+    is refused, naming that fix.
+    """
     if isinstance(params, Module):
         raise _args.type_error("l2", "params", "a list of Values", params,
                                "; pass model.parameters()")

@@ -15,8 +15,9 @@ from autograd.core.functions import dot_values
 from autograd.display.graph import Cluster
 
 from . import _format
+from .outputs import Outputs
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "Outputs", "ACTIVATIONS"]
 
 Number = int | float
 StateDict = dict[str, float | list[float]]
@@ -96,8 +97,11 @@ class Module:
         """Boxes for ``draw_dot(..., clusters=module)``: one around all of its parameters."""
         return [Cluster(type(self).__name__, self.parameters())]
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0.0."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's ``.grad`` to 0.0. ``set_to_none`` is accepted for
+        PyTorch's code and changes nothing: a gradient here is never None, so either value
+        sets 0.0."""
+        _args.flag(set_to_none, "zero_grad", "set_to_none")
         for p in self.parameters():
             p.grad = 0.0
 
@@ -108,22 +112,30 @@ class Module:
             for name, p in self.named_parameters()
         }
 
-    def load_state_dict(self, state: StateDict) -> None:
-        """Set every parameter from ``state``. Everything is checked before anything is set,
-        so a bad ``state`` (missing or unexpected key, wrong length, non-number) leaves the
-        model unchanged."""
+    def load_state_dict(self, state: StateDict, strict: bool = True
+                        ) -> tuple[list[str], list[str]]:
+        """Set every parameter from ``state`` and return ``(missing_keys, unexpected_keys)``
+        as PyTorch does. With ``strict=True`` (the default) a missing or unexpected key
+        raises ``KeyError``; with ``strict=False`` the parameters ``state`` names are set,
+        the others keep their values, and the keys are only returned. Everything is checked
+        before anything is set, so a bad ``state`` (a key ``strict`` refuses, a wrong length,
+        a non-number) leaves the model unchanged."""
         if not isinstance(state, dict):
             raise _args.type_error("load_state_dict", "state", "a dict such as "
                                    "model.state_dict()", state)
+        strict = _args.flag(strict, "load_state_dict", "strict")
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
-        if missing or unexpected:
+        if strict and (missing or unexpected):
             raise KeyError(
-                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
+                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected} "
+                f"(strict=False loads the others and returns these)"
             )
         updates: list[tuple[Value, float]] = []
         for name, p in own.items():
+            if name not in state:
+                continue
             value = state[name]
             if isinstance(p, Value):
                 updates.append((p, _real(value, name)))
@@ -141,6 +153,7 @@ class Module:
             updates.extend((v, _real(x, f"{name}[{i}]")) for i, (v, x) in enumerate(zip(p, value)))
         for v, x in updates:
             v.data = x
+        return missing, unexpected
 
 
 def _real(x: Any, where: str) -> float:
@@ -304,7 +317,7 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         _check_example(x, len(self.neurons[0].w), "Layer")
-        return self._forward(x)
+        return Outputs(self._forward(x))
 
     def _forward(self, x: Sequence[Value | Number]) -> list[Value]:
         lifted = _lift_inputs(x)
@@ -406,7 +419,7 @@ class MLP(Module):
         out: list[Value] = self.layers[0]._forward(x)
         for layer in self.layers[1:]:
             out = layer._forward(out)
-        return out
+        return Outputs(out)
 
     def _repr_svg_(self) -> str | None:  # Jupyter: the network as tutorials draw it
         from .draw import draw_network

@@ -100,10 +100,77 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self._lr = _args.positive(value, type(self).__name__, "lr")
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0.0."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's ``.grad`` to 0.0. ``set_to_none`` is accepted for
+        PyTorch's code and changes nothing: a gradient here is never None, so either value
+        sets 0.0."""
+        _args.flag(set_to_none, f"{type(self).__name__}.zero_grad", "set_to_none")
         for p in self.params:
             p.grad = 0.0
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The settings ``state_dict`` saves (subclasses add theirs)."""
+        return {"lr": self.lr}
+
+    def set_hyperparameters(self, settings: dict[str, Any]) -> None:
+        """Check every setting of a ``state_dict``, then set them all."""
+        self.lr = _args.positive(settings["lr"], self._who(), "'lr'")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything ``step`` depends on besides the parameters, as JSON-safe plain data
+        (names, ints, floats and lists of floats; floats round-trip exactly): the
+        optimizer's type, its settings (``lr`` ...), the per-parameter state by name, one
+        float per parameter in the order of ``params``, and for Adam the step count ``t``."""
+        return {
+            "type": type(self).__name__,
+            "hyperparameters": self.hyperparameters(),
+            "state": {name: [float(x) for x in values] for name, values in self.state.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned, as PyTorch's ``load_state_dict`` does
+        (the settings too). The optimizer must be of the same type, over the same number of
+        parameters. Everything is checked before anything is set, so a bad ``state``
+        leaves the optimizer unchanged."""
+        who = self._who()
+        if not isinstance(state, dict):
+            raise _args.type_error(who, "state", "a dict such as opt.state_dict()", state)
+        expected = set(self.state_dict())
+        if set(state) != expected or state["type"] != type(self).__name__:
+            raise ValueError(f"{who}: state must come from {type(self).__name__}.state_dict()"
+                             f" (keys {sorted(expected)}), got keys {sorted(map(str, state))} "
+                             f"of type {state.get('type')!r}")
+        hyper, per = state["hyperparameters"], state["state"]
+        if not isinstance(hyper, dict) or set(hyper) != set(self.hyperparameters()):
+            raise ValueError(f"{who}: 'hyperparameters' must hold "
+                             f"{sorted(self.hyperparameters())}, got {_args.got(hyper)}")
+        if not isinstance(per, dict) or set(per) != set(self.state_names):
+            raise ValueError(f"{who}: 'state' must hold {sorted(self.state_names)}, got "
+                             f"{_args.got(per)}")
+        loaded = {name: self._column(per[name], name) for name in self.state_names}
+        self.check_counters(state)
+        self.set_hyperparameters(hyper)  # checks all before setting any
+        self.set_counters(state)
+        for name, values in loaded.items():
+            self.state[name] = self._np.array(values) if self._np is not None else values
+
+    def _column(self, values: Any, name: str) -> list[float]:
+        """One per-parameter state from a state dict: ``len(params)`` real numbers."""
+        who = self._who()
+        values = _args.sequence(values, who, f"state[{name!r}]", "a list of numbers")
+        if len(values) != len(self.params):
+            raise ValueError(f"{who}: state[{name!r}] has {len(values)} numbers but the "
+                             f"optimizer has {len(self.params)} parameters")
+        return [_args.real(x, who, f"state[{name!r}][{i}]") for i, x in enumerate(values)]
+
+    def check_counters(self, state: dict[str, Any]) -> None:
+        """Check the counters of a state dict (Adam's step count)."""
+
+    def set_counters(self, state: dict[str, Any]) -> None:
+        """Set the counters of a state dict (Adam's step count), already checked."""
+
+    def _who(self) -> str:
+        return f"{type(self).__name__}.load_state_dict"
 
     def update(self, data: Any, grad: Any, **state: Any) -> tuple[Any, dict[str, Any]]:
         """The rule: new data and new state from data, grad and state (floats or arrays)."""
@@ -140,6 +207,15 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.momentum = _args.fraction(momentum, "SGD", "momentum")
 
+    def hyperparameters(self) -> dict[str, Any]:
+        return {"lr": self.lr, "momentum": self.momentum}
+
+    def set_hyperparameters(self, settings: dict[str, Any]) -> None:
+        who = self._who()
+        lr = _args.positive(settings["lr"], who, "'lr'")
+        self.momentum = _args.fraction(settings["momentum"], who, "'momentum'")
+        self.lr = lr
+
     def update(  # type: ignore[override]  # the state arrives by name
         self, data: Any, grad: Any, velocity: Any
     ) -> tuple[Any, dict[str, Any]]:
@@ -171,6 +247,29 @@ class Adam(Optimizer):
 
     def before_step(self) -> None:
         self.t += 1
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {"lr": self.lr, "betas": [self.beta1, self.beta2], "eps": self.eps}
+
+    def set_hyperparameters(self, settings: dict[str, Any]) -> None:
+        who = self._who()
+        betas = _args.sequence(settings["betas"], who, "'betas'", "a pair [beta1, beta2]")
+        if len(betas) != 2:
+            raise _args.value_error(who, "'betas'", "a pair [beta1, beta2]", betas)
+        b1 = _args.fraction(betas[0], who, "betas[0]")
+        b2 = _args.fraction(betas[1], who, "betas[1]")
+        lr = _args.positive(settings["lr"], who, "'lr'")
+        self.eps = _args.positive(settings["eps"], who, "'eps'")
+        self.lr, self.beta1, self.beta2 = lr, b1, b2
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "t": self.t}
+
+    def check_counters(self, state: dict[str, Any]) -> None:
+        _args.integer(state["t"], self._who(), "'t'", 0, "a step count (an int >= 0)")
+
+    def set_counters(self, state: dict[str, Any]) -> None:
+        self.t = int(state["t"])
 
     def update(  # type: ignore[override]  # the state arrives by name
         self, data: Any, grad: Any, m: Any, v: Any

@@ -138,10 +138,9 @@ def _operand(x: object, symbol: str) -> Any:
         return _node(float(x), None)
     if hasattr(x, "__array_ufunc__"):
         return NotImplemented
-    raise TypeError(
-        f"unsupported operand for {symbol}: Value and {type(x).__name__} "
-        "(operands must be real numbers or Values)"
-    )
+    hint = "; a network's output is a list: write model(x)[0]" if isinstance(x, list) else ""
+    raise TypeError(f"unsupported operand for {symbol}: Value and {type(x).__name__} "
+                    f"(operands must be real numbers or Values){hint}")
 
 
 def apply(op: Op, *inputs: Operand) -> Value:
@@ -390,11 +389,21 @@ class Value:
         """σ(x) = 1/(1 + e^−x), computed without overflow; derivative σ(1 − σ)."""
         return _node(_sigmoid(self._data), ops.SIGMOID, self)
 
+    def leaky_relu(self, slope: float | None = 0.01) -> Value:
+        """x for x > 0, else slope·x; derivative 1 for x > 0, else slope."""
+        if slope is None:
+            raise TypeError("leaky_relu() needs its parameter")
+        op = ops.FAMILIES["leaky_relu"](check_number(slope, "leaky_relu", "its parameter"))
+        return _node(op.eval(self._data), op, self)
+
+    def item(self) -> float:
+        """The float ``data``, as PyTorch's ``tensor.item()``."""
+        return self._data
+
     if TYPE_CHECKING:
         def exp(self) -> Value: ...
         def log(self) -> Value: ...
         def sqrt(self) -> Value: ...
-        def leaky_relu(self, slope: float = 0.01) -> Value: ...
         def __getattr__(self, name: str) -> Callable[..., Value]: ...  # ops added later
 
     def detach(self) -> Value:
@@ -461,7 +470,7 @@ def _attach() -> None:
         if op.method and not op.layout.nary and op.method not in Value.__dict__:
             setattr(Value, op.method, _method(op))
     for family in ops.FAMILIES.values():
-        if family.method:
+        if family.method and family.method not in Value.__dict__:
             setattr(Value, family.method, _family_method(family))
 
 
