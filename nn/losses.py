@@ -165,13 +165,11 @@ def l2(params: Sequence[Value], alpha: float) -> Value:
     """Weight decay term alpha · Σ p² (``alpha`` >= 0: a penalty, not a reward).
 
     ``l2`` already multiplies by ``alpha``: micrograd's ``alpha * sum(p*p for p in
-    model.parameters())`` is ``l2(model.parameters(), alpha)``, and ``alpha * l2(...)``
-    would apply alpha twice. Pass the parameters (``model.parameters()``): a model itself
-    is refused, naming that fix.
+    model.parameters())`` is ``l2(model.parameters(), alpha)`` (or ``l2(model, alpha)``:
+    a model stands for its parameters), and ``alpha * l2(...)`` would apply alpha twice.
     """
     if isinstance(params, Module):
-        raise _args.type_error("l2", "params", "a list of Values", params,
-                               "; pass model.parameters()")
+        params = params.parameters()
     params = _list(params, "l2", "params", "a list of Values such as model.parameters()")
     if isinstance(alpha, Value):
         if not (math.isfinite(alpha.data) and alpha.data >= 0):

@@ -56,6 +56,14 @@ class _Mode:
     _var: contextvars.ContextVar[bool]
     _value: bool
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """``@no_grad`` without the parentheses decorates as ``@no_grad()`` does (as
+        PyTorch's does)."""
+        if len(args) == 1 and not kwargs and callable(args[0]) \
+                and not isinstance(args[0], _Mode):
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             name = type(self).__name__
