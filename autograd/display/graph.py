@@ -47,6 +47,13 @@ def graphviz_classes() -> tuple[Any, Any]:
     class ComputationGraph(graphviz.Digraph):
         """A ``graphviz.Digraph`` whose render errors say how to install Graphviz."""
 
+        def __repr__(self) -> str:
+            # draw_dot names the node of a Value n<k> (its op's ellipse is n<k>_op)
+            ids = [line.split(maxsplit=1)[0] for line in self.body
+                   if line.strip() and "->" not in line]
+            n = sum(1 for i in ids if i[:1] == "n" and i[1:].isdigit())
+            return f"ComputationGraph({n} node{'s' if n != 1 else ''}, format={self.format!r})"
+
         def pipe(self, *args: Any, **kwargs: Any) -> Any:  # Jupyter's inline display
             try:
                 return super().pipe(*args, **kwargs)
