@@ -114,3 +114,14 @@ def test_py_typed_ships_in_the_wheel():
     assert (ROOT / "autograd" / "py.typed").is_file()
     assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["autograd"]
     assert "autograd" in pyproject["tool"]["setuptools"]["packages"]
+
+
+def test_a_drawing_reads_as_what_it_draws():
+    from autograd import Value, draw_dot
+
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    y = (a * b).tanh() + a
+    assert repr(draw_dot(y)) == "ComputationGraph(5 nodes, format='svg')"
+    assert repr(draw_dot(y, style="wires")) == "ComputationGraph(5 nodes, format='svg')"
+    assert repr(draw_dot(a, format="png")) == "ComputationGraph(1 node, format='png')"
+    assert repr(nn.draw_network(nn.MLP(2, [3, 1]))) == "ComputationGraph(6 nodes, format='svg')"

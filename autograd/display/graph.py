@@ -48,10 +48,12 @@ def graphviz_classes() -> tuple[Any, Any]:
         """A ``graphviz.Digraph`` whose render errors say how to install Graphviz."""
 
         def __repr__(self) -> str:
-            # draw_dot names the node of a Value n<k> (its op's ellipse is n<k>_op)
-            ids = [line.split(maxsplit=1)[0] for line in self.body
-                   if line.strip() and "->" not in line]
-            n = sum(1 for i in ids if i[:1] == "n" and i[1:].isdigit())
+            # distinct node statements: not edges (->), attributes (node [...], rank=same)
+            # or brackets; a helper node named after another (draw_dot's n3_op) is part of it
+            heads = {line.split(maxsplit=1)[0] for line in self.body
+                     if line.strip() and "->" not in line}
+            heads -= {"graph", "node", "edge", "subgraph", "{", "}"}
+            n = sum(1 for h in heads if "=" not in h and h.rpartition("_")[0] not in heads)
             return f"ComputationGraph({n} node{'s' if n != 1 else ''}, format={self.format!r})"
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:  # Jupyter's inline display
