@@ -42,6 +42,9 @@ from .core.modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad
 from .core.value import StaleGraphError, Value, apply, topological_order
 from .rules.ops import FAMILIES, OPS, Op
 
+#: The release (pyproject.toml reads it from here: one place to change).
+__version__ = "0.1.0"
+
 __all__ = [
     "Value",
     "apply",

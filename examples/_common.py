@@ -21,12 +21,23 @@ def output_dir() -> Path:
     return path
 
 
+def need_extra(module: str, extra: str) -> None:
+    """Stop with a one-line hint, not a traceback, when ``module`` (of the project's extra
+    ``extra``) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise SystemExit(f"This example needs {module!r}, from chainrule's extra {extra!r}: "
+                         f"./install.sh {extra} (or pip install -e '.[{extra}]' in the clone)")
+
+
 def pyplot():
     """matplotlib.pyplot with a file-only backend, or None (with a note) if not installed."""
     try:
         import matplotlib
     except ImportError:
-        print("(matplotlib is not installed: no figure; in the clone: pip install -e '.[plots]')")
+        print("(matplotlib is not installed: no figure; ./install.sh plots, or "
+              "pip install -e '.[plots]' in the clone)")
         return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -7,8 +7,8 @@ traced once and replayed over every batch with NumPy. 80% of the images train it
 held-out 20% test it.
 
 Run:  python examples/digits.py
-It needs numpy and scikit-learn: ./install.sh test,fast,data (or pip install -e ".[fast,data]"
-in the clone).
+It needs numpy (the extra "fast") and scikit-learn (the extra "data"): ./install.sh fast,data
+(or pip install -e ".[fast,data]" in the clone). Without them it says so and stops.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import time
 
-import _common  # noqa: F401
+from _common import need_extra
 
 from autograd import Value, compile
 from nn import MLP, Adam, cross_entropy, fit
@@ -57,6 +57,8 @@ def train(epochs: int = 30, progress: bool = True):
 
 
 if __name__ == "__main__":
+    need_extra("numpy", "fast")
+    need_extra("sklearn", "data")
     model, history, acc, seconds, n_train, n_test = train()
     print(f"trained on {n_train} images for {len(history.loss)} epochs in {seconds:.1f} s "
           f"({seconds / len(history.loss) * 1000:.0f} ms per epoch); "

@@ -1,4 +1,5 @@
-"""Seed 002: gradient descent on y = (x + 2)², starting at x = 0, converges to x = -2.
+"""The gradient-descent article's first example: gradient descent on y = (x + 2)², starting
+at x = 0, converges to x = -2.
 
 At x = 0 the slope dy/dx = 2(x + 2) is 4 (positive: move left); at x = -4 it is -4.
 Each step moves x against the slope: x <- x - lr * dy/dx.
@@ -55,7 +56,7 @@ def plot(steps: list[tuple[float, float, float]]) -> None:
     ax.axvline(-2, ls=":", color="gray")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.set_title("Seed 002: descending y = (x + 2)² from x = 0")
+    ax.set_title("The gradient-descent article: descending y = (x + 2)² from x = 0")
     ax.legend()
     save_figure(fig, "gradient_descent.png")
 

@@ -1,5 +1,6 @@
-"""Seeds 001 and 000: predict a house's price, and learn from the error one example at a
-time (stochastic gradient descent: after every example, w <- w - lr * dE/dw).
+"""The house-price blog post and the Udacity backpropagation lecture: predict a house's
+price, and learn from the error one example at a time (stochastic gradient descent: after
+every example, w <- w - lr * dE/dw).
 
 The data set is small and SYNTHETIC (made here, no download): size in m², rooms and age
 in years, with a price from a fixed rule plus noise. Features and prices are scaled to

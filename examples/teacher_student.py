@@ -1,5 +1,6 @@
-"""Seed 002's experiment: a data set made by a network with random weights (the teacher)
-is learned by a network with a different number of layers and neurons (the student).
+"""The gradient-descent article's experiment: a data set made by a network with random
+weights (the teacher) is learned by a network with a different number of layers and neurons
+(the student).
 
 Teacher: MLP(3, [5, 1]), tanh, random weights (seed 1). Student: MLP(3, [8, 8, 1]), tanh,
 other random weights (seed 2). Full-batch Adam on the mean squared error; the loss falls by

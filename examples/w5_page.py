@@ -1,5 +1,6 @@
-"""Seed 003's network as a page you can step through: the forward pass op by op, then the
-backward pass edge by edge, ending at the tutorial's dE/dw5 = 0.0049.
+"""The network of the 'Back Propagation' worked example as a page you can step through:
+the forward pass op by op, then the backward pass edge by edge, ending at the tutorial's
+dE/dw5 = 0.0049.
 
 Run:  python examples/w5_page.py [output-dir]
 It writes there w5_backprop.html (open it in a browser: no server, no network needed) and
@@ -22,7 +23,8 @@ def main() -> None:
     model, error, w5 = build()
     error.backward()  # not needed by the page; it makes explain's texts say "(matches)"
     out = output_dir()
-    path = draw_html(error, title="Seed 003: backpropagation to w5").save(out / "w5_backprop.html")
+    path = draw_html(error, title="Back Propagation, worked example: w5").save(
+        out / "w5_backprop.html")
     print(f"Page written to {path}  (dE/dw5 = {w5.grad:.4f})")
 
     history = fit(model, [X], [TARGETS], squared_error, SGD(model.parameters(), lr=0.5),
@@ -30,7 +32,8 @@ def main() -> None:
     after = squared_error(model([Value(x, label=f"x{i}") for i, x in enumerate(X, 1)]), TARGETS)
     after.label = "E_total"
     after.backward()
-    path = draw_html(after, history=history, title="Seed 003 after 200 steps").save(
+    path = draw_html(after, history=history,
+                     title="Back Propagation, worked example: after 200 steps").save(
         out / "w5_training.html")
     print(f"Page written to {path}  (error {history.steps[0].loss:.6f} -> {after.data:.6f})")
 

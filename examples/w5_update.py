@@ -1,5 +1,5 @@
-"""Seed 003's worked example: the gradient of the total error with respect to w5, and the
-gradient-descent update w5 = 0.4 - 0.1 * dE/dw5 = 0.3995.
+"""The 'Back Propagation' worked example: the gradient of the total error with respect to
+w5, and the gradient-descent update w5 = 0.4 - 0.1 * dE/dw5 = 0.3995.
 
 The network has 2 inputs, 2 hidden and 2 output neurons, all sigmoid, each with a bias.
 Weights are given as Theta matrices with the bias first: row [b, w, w] per neuron.

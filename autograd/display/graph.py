@@ -47,6 +47,15 @@ def graphviz_classes() -> tuple[Any, Any]:
     class ComputationGraph(graphviz.Digraph):
         """A ``graphviz.Digraph`` whose render errors say how to install Graphviz."""
 
+        def __repr__(self) -> str:
+            # distinct node statements: not edges (->), attributes (node [...], rank=same)
+            # or brackets; a helper node named after another (draw_dot's n3_op) is part of it
+            heads = {line.split(maxsplit=1)[0] for line in self.body
+                     if line.strip() and "->" not in line}
+            heads -= {"graph", "node", "edge", "subgraph", "{", "}"}
+            n = sum(1 for h in heads if "=" not in h and h.rpartition("_")[0] not in heads)
+            return f"ComputationGraph({n} node{'s' if n != 1 else ''}, format={self.format!r})"
+
         def pipe(self, *args: Any, **kwargs: Any) -> Any:  # Jupyter's inline display
             try:
                 return super().pipe(*args, **kwargs)
