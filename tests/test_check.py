@@ -310,7 +310,8 @@ def test_check_expression_reports_the_shrunk_graph_with_explain_and_a_picture(tm
     if shutil.which("dot"):
         path = re.search(r"picture: (\S+)", message).group(1)
         assert os.path.exists(path) and path.startswith(str(tmp_path))
-        assert "#d62728" in open(path, encoding="utf-8").read()  # the red path to the op
+        with open(path, encoding="utf-8") as picture:
+            assert "#d62728" in picture.read()  # the red path to the op
     else:
         assert "dot program is missing" in message
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import graphviz
 import pytest
@@ -59,7 +60,7 @@ def test_labels_are_escaped():
 @needs_dot
 def test_render_writes_a_real_svg(tmp_path):
     path = draw_dot(small_graph()).render(str(tmp_path / "graph"), cleanup=True)
-    svg = open(path, encoding="utf-8").read()
+    svg = Path(path).read_text(encoding="utf-8")
     assert path.endswith(".svg") and svg.lstrip().startswith("<?xml") and "<svg" in svg
     for text in ("x1", "data 0.85", "grad 0.03581", "tanh", "data 0.991"):
         assert text in svg, text
@@ -69,7 +70,7 @@ def test_render_writes_a_real_svg(tmp_path):
 def test_png_and_jupyter_display(tmp_path):
     y = small_graph()
     path = draw_dot(y, format="png").render(str(tmp_path / "graph"), cleanup=True)
-    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bundle = draw_dot(y)._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
 
