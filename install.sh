@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets chainrule up on a fresh machine: Graphviz's `dot` program (to draw graphs), a Python
-# environment, and this package with the extras named in $1 (default test,torch,plots,fast,data).
+# environment, and this package with the extras named in $1 (default test,plots,fast,data: the
+# engine, the tests, plots and NumPy; add torch for the PyTorch comparisons, as in
+# `./install.sh test,torch,plots,fast,data`).
 #
 # The environment is the active virtual environment if there is one ($VIRTUAL_ENV), else
 # .venv in this folder, made here with `python3 -m venv`. `./run` uses the same rule.
@@ -8,7 +10,7 @@
 # Exit status: 0 ready; 1 failed; 2 the Python part is ready but `dot` is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
-extras="${1:-test,torch,plots,fast,data}"
+extras="${1:-test,plots,fast,data}"
 start=$SECONDS
 step() { printf '\ninstall.sh [%s/4] %s\n' "$1" "$2" >&2; }
 say() { printf 'install.sh: %s\n' "$*" >&2; }
@@ -89,24 +91,42 @@ fi
 say "Python: $("$py" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 
 step 3 "chainrule and its extras: ${extras}"
+without_torch="$(printf '%s' ",$extras," | sed -E 's/,(torch|bench|dev),/,/g; s/,(torch|bench|dev),/,/g; s/^,//; s/,$//')"  # bench and dev bring torch too
+[ -n "$without_torch" ] || without_torch=test
 if [[ ",$extras," == *",torch,"* ]] && [ "$(uname -s)" = Linux ] \
    && ! "$py" -c 'import torch' >/dev/null 2>&1; then
-  # pip may pick PyTorch's CUDA build (several GB). Say so before downloading it.
-  torch_file="$("$py" -m pip install --dry-run --no-deps --quiet --report - 'torch==2.13.0' 2>/dev/null \
+  # On Linux pip may pick PyTorch's CUDA build (several GB). Say so before downloading it.
+  torch_req="$(sed -n 's/^torch = \["\([^"]*\)"\].*/\1/p' pyproject.toml)"
+  torch_file="$("$py" -m pip install --dry-run --no-deps --quiet --report - "${torch_req:-torch}" 2>/dev/null \
     | "$py" -c 'import json, sys; print(json.load(sys.stdin)["install"][0]["download_info"]["url"])' \
     2>/dev/null || true)"
   if [ -n "$torch_file" ] && [[ "$torch_file" != *"%2Bcpu"* && "$torch_file" != *"+cpu"* ]]; then
     say "warning: pip would install PyTorch's CUDA build ($torch_file), several GB."
-    say "To avoid it, install the CPU build from PyTorch's own index first, or leave 'torch' out:"
-    say "  ./install.sh ${extras/torch,/}"
+    say "To avoid it, install the CPU build from PyTorch's own index first:"
+    say "  $py -m pip install torch --index-url https://download.pytorch.org/whl/cpu"
+    say "or leave 'torch' out: ./install.sh ${without_torch}"
   fi
 fi
+pip_log="$(mktemp)"
+trap 'rm -f "$pip_log"' EXIT
 set +e
-"$py" -m pip install --progress-bar off -e ".[${extras}]" 2>&1 \
+"$py" -m pip install --progress-bar off -e ".[${extras}]" 2>&1 | tee "$pip_log" \
   | grep -v -E "^(Requirement already satisfied|WARNING: Location .* is ignored)" >&2
 pip_status=${PIPESTATUS[0]}
 set -e
-[ "$pip_status" -eq 0 ] || { say "pip failed (above)"; exit 1; }
+if [ "$pip_status" -ne 0 ]; then
+  platform="$(uname -s) $(uname -m), Python $("$py" -c 'import sys; print(sys.version.split()[0])')"
+  if grep -Eq "(No matching distribution found for|satisfies the requirement) torch" "$pip_log"; then
+    say "pip failed: PyPI has no PyTorch wheel for this platform ($platform)."
+    say "Install without PyTorch (its comparison tests are then skipped): ./install.sh ${without_torch}"
+    say "or install a torch build for this platform first (see https://pytorch.org), then run this again."
+  elif failed="$(grep -E "^ERROR: " "$pip_log" | head -n 1)" && [ -n "$failed" ]; then
+    say "pip failed installing the extras ${extras} on ${platform}: ${failed#ERROR: }"
+  else
+    say "pip failed installing the extras ${extras} on ${platform} (its output is above)"
+  fi
+  exit 1
+fi
 
 step 4 "checks"
 ok=1

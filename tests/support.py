@@ -43,7 +43,8 @@ def need(module: str) -> ModuleType:
     except ImportError:
         extra = EXTRAS.get(module.partition(".")[0], "test")
         missing(f"Python module {module!r}",
-                f'from the clone, ./install.sh test,{extra} (or pip install -e ".[{extra}]")')
+                f"the extra {extra!r} installs it: from the clone, ./install.sh test,{extra}"
+                f' (or pip install -e ".[test,{extra}]")')
         raise  # not reached: skip and fail raise
 
 

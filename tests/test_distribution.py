@@ -19,9 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def fake_dist(site: Path, name: str, version: str, files: list[str],
               top_level: str | None = None) -> None:
-    """Write the metadata pip leaves for an installed distribution ``name``."""
+    """Install a fake distribution ``name`` into ``site``: the metadata pip leaves, and the
+    (empty) files its RECORD lists. The files must exist: from Python 3.13 on,
+    ``Distribution.files`` leaves out the entries of RECORD that are not on disk."""
     info = site / f"{name.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True)
+    for file in files:
+        (site / file).parent.mkdir(parents=True, exist_ok=True)
+        (site / file).touch()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
     (info / "RECORD").write_text("".join(f"{f},,\n" for f in files))
     if top_level is not None:
@@ -63,8 +68,9 @@ def test_a_module_loaded_from_elsewhere_is_named(monkeypatch, tmp_path):
 
 
 def test_import_fails_clearly_when_hips_autograd_is_installed(tmp_path):
-    fake_dist(tmp_path, "autograd", "1.9.1", ["autograd/__init__.py"])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
+    site = tmp_path / "site"  # not the working folder, whose fake autograd/ would come first
+    fake_dist(site, "autograd", "1.9.1", ["autograd/__init__.py"])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(site)])}
     result = subprocess.run([sys.executable, "-c", "import nn"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
