@@ -243,9 +243,8 @@ def test_fit_compiled_refuses_a_loss_that_branches_on_a_later_label():
             SGD(model.parameters(), lr=0.1), epochs=1, progress=False, compiled=True)
 
 
-@pytest.mark.skipif("torch" not in BACKENDS, reason="needs torch")
 def test_torch_backend_and_to_torch_equal_numpy():
-    import torch
+    torch = need("torch")
 
     model = MLP(6, [8, 5, 2], activation="tanh", seed=4)
     xs = [Value(0.0) for _ in range(6)]
@@ -268,8 +267,8 @@ def test_torch_backend_and_to_torch_equal_numpy():
     assert Xt.grad.shape == X.shape
 
 
-@pytest.mark.skipif("torch" not in BACKENDS, reason="needs torch")
 def test_torch_backend_raises_where_eager_raises():
+    need("torch")
     x, w = Value(1.0), Value(2.0)
     program = compile([(x * w).log()], [x], [w], backend="torch", device="cpu")
     with pytest.raises(ValueError, match=r"log: input must be positive, got -6.0 \(batch row 2\)"):
