@@ -91,6 +91,15 @@ class Optimizer:
             except ImportError:
                 pass
 
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
+        return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
+
+    def _settings(self) -> dict[str, Any]:
+        """The optimizer's settings, for its repr."""
+        return {"lr": self.lr, **{k: getattr(self, k) for k in ("momentum", "beta1", "beta2", "eps")
+                                  if hasattr(self, k)}}
+
     @property
     def lr(self) -> float:
         """The learning rate: a positive finite number, checked whenever it is set."""

@@ -230,3 +230,25 @@ def test_a_pytorch_users_loop():
         mse([m(x)[0] for x in xs], ys).backward()
         o.step()
     assert restored.state_dict() == model.state_dict()
+
+
+def test_public_objects_have_readable_reprs():
+    need("numpy")  # compile needs it
+    from autograd import Value, compile, detect_anomaly, draw_html, enable_grad, no_grad
+    from nn import SGD, Adam
+
+    model = MLP(2, [3, 1])
+    xs = [Value(0.0), Value(0.0)]
+    objects = [SGD(model.parameters(), lr=0.1, momentum=0.9), Adam(model.parameters()),
+               no_grad(), enable_grad(), detect_anomaly(),
+               compile(outputs=model(xs), inputs=xs, params=model.parameters())]
+    shown = [repr(o) for o in objects]
+    assert shown[:2] == ["SGD(13 parameters, lr=0.1, momentum=0.9)",
+                         "Adam(13 parameters, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)"]
+    assert shown[2:5] == ["no_grad()", "enable_grad()", "detect_anomaly()"]
+    assert shown[5] == "Program(2 inputs, 13 parameters, 1 outputs, 3 groups, backend='numpy')"
+    try:
+        page = draw_html(model([0.5, -1.0])[0])
+    except RuntimeError:  # no Graphviz: the page needs its layout
+        return
+    assert repr(page).startswith("BackpropPage(") and " object at 0x" not in repr(page)

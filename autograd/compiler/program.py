@@ -100,6 +100,11 @@ class Program:
         self._const = np.asarray(self.plan.const_values, dtype=float)
         self._ran = False
 
+    def __repr__(self) -> str:
+        return (f"Program({len(self.inputs)} inputs, {len(self.params)} parameters, "
+                f"{len(self.outputs)} outputs, {self.n_groups} groups, "
+                f"backend={self.backend_name!r})")
+
     @property
     def n_groups(self) -> int:
         """Array-level steps per forward pass (grows with depth, not with node count)."""

@@ -72,6 +72,9 @@ class _Mode:
                     else f": use it as `with {name}():`")
             raise TypeError(f"{name}() takes no arguments, got {_args.got(x)}{hint}")
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
     def __enter__(self) -> None:
         _enter_mode()
         self._tokens = getattr(self, "_tokens", [])

@@ -219,6 +219,9 @@ class BackpropPage:
         path.write_text(self.html, encoding="utf-8")
         return path
 
+    def __repr__(self) -> str:
+        return f"BackpropPage({len(self.html):,} characters of HTML; .save(path) writes it)"
+
     def _repr_html_(self) -> str:
         return (f'<iframe srcdoc="{escape(self.html)}" sandbox="allow-scripts"'
                 ' style="width:100%;height:640px;border:1px solid #ccc"></iframe>')
