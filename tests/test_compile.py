@@ -367,7 +367,7 @@ def _outside(op: Op) -> tuple[float, ...] | None:
     from autograd.rules.maths import FLOATS
 
     for row in itertools.product(EDGES, repeat=op.arity or 1):
-        if any(d.bad(FLOATS, *op._split(list(row))) for d in op.domain):
+        if any(d.bad(FLOATS, *op.split(list(row))) for d in op.domain):
             return row
     return None
 

@@ -117,7 +117,7 @@ def test_rules_run_on_values_and_agree_with_floats(op: Op):
     def check(xs):
         values = [Value(x) for x in xs]
         out = apply(op, *values)
-        on_values = op._flat(op.partials(VALUES, out, *op._split(values)))
+        on_values = op.flat(op.partials(VALUES, out, *op.split(values)))
         on_floats = op.local(out.data, *xs)
         for a, b in zip(on_values, on_floats):
             a = a.data if isinstance(a, Value) else a
@@ -272,7 +272,7 @@ def test_loud_domains_give_inf_or_nan_wherever_they_reject(op):
     for d in op.domain:
         checked = 0
         for row in itertools.product(LOUD_EDGES, repeat=op.arity or 1):
-            parts = op._split([np.array([[x]]) for x in row])
+            parts = op.split([np.array([[x]]) for x in row])
             if not bool(d.bad(m, *parts)):
                 continue
             with np.errstate(all="ignore"):

@@ -159,10 +159,10 @@ def jvp(
             if node._x is None or id(node) in seeds:  # a leaf, or an argument (a · 1)
                 continue
             tangent[id(node)] = _push(node, tangent, live)
-    if live:
-        return out, (tangent.get(id(out), 0.0) if isinstance(tangent.get(id(out)), Value)
-                     else Value(tangent.get(id(out), 0.0)))
-    return out._data, tangent.get(id(out), 0.0)
+    slope = tangent.get(id(out), 0.0)
+    if live:  # Values, differentiable in what f closes over (a constant slope too)
+        return out, slope if isinstance(slope, Value) else Value(slope)
+    return out._data, slope
 
 
 def _push(node: Value, tangent: dict[int, Any], live: bool) -> Any:

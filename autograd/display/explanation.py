@@ -302,7 +302,7 @@ def _expressions(order: list[Value], nm: dict[int, str], stops: set[int]) -> dic
             continue
         op = op_of(node)
         try:
-            expr = op.forward(SYMBOLS, *op._split([out[id(p)] for p in node.parents]))
+            expr = op.forward(SYMBOLS, *op.split([out[id(p)] for p in node.parents]))
             ok = isinstance(expr, Symbol) and len(expr.text()) <= _MAX_EXPRESSION
         except (TypeError, ValueError, ArithmeticError):
             ok = False
@@ -315,10 +315,10 @@ def _local_formulas(node: Value, exprs: dict[int, Symbol]) -> list[Symbol] | Non
     rule cannot run on symbols)."""
     op = op_of(node)
     try:
-        parts = op.partials(SYMBOLS, exprs[id(node)], *op._split([exprs[id(p)]
+        parts = op.partials(SYMBOLS, exprs[id(node)], *op.split([exprs[id(p)]
                                                                   for p in node.parents]))
         return [p if isinstance(p, Symbol) else Symbol("num", (), float(p))
-                for p in op._flat(parts)]
+                for p in op.flat(parts)]
     except (TypeError, ValueError, ArithmeticError):
         return None
 

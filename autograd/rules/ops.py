@@ -232,9 +232,6 @@ class Op:
             parts = self.partials(IEEE_FLOATS, IEEE(out), *self._split(ieee))
             return [float(p) for p in self._flatten(parts)]
 
-    def _flat(self, parts: Sequence[Any]) -> list[Any]:
-        return list(self._flatten(parts))
-
     def split(self, inputs: Sequence[Any]) -> Sequence[Any]:
         """Flat inputs as the rules take them (each head, then each run as a sequence)."""
         return self._split(inputs)
@@ -252,7 +249,7 @@ class Op:
             inputs = _default_names(self)
         syms = [symbol(n) for n in inputs]
         return [_as_symbol(p) for p in
-                self._flat(self.partials(SYMBOLS, symbol(out), *self._split(syms)))]
+                self.flat(self.partials(SYMBOLS, symbol(out), *self._split(syms)))]
 
     def _symbolic(self) -> list[Any]:
         """The formulas that decide ``unit`` (``CustomOp`` tolerates rules that cannot run

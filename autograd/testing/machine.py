@@ -115,7 +115,7 @@ class EngineStateMachine(RuleBasedStateMachine):
                 x = at.get(k, self.nodes[k].data)
                 vals[k] = CStep(complex(x, h if k == leaf else 0.0))
             else:
-                z = op.forward(CX, *op._split([vals[p] for p in parents]))
+                z = op.forward(CX, *op.split([vals[p] for p in parents]))
                 vals[k] = CStep(complex(z))
         return vals[r]
 
