@@ -208,7 +208,8 @@ def _examples(examples: Any, nin: int) -> list[list[float]]:
         if len(xs) != nin:
             raise ValueError(f"draw_network: examples[{i}] must have {nin} numbers, "
                              f"got {len(xs)}")
-        out.append([_args.finite(x, who, f"examples[{i}][{j}]") for j, x in enumerate(xs)])
+        out.append([_args.finite(x, who, f"examples[{i}][{j}]", data=True)
+                    for j, x in enumerate(xs)])
     return out
 
 

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 
 __all__ = ["Scale", "STEPS", "NEUTRAL", "DARK"]
 
-STEPS = 4  # decades shown, from the largest magnitude down
+STEPS = 5  # decades shown, from the largest magnitude down
 NEUTRAL = "#f7f7f7"
 # ColorBrewer RdBu, darkest first: red for positive, blue for negative
-_RED = ["#b2182b", "#d6604d", "#f4a582", "#fddbc7"]
-_BLUE = ["#2166ac", "#4393c3", "#92c5de", "#d1e5f0"]
+_RED = ["#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7"]
+_BLUE = ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0"]
 #: The two darkest shades of each sign, on which text is written in white
 DARK = frozenset(_RED[:2] + _BLUE[:2])
 
@@ -40,7 +40,7 @@ class Scale:
         m = abs(x)
         if m == 0.0 or self.ceiling == 0.0:
             return 0
-        k = math.floor(math.log10(self.ceiling / m)) + 1  # ceiling/10 <= m < ceiling: 1
+        k = math.ceil(math.log10(self.ceiling / m))  # ceiling/10 <= m < ceiling: 1
         return k if 1 <= k <= STEPS else (1 if k < 1 else 0)
 
     def colour(self, x: float) -> str:

@@ -54,6 +54,7 @@ def graphviz_classes() -> tuple[Any, Any]:
             heads = {line.split(maxsplit=1)[0] for line in self.body
                      if line.strip() and "->" not in line}
             heads -= {"graph", "node", "edge", "subgraph", "{", "}"}
+            heads = {h for h in heads if not h.startswith("legend")}  # a key, not a node
             n = sum(1 for h in heads if "=" not in h and h.rpartition("_")[0] not in heads)
             return f"ComputationGraph({n} node{'s' if n != 1 else ''}, format={self.format!r})"
 

@@ -28,6 +28,7 @@ __all__ = ["neuron_view", "layer_view", "derivative", "is_dead", "is_saturated",
            "superscript", "MAX_ROWS", "LABELLED_EDGES"]
 
 MAX_ROWS = 16  # a layer's vectors show at most this many entries (then first 10, ⋮, last 4)
+LABELLED_RANKSEP = 150.0  # points between the columns when the weights are labelled
 LABELLED_EDGES = 24  # edge_labels=None labels the weights when there are at most this many
 _SUPER = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _FONT = {"fontname": "Helvetica", "fontsize": "11"}
@@ -161,6 +162,8 @@ def neuron_view(cls: Any, root: Value, format: str = "svg", rankdir: str = "LR",
     scale = Scale([_grad(w) if by_grad else w.data for w in weights],
                   "∂loss/∂w" if by_grad else "w")
     labelled = len(weights) <= LABELLED_EDGES if edge_labels is None else edge_labels
+    if labelled:  # room for a label on each edge
+        dot.attr(ranksep=f"{LABELLED_RANKSEP / 72:.3f}", nodesep="0.7")
     for layer in g.layers:
         column = []
         for n in layer:
@@ -171,14 +174,24 @@ def neuron_view(cls: Any, root: Value, format: str = "svg", rankdir: str = "LR",
                      margin="0")
         _column(dot, column)
         for n in layer:
-            for w, x in zip(n.weights, n.sources):
+            for i, (w, x) in enumerate(zip(n.weights, n.sources)):
                 number = _grad(w) if by_grad else w.data
-                extra = {"label": f"{_esc(names[id(w)])} = {_number(w.data)}"} \
+                extra = _weight_label(names[id(w)], w.data, i, len(n.weights)) \
                     if labelled else {}
                 dot.edge(ids[id(x)], ids[id(n.out)], color=scale.colour(number),
                          penwidth=f"{scale.width(number):.2f}", arrowsize="0.5", **extra)
     _loss_part(dot, order, g, ids, names, [deltas, scale])
     return dot
+
+
+def _weight_label(name: str, data: float, i: int, n: int) -> dict[str, str]:
+    """Weight i of a neuron's n, labelled on its edge (i + 1)/(n + 1) of the way back
+    from the neuron, on white: crossing edges' labels then sit apart."""
+    along = (i + 1) / (n + 1) * LABELLED_RANKSEP
+    return {"headlabel": f'<<table border="0" cellborder="0" cellpadding="1" '
+                         f'bgcolor="white"><tr><td>{_esc(name)} = {_number(data)}</td></tr>'
+                         "</table>>",
+            "labeldistance": f"{along / 10:.2f}", "labelangle": "0"}
 
 
 def _downstream(order: list[Value], outputs: list[Value]) -> list[Value]:
@@ -198,7 +211,7 @@ def _loss_part(dot: Any, order: list[Value], g: NeuronGraph, ids: dict[int, str]
     grad; constants appear by value in the names), fed by the output neurons; the
     colour keys in the same column."""
     part = _downstream(order, g.outputs)
-    column = []
+    column: list[str] = []
     if part:
         shown: list[Value | None] = list(part)
         if len(part) > MAX_ROWS:
@@ -218,10 +231,10 @@ def _loss_part(dot: Any, order: list[Value], g: NeuronGraph, ids: dict[int, str]
         for out in g.outputs:
             if id(out) in used:
                 dot.edge(ids[id(out)], "loss", arrowsize="0.5")
-    for i, s in enumerate(scales):
-        dot.node(f"legend{i}", shape="plaintext", label=s.legend_html())
-        column.append(f"legend{i}")
-    _column(dot, column)
+    keys = "".join(f"<tr><td>{s.legend_html()[1:-1]}</td></tr>" for s in scales)
+    dot.node("legend", shape="plaintext", margin="0",
+             label=f'<<table border="0" cellspacing="8">{keys}</table>>')
+    _column(dot, [*column, "legend"])
 
 
 # --- the layer view --------------------------------------------------------------------------
