@@ -28,7 +28,7 @@ __all__ = ["neuron_view", "layer_view", "derivative", "is_dead", "is_saturated",
            "superscript", "MAX_ROWS", "LABELLED_EDGES"]
 
 MAX_ROWS = 16  # a layer's vectors show at most this many entries (then first 10, ⋮, last 4)
-LABELLED_RANKSEP = 150.0  # points between the columns when the weights are labelled
+LABELLED_RANKSEP = 210.0  # points between the columns when the weights are labelled
 LABELLED_EDGES = 24  # edge_labels=None labels the weights when there are at most this many
 _SUPER = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _FONT = {"fontname": "Helvetica", "fontsize": "11"}
@@ -162,8 +162,9 @@ def neuron_view(cls: Any, root: Value, format: str = "svg", rankdir: str = "LR",
     scale = Scale([_grad(w) if by_grad else w.data for w in weights],
                   "∂loss/∂w" if by_grad else "w")
     labelled = len(weights) <= LABELLED_EDGES if edge_labels is None else edge_labels
-    if labelled:  # room for a label on each edge
-        dot.attr(ranksep=f"{LABELLED_RANKSEP / 72:.3f}", nodesep="0.7")
+    places = _Places(g) if labelled else None
+    if places is not None:  # room for a label on each edge
+        dot.attr(ranksep=f"{LABELLED_RANKSEP / 72:.3f}", nodesep=f"{places.sep / 72:.3f}")
     for layer in g.layers:
         column = []
         for n in layer:
@@ -174,24 +175,42 @@ def neuron_view(cls: Any, root: Value, format: str = "svg", rankdir: str = "LR",
                      margin="0")
         _column(dot, column)
         for n in layer:
-            for i, (w, x) in enumerate(zip(n.weights, n.sources)):
+            for w, x in zip(n.weights, n.sources):
                 number = _grad(w) if by_grad else w.data
-                extra = _weight_label(names[id(w)], w.data, i, len(n.weights)) \
-                    if labelled else {}
+                extra = places.label(names[id(w)], w.data, x, n) if places else {}
                 dot.edge(ids[id(x)], ids[id(n.out)], color=scale.colour(number),
                          penwidth=f"{scale.width(number):.2f}", arrowsize="0.5", **extra)
     _loss_part(dot, order, g, ids, names, [deltas, scale])
     return dot
 
 
-def _weight_label(name: str, data: float, i: int, n: int) -> dict[str, str]:
-    """Weight i of a neuron's n, labelled on its edge (i + 1)/(n + 1) of the way back
-    from the neuron, on white: crossing edges' labels then sit apart."""
-    along = (i + 1) / (n + 1) * LABELLED_RANKSEP
-    return {"headlabel": f'<<table border="0" cellborder="0" cellpadding="1" '
-                         f'bgcolor="white"><tr><td>{_esc(name)} = {_number(data)}</td></tr>'
-                         "</table>>",
-            "labeldistance": f"{along / 10:.2f}", "labelangle": "0"}
+class _Places:
+    """Where each weight's label goes: on its edge, 1/(n + 1) of the way across from the
+    neuron it feeds (n inputs per neuron). There every edge into a layer passes at its own
+    height, step/(n + 1) apart, if dot keeps each column in order, centred, ``step`` apart
+    (the estimate below), so no two labels overlap."""
+
+    NODE = 38.0  # a neuron's height, in points
+    LINE = 16.0  # a label's height, in points
+
+    def __init__(self, g: NeuronGraph) -> None:
+        fan = max(len(n.weights) for n in g.neurons)
+        self.sep = max(50.0, (fan + 1) * self.LINE - self.NODE)  # nodesep, in points
+        self.step = self.NODE + self.sep
+        self.place: dict[int, tuple[int, int]] = {id(x): (i, len(g.inputs))
+                                                  for i, x in enumerate(g.inputs)}
+        for layer in g.layers:
+            self.place.update((id(n.out), (n.index, len(layer))) for n in layer)
+
+    def label(self, name: str, data: float, source: Value, n: NeuronNode) -> dict[str, str]:
+        i, count = self.place[id(source)]
+        j, heads = self.place[id(n.out)]
+        dy = ((i - (count - 1) / 2) - (j - (heads - 1) / 2)) * self.step
+        along = (LABELLED_RANKSEP ** 2 + dy ** 2) ** 0.5 / (len(n.weights) + 1)
+        return {"headlabel": f'<<table border="0" cellborder="0" cellpadding="1" '
+                             f'bgcolor="white"><tr><td>{_esc(name)} = {_number(data)}</td>'
+                             "</tr></table>>",
+                "labeldistance": f"{along / 10:.2f}", "labelangle": "0"}
 
 
 def _downstream(order: list[Value], outputs: list[Value]) -> list[Value]:
