@@ -1196,6 +1196,9 @@ ROWS += [
          "draw_dot: view='neurons' needs a graph with neurons"),
         ("draw_dot view='layers' depth=1", lambda: draw_dot(_net_loss(), view="layers", depth=1),
          ValueError, "draw_dot: depth is an option of view='values', not of view='layers'"),
+        ("draw_dot view='neurons' clusters=model",
+         lambda: draw_dot(_net_loss(), view="neurons", clusters=model()), ValueError,
+         "draw_dot: clusters is an option of view='values', not of view='neurons'"),
         ("draw_dot view='neurons' style='wires'",
          lambda: draw_dot(_net_loss(), view="neurons", style="wires"), ValueError,
          "draw_dot: style is an option of view='values', not of view='neurons'"),
@@ -1415,7 +1418,7 @@ def test_bad_argument_is_refused_where_it_is_given(call, error, message):
 
 
 def test_the_table_is_what_the_report_counts():
-    assert len(ROWS) == 836
+    assert len(ROWS) == 837
     assert sum(1 for r in ROWS if r.pending) == 0
     ids = [r.id for r in ROWS]
     assert len(set(ids)) == len(ids), [i for i in ids if ids.count(i) > 1]

@@ -168,6 +168,9 @@ def test_layer_view_of_mazurs_network_shows_the_published_numbers():
     assert o1[3] == pytest.approx(0.186815602, rel=5e-4)  # ∂out_o1/∂net_o1
     assert h1[2] == pytest.approx(0.036350306, rel=5e-4)  # ∂E_total/∂out_h1
     assert h1[3] == pytest.approx(0.241300709, rel=5e-4)  # ∂out_h1/∂net_h1
+    assert h2[1] == pytest.approx(0.596884378, abs=5e-5)  # out_h2
+    assert o2[1] == pytest.approx(0.772928465, abs=5e-5)  # out_o2
+    assert o2[2] == pytest.approx(-(0.99 - 0.772928465), rel=5e-4)  # ∂E/∂out_o2
 
 
 def test_a_layer_wider_than_sixteen_is_cut_with_a_row_that_says_how_many():
@@ -182,10 +185,11 @@ def test_a_layer_wider_than_sixteen_is_cut_with_a_row_that_says_how_many():
 def test_view_none_picks_neurons_for_a_big_network_and_values_otherwise():
     from nn.datasets import seed_003
 
-    _, loss = moons_net()
+    model, loss = moons_net()
     assert "neuron view of a 2-16-16-1 network" in draw_dot(loss).source
     assert "neuron view" not in draw_dot(loss, view="values", max_nodes=5000).source
     assert "neuron view" not in draw_dot(loss, depth=2).source  # a value view's option
+    assert "neuron view" not in draw_dot(loss, clusters=model, max_nodes=5000).source
     _, error, _ = seed_003()  # Mazur-sized: 31 Values, the value view
     error.backward()
     assert len(topological_order(error)) <= 48 and "view of" not in draw_dot(error).source

@@ -146,12 +146,13 @@ def draw_dot(
     ``views.LABELLED_EDGES``) or ``"layers"`` (one node per layer with its vectors z, a,
     ∂loss/∂a, f′(z), δ and the recurrence δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀδ⁽ˡ⁺¹⁾ ⊙ f′(z⁽ˡ⁾)); see
     ``autograd.display.views``. ``None`` picks the neuron view for a graph with neurons
-    and more than ``AUTO_NEURONS`` Values, else the value view. ``highlight``, ``style``
-    and ``depth`` are the value view's.
+    and more than ``AUTO_NEURONS`` Values, else the value view (and the value view when
+    any of the value view's own options is given: ``highlight``, ``style``, ``depth`` or
+    ``clusters``).
     """
     tops = _checked_clusters(root, format, rankdir, max_nodes, highlight, color_by_grad,
                              clusters, style, depth)
-    view = _checked_view(root, view, edge_labels, highlight, style, depth)
+    view = _checked_view(root, view, edge_labels, highlight, style, depth, bool(tops))
     if view != "values":
         cls = graphviz_classes()[0]
         if view == "layers":
@@ -211,14 +212,15 @@ AUTO_NEURONS = 48  # view=None: the neuron view above this many Values (when it 
 
 
 def _checked_view(root: Value, view: Any, edge_labels: Any, highlight: Any, style: str,
-                  depth: Any) -> str:
+                  depth: Any, clusters: bool) -> str:
     """``draw_dot``'s view, checked (or chosen, when None) with the options it takes."""
     who = "draw_dot"
     if edge_labels is not None:
         _args.flag(edge_labels, who, "edge_labels")
+    given = {"highlight": highlight is not None, "depth": depth is not None,
+             "style": style != "records", "clusters": clusters}
     if view is None:
-        value_only = highlight is not None or style != "records" or depth is not None
-        if value_only or len(topological_order(root)) <= AUTO_NEURONS:
+        if any(given.values()) or len(topological_order(root)) <= AUTO_NEURONS:
             return "values"
         return "neurons" if NeuronGraph(root).found else "values"
     _args.choice(view, who, "view", VIEWS)
@@ -228,9 +230,8 @@ def _checked_view(root: Value, view: Any, edge_labels: Any, highlight: Any, styl
         raise ValueError(f"draw_dot: view={view!r} needs a graph with neurons (a network "
                          "from nn, or dot nodes whose biases are labelled b_X or P.b), "
                          "and this graph has none; use view='values'")
-    for what, given in (("highlight", highlight is not None), ("depth", depth is not None),
-                        ("style", style != "records")):
-        if given:
+    for what, used in given.items():
+        if used:
             raise ValueError(f"draw_dot: {what} is an option of view='values', "
                              f"not of view={view!r}")
     return view
