@@ -202,6 +202,14 @@ def test_view_none_picks_neurons_for_a_big_network_and_values_otherwise():
         draw_dot(y, view="layers")
 
 
+def test_a_network_too_large_for_the_value_view_points_to_the_neuron_view():
+    from autograd import GraphTooLargeError
+
+    _, loss = moons_net()
+    with pytest.raises(GraphTooLargeError, match=r"max_nodes=\d+.*view='neurons'"):
+        draw_dot(loss, view="values", max_nodes=100)
+
+
 # --- the signed colour scale ---------------------------------------------------------------
 def test_the_grad_colours_are_signed_and_a_decade_apart():
     s = Scale([3.0, 0.08, -0.08, 0.0])

@@ -245,10 +245,12 @@ def _drawn_nodes(root: Value, max_nodes: int, depth: int | None
     shown = _within(root, depth) if depth is not None else None
     count = len(shown) if shown is not None else len(nodes)
     if count > max_nodes:
+        hint = ("; or draw it a neuron per node (view='neurons') or a layer per node "
+                "(view='layers')") if NeuronGraph(root).found else ""
         raise GraphTooLargeError(
             f"draw_dot: the graph has {count} Values, more than max_nodes={max_nodes}, "
             f"which is too large to read; pass draw_dot(root, max_nodes={count}) to draw "
-            "it anyway"
+            f"it anyway{hint}"
         )
     model = GraphModel(nodes)
     if shown is not None:
