@@ -655,7 +655,8 @@ def _lines(
         top = key
         while top != root and len(above.get(top, [])) == 1:
             top, f = above[top][0]
-            chain.insert(0, f)
+            chain.append(f)
+        chain.reverse()  # from the head down
         line = Line(chain[-1].lower, float(adj.get(key, 0.0)), factors=chain)
         uses[key] = []
         if top != root:

@@ -6,8 +6,8 @@ share, with no labelling by hand and no work during the forward or backward pass
 * a node with a ``label`` keeps it (a model's parameters are labelled by place, ``L1.n2.w1``);
 * a neuron's weighted sum (a ``dot`` whose bias is labelled ``P.b``, or ``b_X``) is
   ``P.net`` (``net_X``) and the one-input op applied to it is ``P.out`` (``out_X``);
-* on a graph built by hand, a weighted sum (``w1*i1 + w2*i2 + b1``: a sum whose terms are
-  leaves and products with a labelled leaf) that feeds an activation (a one-input op other
+* on a graph built by hand, a weighted sum (``w1*i1 + w2*i2 + b1``: a sum of products
+  with a labelled leaf, and labelled leaves, with a bias or two products) that feeds an activation (a one-input op other
   than a negation or a power), or that reads a neuron's output, is a neuron too: numbered by
   layer as the tutorials do, ``net_h1``/``out_h1`` in the hidden layers (``net_h2_1`` with
   several) and ``net_o1``/``out_o1`` in the last;
@@ -98,14 +98,15 @@ def _weight_of(term: Value) -> Value | None:
 
 
 def _weighted_sum(node: Value) -> list[Value] | None:
-    """The terms of ``node`` if it is a weighted sum (``w1·x1 + w2·x2 + b``: leaves and
-    products with a labelled leaf, at least one product), else None."""
+    """The terms of ``node`` if it is a weighted sum (``w1·x1 + w2·x2 + b``: labelled
+    leaves and products with a labelled leaf, with a bias or two products), else None."""
     if node.op not in ("+", "sum"):
         return None
     terms = _terms(node)
-    if len(terms) < 2 or not all(t.is_leaf or _weight_of(t) is not None for t in terms):
-        return None
-    return terms if any(not t.is_leaf for t in terms) else None
+    if not all((t.is_leaf and t.label) or _weight_of(t) is not None for t in terms):
+        return None  # a constant term (x·2 + 1) is no neuron's: its bias has a name
+    products = sum(not t.is_leaf for t in terms)
+    return terms if products and (products >= 2 or len(terms) > products) else None
 
 
 def _is_activation(node: Value) -> bool:
