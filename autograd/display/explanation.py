@@ -2,13 +2,24 @@
 
 ``explain(loss, wrt=w)`` names every node (``autograd.naming.names``) and stops at the
 *named* ones: labels, parameters (``L1.n2.w1``), inputs (``x1``), each neuron's ``net`` and
-``out`` and the ``loss``. The nodes between two named ones are folded into one factor whose
-formula is composed from the ops' symbolic local derivatives and simplified, so a network
-reads like a tutorial: ∂E/∂w5 = ∂E/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5 with
-∂E/∂out_o1 = out_o1 − 0.6905. Up to ``max_paths`` chains of named nodes are listed one by
-one; with more, the adjoint recurrence is shown once per named node, ∂loss/∂v = Σ_c
-∂loss/∂c · ∂c/∂v, with the number of paths through each node. ``str()`` gives text,
-``to_markdown()`` Markdown with LaTeX (KaTeX and MathJax), ``to_html()`` an HTML table.
+``out`` (on a graph built by hand too: ``net_h1``, ``out_h1``) and the ``loss``. The nodes
+between two named ones are folded into one factor whose formula is composed from the ops'
+symbolic local derivatives and simplified, so a network reads like a tutorial:
+∂E/∂w5 = ∂E/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5 with ∂E/∂out_o1 = out_o1 − 0.6905.
+
+``style="chain"`` (the default) lists up to ``max_paths`` chains of named nodes one by one,
+in the graph's order (through o1 before o2); with more, the adjoint recurrence is shown
+once per named node, ∂loss/∂v = Σ_c ∂loss/∂c · ∂c/∂v, with the number of paths through
+each node. ``style="delta"`` writes the factored form a textbook gives, each part shared
+by several paths once: δ_o = ∂loss/∂net_o of each neuron the paths part at, the sum
+∂E/∂out_h1 = δ_o1 · w5 + δ_o2 · w7 at each node used by several, then the chain down to
+wrt (and the same in δ form, δ_h1 · x1). ``numbers=True`` writes each formula again with the
+numbers put in, 9 significant digits, a negative one in parentheses (``out_o1·(1 − out_o1)
+= 0.75136507·(1 − 0.75136507) = 0.186815602``). ``str()`` gives text, ``to_markdown()``
+Markdown with LaTeX (KaTeX and MathJax), ``to_html()`` HTML.
+
+This module is over 600 lines: one explanation in two styles, each rendered three ways
+(text, Markdown, HTML), is kept beside the data it renders.
 """
 
 from __future__ import annotations
@@ -183,7 +194,7 @@ class Explanation:
     def _chain_text(self, line: Line) -> list[str]:
         if line.head is None and len(line.factors) == 1:
             f = line.factors[0]
-            return _table([(self._lhs(line), *self._row(f)[1:])])
+            return [row.lstrip() for row in _table([(self._lhs(line), *self._row(f)[1:])])]
         parts = ([self._ref(line.head)] if line.head is not None else []) \
             + [_d(f.upper, f.lower) for f in line.factors]
         numbers = ([line.head_value] if line.head is not None else []) \
@@ -629,8 +640,9 @@ def _lines(
     index: dict[int, int], order: list[Value],
 ) -> list[Line]:
     """The factored form of ∂root/∂wrt: a line for wrt, one for each node used by several
-    others on the way up (a sum over its users), and one for each of those users (a chain
-    up to the next such node, or the root); from the root down."""
+    others on the way up (a sum over its users), one for each of those users, and one for
+    each node where paths to wrt part; each a chain up to the next such node, or the
+    root; from the root down."""
     above: dict[int, list[tuple[int, Factor]]] = {}
     for upper, below in factors.items():
         for lower, f in below.items():
@@ -653,7 +665,8 @@ def _lines(
             continue
         chain: list[Factor] = []
         top = key
-        while top != root and len(above.get(top, [])) == 1:
+        while top != root and len(above.get(top, [])) == 1 and (
+                top == key or len(factors.get(top, {})) == 1):  # stop where paths part
             top, f = above[top][0]
             chain.append(f)
         chain.reverse()  # from the head down
