@@ -325,9 +325,8 @@ class Explanation:
                 rows = [f"{self._lhs_tex(line)} &= " + " + ".join(
                             f"{self._ref_tex(c)} \\cdot {_frac(c, line.node)}"
                             for c, _, _ in shown) + more,
-                        "&= " + " + ".join(f"{self._ref_tex(c)} \\cdot \\left("
-                                           f"{f.formula_tex()}\\right)" for c, _, f in shown)
-                        + more,
+                        "&= " + " + ".join(f"{self._ref_tex(c)} \\cdot {_paren_tex(f)}"
+                                           for c, _, f in shown) + more,
                         "&= " + " + ".join(f"{self._ptn(g)} \\cdot {self._ptn(f.value)}"
                                            for _, g, f in shown) + more,
                         "&= " + " + ".join(self._ptn(g * f.value) for _, g, f in shown)
@@ -456,6 +455,12 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
         cells.append(f" = {r[-1]}")
         out.append(("  " + "".join(cells)).rstrip())
     return out
+
+
+def _paren_tex(f: Factor) -> str:
+    """A factor's formula in LaTeX, in parentheses when it is a sum or a difference."""
+    wrap = f.formula is not None and f.formula.kind in ("add", "sub", "neg", "where")
+    return f"\\left({f.formula_tex()}\\right)" if wrap else f.formula_tex()
 
 
 def _frac(upper: str, lower: str) -> str:
