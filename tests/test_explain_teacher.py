@@ -141,7 +141,7 @@ def test_the_delta_form_of_w1_factors_the_shared_tail_as_mazur_does(build):
     assert top == sorted(top)
     assert len(re.findall(f"∂{r}/∂out_o1 +=", text)) == 1  # the shared tail is not repeated
     assert "δ_o1 = 0.74136507 · 0.186815602 = 0.138498562" in text  # Mazur's line
-    assert f"= δ_o1 · w5 + δ_o2 · w7" in text
+    assert "= δ_o1 · w5 + δ_o2 · w7" in text
     # ∂E_o1/∂out_h1 + ∂E_o2/∂out_h1 = 0.055399425 + −0.019049119 = 0.036350306
     terms = numbers_in(lines[top[2] + 3])
     assert terms == pytest.approx([DEO1_DOUT_H1, DEO2_DOUT_H1, DE_DOUT_H1], abs=2e-9)
@@ -267,7 +267,8 @@ def test_constants_are_named_by_their_value_never_primed():
 def test_markdown_and_html_carry_the_numbers_and_the_deltas():
     error, w = mazur_nn()
     md = explain(error, w["w1"], style="delta", numbers=True).to_markdown()
-    assert "\\delta_{\\mathrm{o1}} = \\frac{\\partial E_{total}}{\\partial \\mathrm{net}_{o1}}" in md
+    assert ("\\delta_{\\mathrm{o1}} = \\frac{\\partial E_{total}}"
+            "{\\partial \\mathrm{net}_{o1}}") in md
     assert "= 0.75136507 \\cdot \\left(1 - 0.75136507\\right) = 0.186815602" in md
     assert "\\left(-0.217071535\\right) \\cdot 0.175510053" in md
     assert "\\delta_{\\mathrm{o1}} \\cdot w_{5} + \\delta_{\\mathrm{o2}} \\cdot w_{7}" in md

@@ -378,7 +378,7 @@ class Explanation:
         elif self.paths:
             for k, path in enumerate(self.paths, 1):
                 chain = " → ".join([path[0].upper] + [f.lower for f in path])
-                rows = [self._row(f) for f in path]
+                rows: list[tuple[str, ...]] = [self._row(f) for f in path]
                 rows.append(("product", "", "", self._n(_product(path))))
                 if not self.values:
                     rows = [(r[0], r[1], r[3]) for r in rows]

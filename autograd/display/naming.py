@@ -6,11 +6,11 @@ share, with no labelling by hand and no work during the forward or backward pass
 * a node with a ``label`` keeps it (a model's parameters are labelled by place, ``L1.n2.w1``);
 * a neuron's weighted sum (a ``dot`` whose bias is labelled ``P.b``, or ``b_X``) is
   ``P.net`` (``net_X``) and the one-input op applied to it is ``P.out`` (``out_X``);
-* on a graph built by hand, a weighted sum (``w1*i1 + w2*i2 + b1``: a sum of products
-  with a labelled leaf, and labelled leaves, with a bias or two products) that feeds an activation (a one-input op other
-  than a negation or a power), or that reads a neuron's output, is a neuron too: numbered by
-  layer as the tutorials do, ``net_h1``/``out_h1`` in the hidden layers (``net_h2_1`` with
-  several) and ``net_o1``/``out_o1`` in the last;
+* on a graph built by hand, a weighted sum (``w1*i1 + w2*i2 + b1``: products with a
+  labelled leaf, and labelled leaves, with a bias or two products) that feeds an activation
+  (a one-input op other than a negation or a power), or that reads a neuron's output, is a
+  neuron too: numbered by layer as the tutorials do, ``net_h1``/``out_h1`` in the hidden
+  layers (``net_h2_1`` with several) and ``net_o1``/``out_o1`` in the last;
 * an unlabelled leaf fed to a neuron is an input ``x1``, ``x2``, ... (by its place);
 * an unlabelled root is ``loss``;
 * any other leaf is a constant and shows its value (``0.5``), even when the value repeats;
