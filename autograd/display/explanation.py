@@ -209,7 +209,8 @@ class Explanation:
             g = math.prod(numbers[:-1])
             out.append(f"  in δ form: {delta} = {' · '.join(parts[:-1])} = "
                        f"{' · '.join(self._paren_n(x) for x in numbers[:-1])} = {self._n(g)}")
-            out.append(f"  {_d(self.root, line.node)} = {delta} · {_d(last.upper, last.lower)}"
+            out.append(f"{'':13}{_d(self.root, line.node)} = {delta} · "
+                       f"{_d(last.upper, last.lower)}"
                        f" = {delta} · {_paren(last.formula_text())} = {self._paren_n(g)} · "
                        f"{self._paren_n(last.value)} = {self._n(line.value)}")
         return out
@@ -342,8 +343,23 @@ class Explanation:
                 rows += [self._row_tex(f) for f in line.factors]
                 rows.append("&= " + " \\cdot ".join(self._ptn(x) for x in numbers)
                             + f" = {self._tn(line.value)}")
+                rows += self._delta_form_tex(line, parts, numbers)
             out += ["$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$", ""]
         return out
+
+    def _delta_form_tex(self, line: Line, parts: list[str], numbers: list[float]
+                        ) -> list[str]:
+        """The chain again in δ form (δ_h1, then δ_h1 · x1), as in the text."""
+        last = line.factors[-1]
+        delta = _delta_name(last.upper)
+        if not delta or len(numbers) <= 2:
+            return []
+        g = math.prod(numbers[:-1])
+        d = _delta_tex(delta)
+        return [f"{d} &= " + " \\cdot ".join(parts[:-1]) + " = "
+                + " \\cdot ".join(self._ptn(x) for x in numbers[:-1]) + f" = {self._tn(g)}",
+                f"{_frac(self.root, line.node)} &= {d} \\cdot {_paren_tex(last)} = "
+                f"{self._ptn(g)} \\cdot {self._ptn(last.value)} = {self._tn(line.value)}"]
 
     def _terms_tex(self, step: Step) -> str:
         r = _tex(self.root)
