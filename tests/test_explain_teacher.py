@@ -179,10 +179,23 @@ def test_a_graph_built_by_hand_stops_at_each_activation_and_weighted_sum():
         [("loss", "out_o1"), ("out_o1", "net_o1"), ("net_o1", "w5")]
     assert [f.formula_text() for f in e.paths[0]] == \
         ["out_o1 − t_o1", "out_o1·(1 − out_o1)", "out_h1"]
-    # inputs given as plain numbers are named by their place, as an MLP's
+    # inputs given as unlabelled Values are named by their place, as an MLP's
     error, w = mazur_by_hand(inputs_labelled=False)
     e = explain(error, w["w1"])
     assert e.paths[0][-1].formula_text() == "x1" and e.paths[0][-1].value == 0.05
+
+
+def test_inputs_given_as_plain_numbers_are_named_by_place_without_primes():
+    w = [Value(v, label=f"w{k}") for k, v in enumerate([0.15, 0.20, 0.25, 0.30], 1)]
+    b1 = Value(0.35, label="b1")
+    h1 = (w[0] * 0.05 + w[1] * 0.10 + b1).sigmoid()  # each float makes a leaf of its own
+    h2 = (w[2] * 0.05 + w[3] * 0.10 + b1).sigmoid()
+    error = 0.5 * (0.01 - h1) ** 2 + 0.5 * (0.99 - h2) ** 2
+    table = names(error)
+    leaves = sorted(table[id(v)] for v in topological_order(error) if v.is_leaf and not v.label)
+    assert leaves == ["0.01", "0.5", "0.5", "0.99", "x1", "x1", "x2", "x2"]
+    e = explain(error, w[2])
+    assert [f.formula_text() for f in e.paths[0]][-1] == "x1"
 
 
 def test_sums_that_are_not_neurons_keep_their_expression():

@@ -17,9 +17,10 @@ share, with no labelling by hand and no work during the forward or backward pass
 * any other node is a short expression of its inputs' names (``0.6905 − L2.n1.out``,
   ``(0.6905 − L2.n1.out)²``, ``relu(L1.n2.net)``), or ``op(…)`` when that grows long.
 
-Names other than constants' are unique: a repeated one gets primes (``a·2``, ``a·2′``,
-``a·2″``, ``a·2‴``, ``a·2⁗5``). A constant is never primed (``1′`` would read as a
-derivative): views that need a key per node use its place, not its name.
+Names other than unlabelled leaves' are unique: a repeated one gets primes (``a·2``,
+``a·2′``, ``a·2″``, ``a·2‴``, ``a·2⁗5``). A constant, or an input given as a plain number
+(``w1*0.05`` and ``w3*0.05`` each make a leaf: both are ``x1``), is never primed (``1′``
+would read as a derivative): views that need a key per node use its place, not its name.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def names(root_or_order: Value | Sequence[Value]) -> dict[int, str]:
             name, prec = built[id(node)][1], _ATOM
         else:
             name, prec = _derived(node, node is root, out, precs, inputs)
-        constant = node.is_leaf and not node.label and id(node) not in inputs
-        out[id(node)] = name if constant else _unique(name, taken)
+        data = node.is_leaf and not node.label  # a constant, or an input given as a number
+        out[id(node)] = name if data else _unique(name, taken)
         precs[id(node)] = prec
     return out
 
