@@ -388,9 +388,7 @@ class Explanation:
         elif self.root == self.wrt:
             out.append(f"<p>{e(self.wrt)} is the root itself: the gradient is 1.</p>")
         elif self.style == "delta":
-            out += [f"<p>{e(line)}</p>" if not line.startswith("  ") else
-                    f"<p style=\"margin-left:2em\">{e(line.strip())}</p>"
-                    for line in self._delta_text() if line]
+            out.append("<pre>" + e("\n".join(self._delta_text()).strip()) + "</pre>")
         elif self.paths:
             for k, path in enumerate(self.paths, 1):
                 chain = " → ".join([path[0].upper] + [f.lower for f in path])

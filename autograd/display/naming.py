@@ -43,7 +43,8 @@ _PRIMES = ["", "′", "″", "‴"]
 
 def names(root_or_order: Value | Sequence[Value]) -> dict[int, str]:
     """``id(node) -> name`` for every node of the graph of a root (or of a topological
-    order, inputs first, root last), each name unique (see the module doc)."""
+    order, inputs first, root last), each unique but an unlabelled leaf's (see the module
+    doc)."""
     order = (topological_order(root_or_order) if isinstance(root_or_order, Value)
              else list(root_or_order))
     inputs = _input_places(order)
