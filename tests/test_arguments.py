@@ -1154,6 +1154,10 @@ ROWS += [
             "explain: wrt"),
     *counts("autograd.explain", "explain max_paths",
             lambda v: explain(*reversed(graph()), max_paths=v), "explain: max_paths", 0),
+    *flags("autograd.explain", "explain numbers",
+           lambda v: explain(*reversed(graph()), numbers=v), "explain: numbers"),
+    *choices("autograd.explain", "explain style",
+             lambda v: explain(*reversed(graph()), style=v), "explain: style"),
     *values("autograd.draw_dot", "draw_dot root", draw_dot, "draw_dot: root"),
     *_kind("autograd.draw_dot", "draw_dot format", lambda v: draw_dot(graph()[1], format=v),
            "draw_dot: format", [(5, TypeError), (None, TypeError), ("jpgg", ValueError),
@@ -1418,7 +1422,7 @@ def test_bad_argument_is_refused_where_it_is_given(call, error, message):
 
 
 def test_the_table_is_what_the_report_counts():
-    assert len(ROWS) == 837
+    assert len(ROWS) == 845  # 813 + draw_dot/draw_network views (24) + explain (8)
     assert sum(1 for r in ROWS if r.pending) == 0
     ids = [r.id for r in ROWS]
     assert len(set(ids)) == len(ids), [i for i in ids if ids.count(i) > 1]
