@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import GraphTooLargeError, Value, topological_order
+from autograd import GraphTooLargeError, Value, apply, topological_order
 from autograd.display.explanation import explain
 from autograd.display.graph import DEFAULT_MAX_NODES
 from autograd.display.stepper import BackpropPage, draw_html
@@ -464,3 +464,64 @@ def test_the_page_puts_compound_names_in_parentheses():
     data = _page_data(e, topological_order(e), 10)
     formulas = [term["formula"] for step in data["backward"] for term in step["terms"]]
     assert formulas == ["2·(target − out_o1)", "1", "-1"]
+
+
+# --- every op's formula, with compound operand names, read back -------------------------
+
+_SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻·", "0123456789-.")
+
+
+def as_python(text: str) -> str:
+    """A formula as the page prints it, as Python: ``2·(p + q)²`` -> ``2*(p + q)**2``,
+    ``[x > 0]`` -> ``(1.0 if x > 0 else 0.0)``; a reader's parse, written independently of
+    the code that prints it."""
+    text = re.sub(r"([⁰¹²³⁴⁵⁶⁷⁸⁹⁻][⁰¹²³⁴⁵⁶⁷⁸⁹⁻·]*)",
+                  lambda m: "**(" + m.group(1).translate(_SUPER) + ")", text).replace("·", "*")
+    text = text.replace("−", "-").replace("^", "**").replace("σ(", "sigmoid(")
+    text = text.replace("≤", "<=").replace("≥", ">=").replace("≠", "!=")
+    text = re.sub(r"(?<![<>!=])=(?!=)", "==", text)
+    while "[" in text:  # innermost Iverson bracket first
+        text = re.sub(r"\[([^\[\]]*)\]", r"(1.0 if (\1) else 0.0)", text)
+    return text
+
+
+def _compound_graphs():
+    """(op name, node) for every op and family member, its inputs compound nodes."""
+    from autograd import OPS
+
+    leaves = {k: Value(v, label=k) for k, v in zip("pqrstu", [0.3, 0.4, 0.5, 0.6, 0.9, 0.25])}
+    p, q, r, s, t, u = leaves.values()
+    a, b, c = p + q, r * s, t - u  # names "p + q", "r·s", "t − u"
+    for name, op in sorted(OPS.items()):
+        n = op.arity or 3
+        yield name, apply(op, *[a, b, c][:n])
+    yield "**2", a ** 2
+    yield "**3", b ** 3
+    yield "**-0.5", a ** -0.5
+    yield "leaky_relu", c.leaky_relu(0.1)
+    yield "neg of compound", -(a * b)
+
+
+@pytest.mark.parametrize("which", [name for name, _ in _compound_graphs()])
+def test_every_formula_on_the_page_reads_back_as_its_number(which):
+    """Each local derivative's formula, with compound operand names (and the op's own
+    compound name), evaluated as a reader parses it, equals the number the op's rule gives:
+    a missing parenthesis (2·p + q for 2·(p + q)) changes the number."""
+    import math as m
+
+    from autograd.display.stepper import _page_data
+
+    node = dict(_compound_graphs())[which]
+    root = node * 1.0
+    order = topological_order(root)
+    data = _page_data(root, order, 0)
+    scope = {k: v.data for k, v in zip("pqrstu", order) if v.label}
+    scope.update({v.label: v.data for v in order if v.label})
+    scope.update(sign=lambda x: float((x > 0) - (x < 0)), sigmoid=lambda x: 1 / (1 + m.exp(-x)),
+                 max=max, min=min, logsumexp=lambda *xs: m.log(sum(m.exp(x) for x in xs)),
+                 **{f: getattr(m, f) for f in ("sin", "cos", "exp", "log", "tanh", "sqrt")})
+    i = order.index(node)
+    step = next(s for s in data["backward"] if s["node"] == i)
+    for term in step["terms"]:
+        got = eval(as_python(term["formula"]), {"__builtins__": {}}, dict(scope, loss=root.data))  # noqa: S307
+        assert got == pytest.approx(term["partial"], rel=1e-9, abs=1e-12), (which, term["formula"])

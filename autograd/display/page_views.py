@@ -15,6 +15,7 @@ input ``e{i}_{k}``, from the op to the value ``r{i}``.
 
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Any
 
@@ -23,7 +24,7 @@ __all__ = ["DOT_LIMIT", "value_svg", "neuron_svg"]
 #: Graphs with more values than this are laid out by ``_layered`` instead of ``dot``.
 DOT_LIMIT = 300
 #: As wide as the widest number the page shows, so that boxes are sized for it.
-PLACEHOLDER = "-0.0000000"
+PLACEHOLDER = "-0.000000"
 _CHAR = 6.6  # px per character of 11 px Helvetica, generously
 
 
@@ -46,8 +47,8 @@ def _dot(data: dict[str, Any]) -> str:
     from .graph import graphviz_classes
 
     dot = graphviz_classes()[0](graph_attr={"rankdir": "LR", "bgcolor": "transparent",
-                                            "ranksep": "0.8", "nodesep": "0.2"})
-    dot.attr("node", fontname="Helvetica", fontsize="11")
+                                            "ranksep": "0.4", "nodesep": "0.12"})
+    dot.attr("node", fontname="Helvetica", fontsize="10", margin="0.04,0.02")
     for i, node in enumerate(data["nodes"]):
         dot.node(f"v{i}", id=f"v{i}", shape="record",
                  label=f"{_escape_record(node['name'])} | data {PLACEHOLDER} | grad {PLACEHOLDER}")
@@ -96,15 +97,17 @@ def _rows(nodes: list[dict[str, Any]], rank: list[int]) -> list[float]:
     for c in columns.values():
         for place, i in enumerate(c):
             row[i] = place
-    for order in (sorted(columns), sorted(columns, reverse=True)):
+    for order in (sorted(columns), sorted(columns, reverse=True), sorted(columns)):
         for r in order:
             c = columns[r]
             key = {i: sum(row[j] for j in neighbours[i]) / len(neighbours[i])
                    if neighbours[i] else row[i] for i in c}
             c.sort(key=lambda i: key[i])
-            for place, i in enumerate(c):
-                row[i] = place
-    return row
+            least = -math.inf  # each at its neighbours' mean row, at least a row apart
+            for i in c:
+                row[i] = least = max(key[i], least + 1)
+    low = min(row, default=0.0)
+    return [y - low for y in row]
 
 
 def _layered(data: dict[str, Any]) -> str:
@@ -171,9 +174,9 @@ def _value_box(i: int, name: str, x: float, y: float, w: float) -> str:
 
 # --- the neuron view ---------------------------------------------------------------------
 
-_N_W, _N_H, _N_GAP, _COL_GAP = 150, 34, 12, 120
+_N_W, _N_H, _N_GAP, _COL_GAP = 140, 34, 12, 80
 #: A layer pair with at most this many weights has them written on the edges.
-EDGE_LABELS = 16
+EDGE_LABELS = 8
 
 
 def neuron_svg(net: dict[str, Any], names: list[str]) -> str:

@@ -38,6 +38,7 @@
     return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
   }
   function name(i) { return D.nodes[i].name; }
+  function operand(i) { return D.nodes[i].operand; }  // in parentheses if compound
   const isConst = (i) => D.nodes[i].const === true;
 
   // --- which step computes what
@@ -207,7 +208,7 @@
       NET.layers.forEach((layer, l) => {
         const act = layer[0] && layer[0].act ? layer[0].act : 'identity';
         const rule = l === L - 1
-          ? 'δ⁽' + (l + 1) + '⁾ = ∂' + esc(name(ROOT)) + '/∂a⁽' + (l + 1) + '⁾ ⊙ f′(z⁽' + (l + 1) + '⁾)'
+          ? 'δ⁽' + (l + 1) + '⁾ = ∂' + esc(operand(ROOT)) + '/∂a⁽' + (l + 1) + '⁾ ⊙ f′(z⁽' + (l + 1) + '⁾)'
           : 'δ⁽' + (l + 1) + '⁾ = (W⁽' + (l + 2) + '⁾)ᵀδ⁽' + (l + 2) + '⁾ ⊙ f′(z⁽' + (l + 1) + '⁾)';
         const g = l === L - 1 ? '∂L/∂a' : '(Wᵀδ)ᵢ';
         const rows = layer.map((n) => {
@@ -239,7 +240,7 @@
   }
 
   // --- zoom: "fit window" shrinks the picture to the pane, never below readable text
-  const READABLE = 10.5;  // px
+  const READABLE = 10.2;  // px
   function fontPx(v) {  // the smallest text of a view at 100%, in px
     if (v.font) return v.font;
     const box = v.root.viewBox.baseVal;
@@ -375,10 +376,10 @@
     const s = D.backward[k];
     const i = s.node;
     if (s.terms.length === 0) {
-      return '<p><b>Backward 1/' + B + ': the seed.</b> ∂' + esc(name(i)) + '/∂' + esc(name(i)) + ' = 1</p>';
+      return '<p><b>Backward 1/' + B + ': the seed.</b> ∂' + esc(operand(i)) + '/∂' + esc(operand(i)) + ' = 1</p>';
     }
-    const rows = s.terms.filter((t) => !t.const).map((t) => '<li>∂' + esc(name(i)) + '/∂' +
-      esc(name(t.input)) + ' = ' + esc(t.formula) + ' = <span class="num">' + fmt(t.partial) +
+    const rows = s.terms.filter((t) => !t.const).map((t) => '<li>∂' + esc(operand(i)) + '/∂' +
+      esc(operand(t.input)) + ' = ' + esc(t.formula) + ' = <span class="num">' + fmt(t.partial) +
       '</span><br>grad(' + esc(name(t.input)) + ') = <span class="num">' + fmt(t.before) + ' + ' +
       fmt(t.partial) + ' × ' + fmt(s.grad) + ' = <b>' + fmt(t.after) + '</b></span></li>');
     return '<p><b>Backward ' + (k + 1) + '/' + B + '.</b> ' + esc(name(i)) + ' = ' + formula(i, false) +
@@ -434,7 +435,7 @@
       const next = k >= 0 && training + 1 < H.weights.length
         ? ' After the update (and the next recorded step) it is ' + fmt(H.weights[training + 1][k]) + '.' : '';
       return '<p>At training step ' + (H.step[training] + 1) + ': ' + who + ' = <span class="num">' +
-        fmt(value[i]) + '</span>, ∂' + esc(name(ROOT)) + '/∂' + who + ' = <span class="num">' +
+        fmt(value[i]) + '</span>, ∂' + esc(operand(ROOT)) + '/∂' + esc(operand(i)) + ' = <span class="num">' +
         fmt(grad[i]) + '</span>.' + next + '</p>';
     }
     if (!known[i]) {
@@ -445,22 +446,23 @@
     if (i === ROOT) {
       return b > 0 ? '<pre>' + esc(D.explain[String(ROOT)]) + '</pre>'
         : '<p>' + who + ' = ' + fmt(value[i]) + '. The backward pass starts here: its first step sets ∂' +
-          who + '/∂' + who + ' = 1.</p>';
+          esc(operand(i)) + '/∂' + esc(operand(i)) + ' = 1.</p>';
     }
     const rows = shares[i].map(([k, t]) => {
       const s = D.backward[k];
       const c = esc(name(s.node));
+      const dc = '∂' + esc(operand(s.node)) + '/∂' + esc(operand(i));
       if (k < b) {
-        return '<li class="arrived">step ' + (k + 1) + ': grad(' + c + ') × ∂' + c + '/∂' + who +
+        return '<li class="arrived">step ' + (k + 1) + ': grad(' + c + ') × ' + dc +
           ' = <span class="num">' + fmt(s.grad) + ' × ' + fmt(t.partial) + ' = ' + fmt(t.add) + '</span></li>';
       }
-      return '<li class="to-come">step ' + (k + 1) + ': grad(' + c + ') × ∂' + c + '/∂' + who +
+      return '<li class="to-come">step ' + (k + 1) + ': grad(' + c + ') × ' + dc +
         ' = ' + esc(t.formula) + ' × grad(' + c + '), still to come</li>';
     });
     const arrived = shares[i].filter(([k]) => k < b).length;
     const done = b >= completeAt[i];
     let text = '<p>grad(' + who + ') is the sum, over the ' + shares[i].length + ' node' +
-      (shares[i].length === 1 ? '' : 's') + ' made from it, of grad(node) × ∂node/∂' + who + ':</p>' +
+      (shares[i].length === 1 ? '' : 's') + ' made from it, of grad(node) × ∂node/∂' + esc(operand(i)) + ':</p>' +
       '<ul class="terms">' + rows.join('') + '</ul>';
     if (done) {
       text += '<p>grad(' + who + ') = <span class="num"><b>' + fmt(grad[i]) + '</b></span> (complete)</p>';
@@ -478,7 +480,7 @@
       for (const n of layer) {
         if (n.out !== i && n.net !== i) continue;
         if (!known[n.out]) return '';
-        return '<p>Neuron ' + esc(n.name) + ': a = ' + fmt(value[n.out]) + ', δ = ∂' + esc(name(ROOT)) +
+        return '<p>Neuron ' + esc(n.name) + ': a = ' + fmt(value[n.out]) + ', δ = ∂' + esc(operand(ROOT)) +
           '/∂net = g · f′(z) = <span class="num">' + fmt(grad[n.out]) + ' × ' + fmt(fprime(n)) + ' = <b>' +
           fmt(grad[n.net]) + '</b></span></p>';
       }
