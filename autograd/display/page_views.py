@@ -135,41 +135,34 @@ def _layered(data: dict[str, Any]) -> str:
                 jx, jy, jw = box[j]
                 parts.append(_edge(f"e{i}_{k}", jx + jw, jy + _BOX_H / 2, ox - _OP_W / 2, mid))
             parts.append(f'<g id="o{i}" class="node"><title>{escape(node["op"])}</title>'
-                         f'<ellipse cx="{ox:.1f}" cy="{mid:.1f}" rx="{_OP_W / 2}" ry="11" '
-                         f'fill="white" stroke="black"/>'
-                         f'<text x="{ox:.1f}" y="{mid + 4:.1f}" text-anchor="middle" '
-                         f'font-family="Helvetica,sans-serif" font-size="11">'
-                         f'{escape(node["op"][:6])}</text></g>')
+                         f'<ellipse cx="{ox:.0f}" cy="{mid:.0f}" rx="{_OP_W / 2:.0f}" ry="11"/>'
+                         f'<text x="{ox:.0f}" y="{mid + 4:.0f}">{escape(node["op"][:6])}</text></g>')
         parts.append(_value_box(i, node["name"], bx, by, bw))
     height = 20 + (max(row) + 1 if row else 1) * _ROW
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{x:.0f}px" height="{height:.0f}px" '
-            f'viewBox="0 0 {x:.0f} {height:.0f}"><g class="graph">{"".join(parts)}</g></svg>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="layered" width="{x:.0f}px" '
+            f'height="{height:.0f}px" viewBox="0 0 {x:.0f} {height:.0f}">{_ARROW}'
+            f'<g class="graph">{"".join(parts)}</g></svg>')
+
+
+_ARROW = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+          'markerHeight="7" orient="auto"><path d="M0 0L10 5L0 10z"/></marker></defs>')
 
 
 def _edge(ident: str, x1: float, y1: float, x2: float, y2: float) -> str:
-    """A straight edge with an arrowhead at (x2, y2)."""
-    dx, dy = x2 - x1, y2 - y1
-    length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
-    ux, uy = dx / length, dy / length
-    bx, by = x2 - 7 * ux, y2 - 7 * uy
-    head = (f"{x2:.1f},{y2:.1f} {bx - 3.5 * uy:.1f},{by + 3.5 * ux:.1f} "
-            f"{bx + 3.5 * uy:.1f},{by - 3.5 * ux:.1f}")
-    return (f'<g id="{ident}" class="edge"><path fill="none" stroke="black" '
-            f'd="M{x1:.1f},{y1:.1f} L{bx:.1f},{by:.1f}"/><polygon points="{head}"/></g>')
+    """A straight edge, its arrowhead a marker at (x2, y2)."""
+    return (f'<g id="{ident}" class="edge"><path d="M{x1:.0f} {y1:.0f}L{x2:.0f} {y2:.0f}"/></g>')
 
 
 def _value_box(i: int, name: str, x: float, y: float, w: float) -> str:
     """A value's box: its name, then the data and grad lines (the script fills them)."""
     third = _BOX_H / 3
-    lines = "".join(
-        f'<text x="{x + w / 2:.1f}" y="{y + third * k + 13:.1f}" text-anchor="middle" '
-        f'font-family="Helvetica,sans-serif" font-size="11">{escape(text)}</text>'
-        for k, text in enumerate([name, f"data {PLACEHOLDER}", f"grad {PLACEHOLDER}"]))
-    rules = "".join(f'<polyline fill="none" stroke="black" points="{x:.1f},{y + third * k:.1f} '
-                    f'{x + w:.1f},{y + third * k:.1f}"/>' for k in (1, 2))
+    lines = "".join(f'<text x="{x + w / 2:.0f}" y="{y + third * k + 13:.0f}">{escape(text)}</text>'
+                    for k, text in enumerate([name, f"data {PLACEHOLDER}",
+                                              f"grad {PLACEHOLDER}"]))
+    rules = (f'<path d="M{x:.0f} {y + third:.0f}h{w:.0f}M{x:.0f} {y + 2 * third:.0f}h{w:.0f}"/>')
     return (f'<g id="v{i}" class="node"><title>{escape(name)}</title>'
-            f'<polygon fill="white" stroke="black" points="{x:.1f},{y:.1f} {x + w:.1f},{y:.1f} '
-            f'{x + w:.1f},{y + _BOX_H:.1f} {x:.1f},{y + _BOX_H:.1f}"/>{rules}{lines}</g>')
+            f'<polygon points="{x:.0f},{y:.0f} {x + w:.0f},{y:.0f} {x + w:.0f},{y + _BOX_H:.0f} '
+            f'{x:.0f},{y + _BOX_H:.0f}"/>{rules}{lines}</g>')
 
 
 # --- the neuron view ---------------------------------------------------------------------

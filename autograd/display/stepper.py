@@ -213,8 +213,9 @@ def _page_data(root: Value, nodes: list[Value], explain_limit: int,
 def _backward_steps(nodes: list[Value], index: dict[int, int], model: GraphModel,
                     forward: list[int], const: list[bool]) -> tuple[list[Any], list[float]]:
     """The seed, then one step per (non-constant) op in reverse order, each input's
-    gradient before and after its share; and every node's final gradient (constants'
-    too, as the engine computes them)."""
+    gradient after its share (the page works out the share, partial × grad, and the
+    gradient before); and every node's final gradient (constants' too, as the engine
+    computes them)."""
     grads = [0.0] * len(nodes)
     r = len(nodes) - 1
     grads[r] = 1.0
@@ -229,10 +230,8 @@ def _backward_steps(nodes: list[Value], index: dict[int, int], model: GraphModel
         for k, (p, d, f) in enumerate(zip(_inputs(v), _local_partials(model, v),
                                           _local_formulas(model, v))):
             j = index[id(p)]
-            before = grads[j]
-            grads[j] = before + d * g  # as the engine does: grad += partial * grad(node)
-            term = {"input": j, "k": k, "partial": d, "formula": f, "before": before,
-                    "add": d * g, "after": grads[j]}
+            grads[j] += d * g  # as the engine does: grad += partial * grad(node)
+            term = {"input": j, "k": k, "partial": d, "formula": f, "after": grads[j]}
             if const[j]:
                 term["const"] = True
             terms.append(term)
@@ -434,7 +433,11 @@ def draw_html(
 def _html(data: dict[str, Any], title: str | None) -> str:
     """The page: the template with its slots filled."""
     names = [n["name"] for n in data["nodes"]]
-    payload = json.dumps(_json_safe(data), allow_nan=False).replace("<", "\\u003c")
+    try:  # most graphs are finite: no need to walk the data
+        payload = json.dumps(data, allow_nan=False)
+    except ValueError:
+        payload = json.dumps(_json_safe(data), allow_nan=False)
+    payload = payload.replace("<", "\\u003c")
     neurons = neuron_svg(data["net"], names) if data["net"] else ""
     parts = {"title": escape(title or f"Backpropagation through {names[-1]}"),
              "css": _static("stepper.css"), "svg": value_svg(data), "neurons": neurons,

@@ -41,6 +41,18 @@
   function operand(i) { return D.nodes[i].operand; }  // in parentheses if compound
   const isConst = (i) => D.nodes[i].const === true;
 
+  // --- each share (partial × grad) and the gradient before it, as Python worked them out
+  (function () {
+    const running = new Array(N).fill(0);
+    const all = [];  // every op's terms, in the order Python applied them
+    for (const s of D.backward) for (const t of s.terms) all.push([s, t]);
+    for (const [s, t] of all) {
+      t.add = t.partial * s.grad;
+      t.before = running[t.input];
+      running[t.input] = t.after;
+    }
+  }());
+
   // --- which step computes what
   const fwdAt = new Array(N).fill(-1);  // node -> its forward step
   D.forward.forEach((i, s) => { fwdAt[i] = s; });
