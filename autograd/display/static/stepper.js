@@ -60,11 +60,9 @@
   D.backward.forEach((s, k) => { bwdAt[s.node] = k; });
   const shares = D.nodes.map(() => []);  // node -> [[backward step, term]] it receives
   D.backward.forEach((s, k) => s.terms.forEach((t) => { if (!t.const) shares[t.input].push([k, t]); }));
-  const completeAt = D.nodes.map((n, i) => {  // backward steps after which grad(i) is final
-    if (i === ROOT) return 1;
-    const last = shares[i].length ? shares[i][shares[i].length - 1][0] + 1 : 0;
-    return Math.max(last, bwdAt[i] >= 0 ? bwdAt[i] + 1 : 0);
-  });
+  // the backward steps after which grad(i) is final: its last share has arrived
+  const completeAt = D.nodes.map((n, i) => (i === ROOT ? 1
+    : shares[i].length ? shares[i][shares[i].length - 1][0] + 1 : 0));
 
   // --- the state at pos
   let pos = 0;
@@ -219,9 +217,10 @@
       const L = NET.layers.length;
       NET.layers.forEach((layer, l) => {
         const act = layer[0] && layer[0].act ? layer[0].act : 'identity';
+        const up = (k) => '⁽' + String(k).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]) + '⁾';
         const rule = l === L - 1
-          ? 'δ⁽' + (l + 1) + '⁾ = ∂' + esc(operand(ROOT)) + '/∂a⁽' + (l + 1) + '⁾ ⊙ f′(z⁽' + (l + 1) + '⁾)'
-          : 'δ⁽' + (l + 1) + '⁾ = (W⁽' + (l + 2) + '⁾)ᵀδ⁽' + (l + 2) + '⁾ ⊙ f′(z⁽' + (l + 1) + '⁾)';
+          ? 'δ' + up(l + 1) + ' = ∂' + esc(operand(ROOT)) + '/∂a' + up(l + 1) + ' ⊙ f′(z' + up(l + 1) + ')'
+          : 'δ' + up(l + 1) + ' = (W' + up(l + 2) + ')ᵀδ' + up(l + 2) + ' ⊙ f′(z' + up(l + 1) + ')';
         const g = l === L - 1 ? '∂L/∂a' : '(Wᵀδ)ᵢ';
         const rows = layer.map((n) => {
           const fp = fprime(n);
@@ -451,9 +450,9 @@
         fmt(grad[i]) + '</span>.' + next + '</p>';
     }
     if (!known[i]) {
-      return '<p>' + who + ' is not computed yet: forward step ' + (fwdAt[i] + 1) + ' computes it.</p>';
+      return '<p>Not computed yet: forward step ' + (fwdAt[i] + 1) + ' computes it.</p>';
     }
-    if (isConst(i)) return '<p>' + who + ' is a constant: it takes no step and needs no gradient.</p>';
+    if (isConst(i)) return '<p>A constant: it takes no step and needs no gradient.</p>';
     const b = bwdDone();
     if (i === ROOT) {
       return b > 0 ? '<pre>' + esc(D.explain[String(ROOT)]) + '</pre>'
@@ -491,7 +490,7 @@
     for (const layer of NET.layers) {
       for (const n of layer) {
         if (n.out !== i && n.net !== i) continue;
-        if (!known[n.out]) return '';
+        if (!known[n.out]) return '<p>Neuron ' + esc(n.name) + ': not computed yet.</p>';
         return '<p>Neuron ' + esc(n.name) + ': a = ' + fmt(value[n.out]) + ', δ = ∂' + esc(operand(ROOT)) +
           '/∂net = g · f′(z) = <span class="num">' + fmt(grad[n.out]) + ' × ' + fmt(fprime(n)) + ' = <b>' +
           fmt(grad[n.net]) + '</b></span></p>';
