@@ -321,3 +321,23 @@ def test_bad_views_are_refused():
     x = Value(2.0, label="x")
     with pytest.raises(ValueError, match="draw_html: view='neurons' needs a network"):
         draw_html(x * x, view="neurons")
+
+
+@needs_dot
+def test_the_w5_page_fits_a_lecture_window_with_readable_text(browser, tmp_path):
+    """At 1400 × 900, "fit window" shows the whole worked example (examples/w5_page.py's
+    graph) in the value view, every text at least 10 px high (it used to need 5 px)."""
+    error = seed_003()[1]
+    page = Page(browser, draw_html(error), tmp_path / "w5.html")
+    page.tab.set_viewport_size({"width": 1400, "height": 900})
+    page.tab.select_option("#zoom", "1")
+    page.tab.select_option("#zoom", "fit")
+    fit = page.tab.evaluate("""() => {
+        const pane = document.getElementById('graph');
+        const sizes = Array.from(pane.querySelectorAll('text'),
+            t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+        return {over: [pane.scrollWidth - pane.clientWidth, pane.scrollHeight - pane.clientHeight],
+                least: Math.min.apply(null, sizes)};
+    }""")
+    assert fit["over"][0] <= 0 and fit["over"][1] <= 0 and fit["least"] >= 10, fit
+    page.tab.close()

@@ -1,16 +1,17 @@
 """The pictures of the step-through page (``stepper.py``), as SVG the page's script fills in.
 
-* The **value view**: one box per value (name, data, grad) and one ellipse per op. Small
+* The **value view**: one box per value (the op that made it, name, data, grad). Small
   graphs are laid out by Graphviz's ``dot``; from ``DOT_LIMIT`` values on, by a layered
   layout of our own that takes time linear in the graph (``dot``'s grows much faster: 38 s
-  at 2,000 values).
+  at 2,000 values), with one ellipse per op.
 * The **neuron view**: one box per neuron (activation, ∂loss/∂activation, δ = ∂loss/∂net),
   one column per layer, weights on the edges (coloured by sign, width by size, named and
   valued on hover; written on the edge when a layer pair has few of them).
 
 Both use the same ids and classes, so the script's highlighting works on either: value
-node i is ``<g id="v{i}" class="node">``, its op node ``o{i}``, the edge from its k-th
-input ``e{i}_{k}``, from the op to the value ``r{i}``.
+node i is ``<g id="v{i}" class="node">`` (its last two texts: data and grad), the edge
+from its k-th input ``e{i}_{k}``; in the layered layout also its op node ``o{i}`` and the
+edge from the op to the value ``r{i}``.
 """
 
 from __future__ import annotations
@@ -43,21 +44,21 @@ def _escape_record(text: str) -> str:
 
 
 def _dot(data: dict[str, Any]) -> str:
-    """Laid out by Graphviz (its errors say how to install it)."""
+    """Laid out by Graphviz (its errors say how to install it). Each op is written at the
+    top of the box of the value it makes (not a node of its own: half as wide, so that a
+    small network fits a window with its text readable); edges go from input to value."""
     from .graph import graphviz_classes
 
     dot = graphviz_classes()[0](graph_attr={"rankdir": "LR", "bgcolor": "transparent",
                                             "ranksep": "0.4", "nodesep": "0.12"})
     dot.attr("node", fontname="Helvetica", fontsize="10", margin="0.04,0.02")
     for i, node in enumerate(data["nodes"]):
+        op = f"{_escape_record(node['op'])} | " if node["inputs"] else ""
         dot.node(f"v{i}", id=f"v{i}", shape="record",
-                 label=f"{_escape_record(node['name'])} | data {PLACEHOLDER} | grad {PLACEHOLDER}")
-        if node["inputs"]:
-            dot.node(f"o{i}", id=f"o{i}", label=_escape_record(node["op"]), shape="ellipse",
-                     width="0.3", height="0.3")
-            dot.edge(f"o{i}", f"v{i}", id=f"r{i}")
-            for k, j in enumerate(node["inputs"]):
-                dot.edge(f"v{j}", f"o{i}", id=f"e{i}_{k}")
+                 label=f"{op}{_escape_record(node['name'])} | data {PLACEHOLDER} | "
+                       f"grad {PLACEHOLDER}")
+        for k, j in enumerate(node["inputs"]):
+            dot.edge(f"v{j}", f"v{i}", id=f"e{i}_{k}")
     svg = dot.pipe(format="svg", encoding="utf-8")
     return svg[svg.index("<svg"):]
 

@@ -332,8 +332,9 @@
       places.top.push([box.x + box.width / 2, box.y - 3]);
       D.nodes[i].inputs.forEach((j, k) => {
         const path = v.root.querySelector('#e' + i + '_' + k).getElementsByTagName('path')[0];
-        const p = path.getPointAtLength(path.getTotalLength() / 2);
-        places.middle[i + '_' + k] = [p.x, p.y - 3];
+        const length = path.getTotalLength();
+        const p = path.getPointAtLength(length / 2);
+        places.middle[i + '_' + k] = [p.x, p.y - 3, length];
       });
     }
   }
@@ -431,7 +432,8 @@
       light(v.root.querySelector('#e' + i + '_' + t.k), 'active');
       const middle = places.middle[i + '_' + t.k];
       const top = places.top[t.input];
-      label(middle[0], middle[1], t.formula + ' = ' + fmt(t.partial), 'edge-label');
+      const full = t.formula + ' = ' + fmt(t.partial);  // on a short edge, only the number
+      label(middle[0], middle[1], full.length * 5.5 < middle[2] ? full : fmt(t.partial), 'edge-label');
       stacked[t.input] = (stacked[t.input] || 0) + 1;
       label(top[0], top[1] - 13 * (stacked[t.input] - 1), '+= ' + fmt(t.add), 'add-label');
     }
