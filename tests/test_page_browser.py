@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_stepper import Page, browser, embedded, needs_dot, same_to_shown_digits, w5_graph
 
 from autograd import Value, topological_order
 from autograd.display import naming
@@ -20,7 +21,6 @@ from autograd.display.neurons import NeuronGraph
 from autograd.display.stepper import draw_html
 from nn import MLP, SGD, fit, mse, squared_error
 from nn.datasets import seed_003
-from test_stepper import Page, browser, embedded, needs_dot, same_to_shown_digits, w5_graph
 
 __all__ = ["browser"]  # the module-scoped Chromium fixture, shared with test_stepper
 
@@ -158,8 +158,8 @@ def test_history_slider_moves_the_whole_graph(browser, tmp_path):
             p.data = w
         reference = mse(again(xs[0]), [ys[0]])
         reference.backward()
-        page.tab.evaluate("(s) => { const e = document.getElementById('slider'); e.value = String(s);"
-                          " e.dispatchEvent(new Event('input')); }", s)
+        page.tab.evaluate("(s) => { const e = document.getElementById('slider');"
+                          " e.value = String(s); e.dispatchEvent(new Event('input')); }", s)
         shown = page.shown()
         order = topological_order(reference)
         assert len(shown) == len(order)

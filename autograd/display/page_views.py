@@ -137,7 +137,8 @@ def _layered(data: dict[str, Any]) -> str:
                 parts.append(_edge(f"e{i}_{k}", jx + jw, jy + _BOX_H / 2, ox - _OP_W / 2, mid))
             parts.append(f'<g id="o{i}" class="node"><title>{escape(node["op"])}</title>'
                          f'<ellipse cx="{ox:.0f}" cy="{mid:.0f}" rx="{_OP_W / 2:.0f}" ry="11"/>'
-                         f'<text x="{ox:.0f}" y="{mid + 4:.0f}">{escape(node["op"][:6])}</text></g>')
+                         f'<text x="{ox:.0f}" y="{mid + 4:.0f}">{escape(node["op"][:6])}'
+                         '</text></g>')
         parts.append(_value_box(i, node["name"], bx, by, bw))
     height = 20 + (max(row) + 1 if row else 1) * _ROW
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="layered" width="{x:.0f}px" '
