@@ -212,6 +212,22 @@
     const root = document.createElement('div');
     root.className = 'layers';
     const v = { root, svg: false, node: () => null };
+    // (Wᵀδ)ᵢ written out, Σⱼ wⱼᵢ·δⱼ, where the layer above has few neurons: [weight, net] pairs
+    const uses = {};
+    NET.layers.forEach((layer) => layer.forEach((n) => n.sources.forEach((key, k) => {
+      (uses[key] = uses[key] || []).push([n.weights[k], n.net]);
+    })));
+    function sum(n, l) {
+      const terms = uses['n' + n.id] || [];
+      if (l === NET.layers.length - 1 || terms.length === 0 || terms.length > 4) return '';
+      const names = terms.map(([w, net]) => esc(name(w)) + '·δ(' + esc(name(net)) + ')').join(' + ');
+      const nums = terms.map(([w, net]) => {
+        const d = short(grad[net]);
+        return short(value[w]) + '·' + (d.startsWith('-') ? '(' + d + ')' : d);
+      }).join(' + ');
+      return '<tr class="sum"><td></td><td colspan="5">(Wᵀδ)<sub>' + esc(n.name) + '</sub> = ' + names +
+        ' = ' + nums + ' = ' + fmt(grad[n.out]) + '</td></tr>';
+    }
     v.render = function () {
       const parts = [];
       const L = NET.layers.length;
@@ -228,7 +244,8 @@
           return '<tr data-node="' + esc(n.name) + '"><th>' + esc(n.name) + '</th><td>' +
             (known[n.net] ? fmt(value[n.net]) : '?') + '</td><td>' + (ok ? fmt(value[n.out]) : '?') +
             '</td><td>' + (ok ? fmt(fp) : '?') + '</td><td>' + fmt(grad[n.out]) + '</td><td class="delta">' +
-            fmt(grad[n.out]) + ' × ' + (ok ? fmt(fp) : '?') + ' = <b>' + fmt(grad[n.net]) + '</b></td></tr>';
+            fmt(grad[n.out]) + ' × ' + (ok ? fmt(fp) : '?') + ' = <b>' + fmt(grad[n.net]) + '</b></td></tr>' +
+            sum(n, l);
         });
         parts.push('<section class="layer"><h3>Layer ' + (l + 1) + ' (f = ' + esc(act) + ', ' +
           layer.length + ' neurons)</h3><p class="rule">' + rule + '</p><table><thead><tr><th></th>' +
