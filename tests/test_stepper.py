@@ -560,3 +560,23 @@ def test_page_build_time_grows_linearly():
     if t_large / t_small > 6.5:  # once more, in case the machine was busy for one of them
         t_small, t_large = _build_seconds(small), _build_seconds(large)
     assert t_large / t_small <= 6.5, (t_small, t_large)
+
+
+@needs_dot
+def test_constants_take_no_step_unless_asked():
+    """Unlabelled leaves that are no network's inputs are constants (named by value), and so
+    is an op on constants only: no forward or backward step of their own, no gradient shown;
+    ``constant_steps=True`` steps through them as through any node."""
+    x = Value(0.5, label="x")
+    half = Value(2.0) * 0.25  # an op on constants
+    loss = (x - 0.1) ** 2 * half
+    order = topological_order(loss)
+    data = embedded(draw_html(loss))
+    const = [n.get("const", False) for n in data["nodes"]]
+    assert [n["name"] for n, c in zip(data["nodes"], const) if c] == ["0.1", "2", "0.25", "2·0.25"]
+    ops = [i for i, v in enumerate(order) if v.parents]
+    assert data["forward"] == [i for i in ops if not const[i]]
+    assert [s["node"] for s in data["backward"][1:]] == [i for i in reversed(ops) if not const[i]]
+    every = embedded(draw_html(loss, constant_steps=True))
+    assert not any(n.get("const") for n in every["nodes"])
+    assert every["forward"] == ops and len(every["backward"]) == 1 + len(ops)
