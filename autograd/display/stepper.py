@@ -13,6 +13,10 @@ and gradient is computed again here at each recorded step's weights.
 
 Constants (unlabelled leaves that are not a network's inputs, and ops on constants only)
 take no step and show no gradient, unless ``constant_steps=True``.
+
+Keys: → next step, ← undo the last step, f / b forward / backward step, space play or
+pause, r reset, z zoom to the current node; Tab to a node and Enter shows its chain rule
+(what has arrived so far and what is still to come).
 """
 
 from __future__ import annotations
