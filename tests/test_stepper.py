@@ -580,3 +580,22 @@ def test_constants_take_no_step_unless_asked():
     every = embedded(draw_html(loss, constant_steps=True))
     assert not any(n.get("const") for n in every["nodes"])
     assert every["forward"] == ops and len(every["backward"]) == 1 + len(ops)
+
+
+@needs_dot
+def test_the_slider_data_agree_with_what_fit_recorded():
+    """Where the drawn graph is the training loss itself (one example, the whole batch),
+    the values and gradients the page works out at each recorded step's weights are the
+    loss and gradients fit recorded at that step."""
+    from nn.datasets import TARGETS, X, seed_003
+
+    model, _, _ = seed_003()
+    hist = fit(model, [X], [TARGETS], squared_error, SGD(model.parameters(), lr=0.5),
+               epochs=30, progress=False, record=True)
+    loss = squared_error(model([Value(x, label=f"x{i}") for i, x in enumerate(X, 1)]), TARGETS)
+    data = embedded(draw_html(loss, history=hist))["history"]
+    assert data["step"] == list(range(30))
+    for s, step in enumerate(hist.steps):
+        assert data["data"][s][-1] == pytest.approx(step.loss, rel=1e-12)
+        grads = [data["grad"][s][i] for i in data["nodes"]]
+        assert grads == pytest.approx(step.grads, rel=1e-9, abs=1e-15)
