@@ -328,7 +328,7 @@ def _neuron_data(root: Value, nodes: list[Value]) -> dict[str, Any] | None:
     if not net.found:
         return None
     index = {id(v): i for i, v in enumerate(nodes)}
-    model = GraphModel(nodes)
+    model = GraphModel(nodes, {})  # only its local derivatives: no names needed
     key = {id(v): f"in{k}" for k, v in enumerate(net.inputs)}
     layers, count = [], 0
     for layer in net.layers:
