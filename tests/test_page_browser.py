@@ -222,7 +222,7 @@ def test_no_formula_shows_a_compound_name_without_parentheses(browser, tmp_path,
     else:
         model = MLP(3, [4, 4, 1], activation="sigmoid", seed=4)
         error = squared_error(model([0.2, -0.4, 0.9]), [0.5])
-    html = draw_html(error)
+    html = draw_html(error, view="values")  # every op of the graph, one step each
     names = [n["name"] for n in embedded(html)["nodes"]]
     compound = [n for n in names if naming.operand(n) != n]
     assert compound

@@ -368,7 +368,7 @@ def test_reused_node_shows_its_first_contribution_then_the_sum(browser, tmp_path
 @needs_dot
 def test_unlabelled_mlp_plays_to_the_end(browser, tmp_path):
     loss = mlp_graph()
-    page = Page(browser, draw_html(loss), tmp_path / "mlp.html")
+    page = Page(browser, draw_html(loss, view="values"), tmp_path / "mlp.html")
     page.tab.select_option("#speed", "10")
     page.click("play")
     page.tab.wait_for_function("() => document.getElementById('status').textContent"

@@ -35,14 +35,13 @@ from ..core.value import Value, op_of, topological_order
 from . import naming
 from .explanation import explain
 from .model import GraphModel
+from .neurons import NEURON_VIEW_FROM
 from .page_views import neuron_svg, value_svg
 
 __all__ = ["draw_html", "BackpropPage", "VIEWS"]
 
 #: The levels of detail the page shows.
 VIEWS = ("values", "neurons", "layers")
-#: With ``view=None``, graphs of more values than this open in the neuron view.
-NEURON_VIEW_FROM = 100
 
 # --- adapter: the only code that touches the engine's API -------------------------------
 # Rewire these functions when the engine changes; nothing below them reads a Value.
@@ -400,8 +399,8 @@ def draw_html(
     to ``explain_limit`` nodes (labelled ones first; fewer on large graphs); the others
     show their gradient's sum over the nodes made from them. ``view``: the level of detail
     the page opens at, ``"values"``, ``"neurons"`` or ``"layers"`` (None: neurons for a
-    network of more than 100 values, else values). ``constant_steps``: constants take
-    steps and show gradients as other nodes do.
+    network of more than ``NEURON_VIEW_FROM`` (48) values, else values).
+    ``constant_steps``: constants take steps and show gradients as other nodes do.
     """
     from .graph import GraphTooLargeError
 
