@@ -222,8 +222,8 @@ def fit(
         for epoch in range(epochs):
             if lr_schedule is not None:
                 _set_lr(optimizer, lr_schedule, epoch)
-            if shuffle:
-                rng.shuffle(order)
+            if shuffle and (batch_loss is None or size < len(order)):  # (compiled, one
+                rng.shuffle(order)  # batch: the same examples, order alone would change)
             batches = batch_loss.batches(order, size) if batch_loss is not None else \
                 [order[start:start + size] for start in range(0, len(order), size)]
             losses = [_step(model, loss_fn, xs, ys, batch, batch_loss, regularization,
@@ -434,7 +434,7 @@ class _CompiledLoss:
         if seed is None:
             seed = self.seeds[n] = self.np.full((n, 1), 1.0 / n)
         self.program.backward(seed)
-        value = float(losses.mean())
+        value = float(losses.sum()) / n  # (as mean() computes it, without its overhead)
         if self.reg is not None:
             value += float(self.reg(self.no_inputs)[0, 0])
             self.reg.backward(self.one)

@@ -49,17 +49,17 @@ class Bound(Value):
     binding: Binding
 
     def _get_data(self) -> float:
-        return self.binding.theta.item(_DATA.__get__(self))  # type: ignore[no-any-return]
+        return self.binding.theta.item(_DATA.__get__(self))
 
     def _set_data(self, value: float) -> None:
         self.binding.theta[_DATA.__get__(self)] = check_number(value, "Value.data",
                                                                "the new value")
         _T.__set__(self, tick())
 
-    data = property(_get_data, _set_data, doc=Value.data.__doc__)  # type: ignore[assignment]
-    _data = property(_get_data, _set_data)  # type: ignore[assignment]
+    data = property(_get_data, _set_data, doc=Value.data.__doc__)
+    _data = property(_get_data, _set_data)
 
-    @property  # type: ignore[override]
+    @property
     def grad(self) -> Any:
         return self.binding.grad.item(_DATA.__get__(self))
 
@@ -72,10 +72,10 @@ class Bound(Value):
         self.binding.release()  # a Value or anything else: the slot holds it
         self.grad = value
 
-    @property  # type: ignore[override]
+    @property
     def _t(self) -> int:
         own, shared = _T.__get__(self), self.binding.t
-        return own if own > shared else shared  # type: ignore[no-any-return]
+        return own if own > shared else shared
 
     @_t.setter
     def _t(self, value: int) -> None:
