@@ -370,8 +370,9 @@ class _CompiledLoss:
         self.program = compile([loss], self.xs + self.ts, params)
         self.data = self.table(xs, ys)
         self.check_frozen(model, loss_fn, xs, outputs, loss)
-        self.reg = None if regularization is None else \
-            compile([regularization(model)], [], params)
+        reg = None if regularization is None else regularization(model)
+        self.decay = _weight_decay(reg, params)  # alpha·Σ p² (nn.l2): no program needed
+        self.reg = None if reg is None or self.decay is not None else compile([reg], [], params)
         self.no_inputs, self.one = np.empty((1, 0)), np.ones((1, 1))
         self.seeds: dict[int, Any] = {}
         self.tables: dict[int, Any] = {}
@@ -422,7 +423,10 @@ class _CompiledLoss:
         return self.np.hstack([X, Y])
 
     def batches(self, order: list[int], size: int) -> list[Any]:
-        """The batches of one epoch, as arrays of example indices."""
+        """The batches of one epoch, as arrays of example indices (one batch of every
+        example, in order: a slice, so that the table is read without a copy)."""
+        if size >= len(order) and order == list(range(len(order))):
+            return [slice(None)]
         index = self.np.array(order, dtype=self.np.intp)
         return [index[start:start + size] for start in range(0, len(index), size)]
 
@@ -435,7 +439,18 @@ class _CompiledLoss:
             seed = self.seeds[n] = self.np.full((n, 1), 1.0 / n)
         self.program.backward(seed)
         value = float(losses.sum()) / n  # (as mean() computes it, without its overhead)
-        if self.reg is not None:
+        if self.decay is not None:  # alpha·Σ p²: its gradient is 2·alpha·p
+            alpha, index = self.decay
+            view = self.program.bound()
+            theta = view.data() if index is None else view.data()[index]
+            value += alpha * float(theta @ theta)
+            if index is None:
+                view.add_grads((2.0 * alpha) * theta)
+            else:
+                extra = self.np.zeros(len(self.program.params))
+                extra[index] = (2.0 * alpha) * theta
+                view.add_grads(extra)
+        elif self.reg is not None:
             value += float(self.reg(self.no_inputs)[0, 0])
             self.reg.backward(self.one)
         return value
@@ -446,6 +461,30 @@ class _CompiledLoss:
         if table is None:
             table = self.tables[id(xs)] = self.table(xs, ys)
         return float(self.program(table).mean())
+
+
+def _weight_decay(reg: Any, params: list[Value]) -> tuple[float, Any] | None:
+    """``(alpha, index)`` if ``reg`` is ``alpha * sum(p * p for p in ps)`` (``nn.l2``) over
+    some of ``params``, each once (``index``: their positions, None for all in order)."""
+    import numpy as np
+
+    if not isinstance(reg, Value) or reg.op != "mul":
+        return None
+    alpha, total = reg.parents
+    if not (alpha.is_leaf and total.op == "sum"):
+        return None
+    position = {id(p): i for i, p in enumerate(params)}
+    index = []
+    for square in total.parents:
+        x = square.parents
+        if square.op != "mul" or x[0] is not x[1] or id(x[0]) not in position:
+            return None
+        index.append(position[id(x[0])])
+    if len(set(index)) != len(index) or id(alpha) in position:
+        return None
+    if index == list(range(len(params))):
+        return alpha.data, None
+    return alpha.data, np.array(index, dtype=np.intp)
 
 
 def _check_targets(loss_fn: Any, Y: Any) -> None:

@@ -298,3 +298,19 @@ def test_bound_parameters_pickle_copy_and_take_a_value_gradient():
     (w * w).backward(create_graph=True)  # a .grad that is a Value: released, then set
     assert type(w) is Value and isinstance(w.grad, Value)
     assert w.grad.data == 2.0 * data[0]
+
+
+@pytest.mark.parametrize("regularization", [
+    lambda m: l2(m, 1e-2),  # all parameters: one dot product
+    lambda m: l2(m.layers[0].parameters()[::-1], 1e-2),  # some, in another order
+    lambda m: 1e-2 * sum(abs(p) for p in m.parameters()),  # anything else: a program
+])
+def test_fit_compiled_regularization_equals_eager(regularization):
+    runs = []
+    for compiled in (False, True):
+        model = MLP(3, [4, 2], seed=12)
+        history = fit(model, XS, YS, cross_entropy, SGD(model.parameters(), lr=0.2),
+                      epochs=3, batch_size=4, regularization=regularization, progress=False,
+                      compiled=compiled)
+        runs.append((history.loss, [p.data for p in model.parameters()]))
+    assert close(runs[0][0], runs[1][0], 1e-10) and close(runs[0][1], runs[1][1], 1e-10)

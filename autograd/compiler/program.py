@@ -15,7 +15,9 @@ Honest limits: the graph is recorded once, so Python control flow that read ``.d
 while the graph was built (an ``if``, a ``max``) is frozen at what it chose for the
 values the placeholders had; leaves that are neither inputs nor parameters are constants.
 ``nn.fit(compiled=True)`` guards against the commonest case (a loss that branches on the
-targets) by tracing several examples and comparing the graphs. Requires NumPy (from a
+targets) by tracing the loss again with several targets and comparing the graphs.
+While a program runs, its parameters' data and gradients live in arrays
+(``core/arrays.py``), read and written in place of their slots. Requires NumPy (from a
 clone: ``pip install -e ".[fast]"``); ``backend="torch"`` requires PyTorch.
 """
 
