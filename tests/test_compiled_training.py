@@ -314,3 +314,18 @@ def test_fit_compiled_regularization_equals_eager(regularization):
                       compiled=compiled)
         runs.append((history.loss, [p.data for p in model.parameters()]))
     assert close(runs[0][0], runs[1][0], 1e-10) and close(runs[0][1], runs[1][1], 1e-10)
+
+
+def test_fit_compiled_hinge_one_batch_equals_eager():
+    """One batch of every example: compiled fit skips the shuffle (the same examples; the
+    eager run's order changes only the order of a sum)."""
+    xs = [[0.5, 1.0], [-1.0, 0.5], [1.5, -0.5], [-0.5, -1.0], [0.25, 0.75]]
+    ys = [1.0, -1.0, 1.0, -1.0, 1.0]
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [4, 4, 1], seed=13, init="micrograd")
+        history = fit(model, xs, ys, hinge, SGD(model.parameters(), lr=0.1, momentum=0.9),
+                      epochs=5, regularization=lambda m: l2(m, 1e-4), progress=False,
+                      compiled=compiled)
+        runs.append((history.loss, [p.data for p in model.parameters()]))
+    assert close(runs[0][0], runs[1][0], 1e-10) and close(runs[0][1], runs[1][1], 1e-10)
