@@ -432,7 +432,8 @@ class _CompiledLoss:
 
     def forward_backward(self, batch: Any) -> float:
         """The batch's mean loss (plus the regularization); gradients into ``.grad``."""
-        losses = self.program(self.data[batch])
+        rows = self.data[batch] if type(batch) is slice else self.data.take(batch, axis=0)
+        losses = self.program(rows)  # (take: a third of the time of data[batch])
         n = len(losses)
         seed = self.seeds.get(n)
         if seed is None:
