@@ -95,11 +95,12 @@ def neuron(av: list[Any], bv: list[Any], start: Operand,
     of a network). ``Value.relu``, ``Value.tanh`` and ``Value.sigmoid`` are applied inline
     (their forwards, checked against the ops' by a test); None applies nothing. Numbers
     among the inputs are lifted as ``dot`` lifts them."""
-    try:  # a number among av or start has no _data: dot_values lifts it (or raises)
+    try:  # a number among av or start has no _data: dot lifts it (or raises)
         if len(av) != len(bv) or not av:
             raise AttributeError
         # inlined forward of ops.DOT (checked against it by a test)
-        data = start._data + builtins.sum([x._data * y._data for x, y in zip(av, bv)])
+        data = start._data + builtins.sum(  # type: ignore[union-attr]
+            [x._data * y._data for x, y in zip(av, bv)])
     except AttributeError:
         out = dot(av, bv, start)
         return out if activation is None else activation(out)
