@@ -23,11 +23,17 @@ SCRIPTS = ["w5_update.py", "gradient_descent.py", "moons.py", "teacher_student.p
 
 def draw_graphs(target: Path) -> None:
     """The w5 pictures: the graph near the error (path to w5 highlighted, shaded by
-    |grad|, boxed by neuron) and the network as the tutorial draws it."""
+    |grad|, boxed by neuron) and the network as the tutorial draws it; the neuron view of
+    the two-moons network, MLP(2, [16, 16, 1]), on its first example."""
     sys.path.insert(0, str(ROOT))
     from autograd import draw_dot
-    from nn import draw_network
-    from nn.datasets import seed_003
+    from nn import MLP, draw_network, hinge
+    from nn.datasets import make_moons, seed_003
+
+    xs, ys = make_moons()
+    moons = MLP(2, [16, 16, 1], activation="relu", seed=0, init="micrograd")
+    moons_loss = hinge(moons(xs[0]), [ys[0]])
+    moons_loss.backward()
 
     model, error, w5 = seed_003()
     error.backward()
@@ -36,6 +42,7 @@ def draw_graphs(target: Path) -> None:
         "w5_path": draw_dot(error, highlight=w5, clusters=model, color_by_grad=True,
                             rankdir="TB", depth=6),
         "w5_network": draw_network(model, input_names=["x1", "x2"], show_grad=True),
+        "moons_neurons": draw_dot(moons_loss),  # over 48 Values: the neuron view
     }
     for name, graph in pictures.items():
         graph.render(str(target / name), format="svg", cleanup=True)

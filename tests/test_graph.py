@@ -170,7 +170,7 @@ def test_make_figures_draws_the_same_bytes_twice(tmp_path):
         subprocess.run([sys.executable, str(path), "--graphs-only", str(folder)], check=True,
                        capture_output=True, timeout=120)
     names = sorted(p.name for p in first.iterdir())
-    assert names == ["w5_graph.svg", "w5_network.svg", "w5_path.svg"]
+    assert names == ["moons_neurons.svg", "w5_graph.svg", "w5_network.svg", "w5_path.svg"]
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     committed = (path.parent.parent / "docs" / "images" / "w5_path.svg").read_bytes()

@@ -109,3 +109,16 @@ def test_the_same_names_in_explain_and_draw_dot():
     src = draw_dot(loss).source
     for name in ("L1.n2.w1", "L1.n2.net", "L1.n2.out", "x1", "loss"):
         assert f"<td>{name}</td>" in src, name
+
+def test_a_negative_constant_factor_is_parenthesised():
+    """A teacher writes 1 − (−1)·s, not 1 − -1·s (hinge of a label −1)."""
+    s = Value(0.5, label="s")
+    y = Value(-1.0)
+    prod = y * s
+    z = 1.0 - prod
+    top = (z.relu() + 0.0) * 2.0
+    got = names(top)
+    assert got[id(prod)] == "(-1)·s"
+    assert got[id(z)] == "1 − (-1)·s"
+    first = y + s
+    assert names(first * 3.0)[id(first)] == "-1 + s"

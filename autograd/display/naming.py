@@ -280,8 +280,9 @@ def _expression(
 
 
 def _precedence(name: str) -> int:
-    """The precedence of a label or a constant: an atom, unless it starts with a sign."""
-    return _NEGATION if name.startswith(("-", "−")) else _ATOM
+    """The precedence of a label or a constant: an atom, unless it starts with a sign; then
+    as low as a sum's, so it is parenthesised as a factor or a subtrahend: ``(-1)·s``."""
+    return _SUM if name.startswith(("-", "−")) else _ATOM
 
 
 def operand(name: str) -> str:
