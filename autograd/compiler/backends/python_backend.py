@@ -27,6 +27,7 @@ import keyword
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from operator import add
 from typing import Any
 
 from ...core.value import Value
@@ -214,7 +215,7 @@ def _forward_lines(w: _Writer, op: ops.Op, key: Key, parts: list[Any]) -> list[s
             continue
         error = "ZeroDivisionError" if issubclass(d.error, ZeroDivisionError) else (
             "OverflowError" if issubclass(d.error, OverflowError) else "ValueError")
-        lines.append(f"if {code(bad).text}: raise {error}({_message(op, d, parts, w)})")
+        lines += [f"if {code(bad).text}:", f"    raise {error}({_message(op, d, parts, w)})"]
     w.shown[key] = f"{w.names[key]} = {code(op.forward(w.ns, *args)).text}"
     return [*lines, w.shown[key]]
 
@@ -248,7 +249,10 @@ def _message(op: ops.Op, d: ops.Domain, parts: list[Any], w: _Writer) -> str:
         text = f"{op.title}: input out of its domain"
     pieces = text.replace("{", "{{").replace("}", "}}").split("\0")
     body = "".join(p if i % 2 == 0 else "{" + p + "}" for i, p in enumerate(pieces))
-    return "f" + repr(body)
+    text = repr(body)
+    if text.startswith("'") and '"' not in body:  # double quotes, as the house writes
+        text = '"' + text[1:-1].replace("\\'", "'") + '"'
+    return "f" + text
 
 
 def _backward_lines(w: _Writer, op: ops.Op, key: Key, parts: list[Any]) -> list[str]:
@@ -413,7 +417,8 @@ class PythonBackend:
     def backward(self, seed: Any) -> Any:
         import numpy as np
 
+        backward, P = self._backward, self._P
         total = [0.0] * self.plan.n_params
         for row, tape, s in zip(self._rows, self._tapes, seed.tolist()):
-            total = [a + b for a, b in zip(total, self._backward(row, self._P, tape, s))]
+            total = list(map(add, total, backward(row, P, tape, s)))
         return np.array(total, dtype=float)

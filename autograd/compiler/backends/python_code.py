@@ -35,7 +35,7 @@ def number(v: float, operand: bool = False) -> str:
         return "math.nan"
     if v in (math.inf, -math.inf):
         return "math.inf" if v > 0 else "-math.inf"
-    if operand and v == int(v) and abs(v) < 1e15 and math.copysign(1.0, v) > 0.0:
+    if operand and v == int(v) and abs(v) < 1e15 and (v != 0.0 or math.copysign(1.0, v) > 0):
         return str(int(v))
     return repr(float(v))
 
@@ -167,6 +167,11 @@ def _wrap(c: Code, least: int) -> str:
     text = c.operand()
     prec = _UNARY if text.startswith("-") else c.prec
     return f"({text})" if prec < least else text
+
+
+def _branch(c: Code, least: int) -> str:
+    """A branch of ``a if cond else b``: a number stays a float (``0.0``, not ``0``)."""
+    return c.text if c.value is not None and c.value >= 0.0 else _wrap(c, least)
 
 
 def _binary(a: Code, b: Code, op: str) -> Code:
@@ -350,8 +355,8 @@ class PythonCode(Namespace):
         a, b = code(a), code(b)
         if a.value is not None and a.value == b.value:
             return a
-        out = Code(f"{_wrap(a, _COND + 1)} if {_wrap(cond, _COND + 1)} else "
-                   f"{_wrap(b, _COND)}", _COND)
+        out = Code(f"{_branch(a, _COND + 1)} if {_wrap(cond, _COND + 1)} else "
+                   f"{_branch(b, _COND)}", _COND)
         out.where = (cond, a, b)
         return out
 
