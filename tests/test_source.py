@@ -248,3 +248,28 @@ def test_the_python_backend_runs_the_batch_one_example_at_a_time():
     assert np.allclose(grads, reference.backward(np.ones_like(out), accumulate=False),
                        rtol=1e-12, atol=1e-15)
     assert program.source("numpy").startswith("def forward(X, P, checked):")
+
+
+def test_an_op_whose_rules_branch_on_values_is_called_and_said_so():
+    """Rules with a Python ``if`` cannot be written as code: the program calls the op's own
+    rules (from its globals) and the source says so in its header; the numbers are the
+    engine's."""
+    clip = custom_op("clip", lambda m, x: x if x < 1.0 else 1.0 + 0.0 * x,
+                     lambda m, out, x: (1.0 if x < 1.0 else 0.0,))
+    x, w = Value(0.0), Value(0.5, "w")
+    y = clip(x * w).tanh()
+    program = compile([y], [x], [w], backend="python")
+    text = program.source()
+    assert "t2 = rule_clip_1(t1)" in text and "d = rule_clip_1_vjp(g_t2, t2, t1)" in text
+    assert "# rule_clip_1: op 'clip', whose rules branch on values" in text
+    batch = np.array([[0.5], [3.0], [-1.0]])
+    out = program(batch)
+    grad = program.backward(np.ones_like(out), accumulate=False)[0]
+    expected = 0.0
+    for row in batch[:, 0]:
+        xe, we = Value(row), Value(0.5)
+        ye = clip(xe * we).tanh()
+        ye.backward()
+        expected += we.grad
+        assert close(out[list(batch[:, 0]).index(row), 0], ye.data)
+    assert close(grad, expected)

@@ -171,6 +171,20 @@ class _Writer:
         for _, key, parts in nodes:
             self.wants[key] = any(self.wants.get(k, False) for k in _flat(parts))
         self.defined: set[str] = set()
+        #: ops whose rules cannot be written as Python (they branch on values): the name
+        #: the code calls them by
+        self.opaques: dict[ops.Op, str] = {}
+
+    def opaque(self, op: ops.Op) -> str:
+        """The name of ``op``'s own forward in the code (its ``_vjp`` gives the
+        contributions as the engine computes them); the globals hold both."""
+        if op not in self.opaques:
+            base = re.sub(r"\W", "_", op.name)
+            name = f"rule_{base}_{len(self.opaques) + 1}"
+            self.opaques[op] = name
+            self.ns.external[name] = op.eval
+            self.ns.external[f"{name}_vjp"] = _engine_vjp(op)
+        return self.opaques[op]
 
     def operand(self, part: Any) -> Any:
         if isinstance(part, list):
@@ -199,6 +213,21 @@ class _Writer:
         return lines
 
 
+def _engine_vjp(op: ops.Op) -> Any:
+    """``vjp(g, out, *xs)``: each input's contribution g · ∂out/∂x, as the engine's
+    backward pass computes it (IEEE where the float rule raises, then ``Op.settle``)."""
+    def vjp(g: float, out: float, *xs: float) -> list[float]:
+        contributions = []
+        for i, d in enumerate(op.local_flat(out, xs)):
+            c = d * g
+            if c - c != 0.0 and op.masks:
+                c = op.settle(i, xs, out, d, g, c)
+            contributions.append(c)
+        return contributions
+
+    return vjp
+
+
 def _flat(parts: Sequence[Any]) -> list[Key]:
     out: list[Key] = []
     for p in parts:
@@ -207,6 +236,16 @@ def _flat(parts: Sequence[Any]) -> list[Key]:
 
 
 def _forward_lines(w: _Writer, op: ops.Op, key: Key, parts: list[Any]) -> list[str]:
+    try:
+        return _written_forward(w, op, key, parts)
+    except Exception:  # noqa: BLE001 (rules that branch on values: the op's own, called)
+        call = w.opaque(op)
+        args = ", ".join(code(a).text for a in _flat([w.operand(p) for p in parts]))
+        w.shown[key] = f"{w.names[key]} = {call}({args})"
+        return [w.shown[key]]
+
+
+def _written_forward(w: _Writer, op: ops.Op, key: Key, parts: list[Any]) -> list[str]:
     args = [w.operand(p) for p in parts]
     lines = []
     for d in op.domain:
@@ -263,12 +302,24 @@ def _backward_lines(w: _Writer, op: ops.Op, key: Key, parts: list[Any]) -> list[
         return []
     args, out, gc = [w.operand(p) for p in parts], Code(w.names[key]), Code(g)
     lines = [f"# {w.shown[key]}"]
-    if op.vjp is not None:  # the contributions written directly (g / x for log)
-        for t, c in zip(targets, op.flat(op.vjp(w.ns, gc, out, *args))):
+    try:  # the rules on code, before any line is written
+        if op in w.opaques:
+            raise TypeError("rules that cannot be written")
+        rules = ([code(c) for c in op.flat(op.vjp(w.ns, gc, out, *args))] if op.vjp
+                 else [code(d) for d in op.flat(op.partials(w.ns, out, *args))])
+    except Exception:  # noqa: BLE001 (rules that branch on values: the op's own, called)
+        flat_args = ", ".join(code(a).text for a in _flat(args))
+        lines.append(f"d = {w.opaque(op)}_vjp({g}, {w.names[key]}, {flat_args})")
+        for i, t in enumerate(targets):
             if t:
-                lines += w.add(t, code(c))
+                lines += w.add(t, Code(f"d[{i}]"))
         return lines
-    partials = [code(d) for d in op.flat(op.partials(w.ns, out, *args))]
+    if op.vjp is not None:  # the contributions written directly (g / x for log)
+        for t, c in zip(targets, rules):
+            if t:
+                lines += w.add(t, c)
+        return lines
+    partials = rules
     lists = {id(d.item[0]): d.item[0] for d in partials if d.item is not None}
     if lists:  # a list-valued helper (tie_share): computed once, then indexed
         (shares,) = lists.values()
@@ -363,8 +414,13 @@ def generate(plan: Plan, names: Mapping[Key, str] | None = None
             "params, tape, seed)", '-> the gradient of sum(seed[j] * outputs[j]) for each '
             'parameter, in the order of params."""', "", "import math", ""]
     for name in w.ns.external:
-        head.append(f"# {name}: a maths function declared with autograd.extend.function; "
-                    "define it before running this code alone")
+        if name.endswith("_vjp") and name[:-4] in w.opaques.values():
+            continue
+        what = next((f"op {op.name!r}, whose rules branch on values (they cannot be "
+                     f"written as Python): its forward, and {name}_vjp its backward"
+                     for op, n in w.opaques.items() if n == name),
+                    "a maths function declared with autograd.extend.function")
+        head.append(f"# {name}: {what}; define it before running this code alone")
     blocks = [HELPERS[name][0] for name in _ordered(w.ns.used)] + ["\n".join(fw),
                                                                   "\n".join(bw)]
     text = "\n".join(head) + "\n\n" + "\n\n\n".join(blocks) + "\n"
