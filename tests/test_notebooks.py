@@ -15,7 +15,7 @@ NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 STORIES = {"w5_update", "gradient_descent", "teacher_student", "house_prices", "two_moons",
            "mazur"}
 #: What a notebook imports beyond the notebook tools (the install extra that brings it).
-NEEDS = {"two_moons": ("matplotlib", "plots")}
+NEEDS = {"two_moons": ("matplotlib", "plots"), "mazur": ("numpy", "fast")}
 
 
 def need_notebook_tools():
