@@ -28,7 +28,7 @@ from autograd.display.naming import names  # noqa: E402
 from autograd.rules import maths  # noqa: E402
 from autograd.rules.ops import all_ops  # noqa: E402
 from autograd.testing import OPS, expressions, op_inputs  # noqa: E402
-from nn import MLP  # noqa: E402
+from nn import MLP, squared_error  # noqa: E402
 from nn.datasets import LEARNING_RATE, seed_003  # noqa: E402
 
 
@@ -273,3 +273,20 @@ def test_an_op_whose_rules_branch_on_values_is_called_and_said_so():
         expected += we.grad
         assert close(out[list(batch[:, 0]).index(row), 0], ye.data)
     assert close(grad, expected)
+
+
+def test_mazurs_network_as_code_gives_his_published_numbers():
+    """Matt Mazur's 2-2-2 sigmoid network (inputs 0.05, 0.10; targets 0.01, 0.99): the
+    generated code, run alone, gives his E and ∂E/∂w5, ∂E/∂w1 to his nine digits."""
+    model = MLP.from_matrices([[[0.35, 0.15, 0.20], [0.35, 0.25, 0.30]],
+                               [[0.60, 0.40, 0.45], [0.60, 0.50, 0.55]]], activation="sigmoid")
+    i1, i2 = Value(0.05, "i1"), Value(0.10, "i2")
+    E = squared_error(model([i1, i2]), [0.01, 0.99])
+    params = model.parameters()
+    module = run_alone(compile([E], [i1, i2], params, backend="python").source(names=names(E)))
+    (e,), tape = module["forward"]([0.05, 0.10], [p.data for p in params])
+    grads = module["backward"]([0.05, 0.10], [p.data for p in params], tape, [1.0])
+    w5, w1 = model.layers[1].neurons[0].w[0], model.layers[0].neurons[0].w[0]
+    assert abs(e - 0.298371109) < 5e-10
+    assert abs(grads[params.index(w5)] - 0.082167041) < 5e-10
+    assert abs(grads[params.index(w1)] - 0.000438568) < 5e-10
