@@ -86,8 +86,7 @@ def graph_names(plan: Plan, outputs: Sequence[Value], inputs: Sequence[Value],
     names = names or {}
     found: dict[Key, Value] = {("v", i): v for i, v in enumerate(inputs)}
     found.update((("p", i), v) for i, v in enumerate(params))
-    where = {("v", row): (op, parts) for op, row, parts in
-             ((op, key[1], parts) for op, key, parts in _nodes(plan))}
+    where = {key: (op, parts) for op, key, parts in _nodes(plan)}
     stack = list(zip((("v", r) for r in plan.out_rows), outputs))
     while stack:
         key, v = stack.pop()
