@@ -72,6 +72,23 @@ def test_explanations_render():
     assert render_errors(texts) == []
 
 
+def test_teacher_explanations_render():
+    """numbers=True and style="delta": numbers put in (negative ones in parentheses), δ."""
+    model, error, w5 = seed_003()
+    error.backward()
+    texts = []
+    for w in model.parameters():
+        for style in ("chain", "delta"):
+            texts += math_of(explain(error, w, numbers=True, style=style).to_markdown())
+    mlp = MLP(2, [3, 3, 1], activation="tanh")
+    loss = squared_error(mlp([0.5, -1.0]), [0.25])
+    loss.backward()
+    for w in (mlp.layers[0].neurons[0].w[0], mlp.layers[1].neurons[2].b):
+        texts += math_of(explain(loss, w, numbers=True, style="delta").to_markdown())
+    assert any("\\delta_{" in t for t in texts) and any("\\left(-" in t for t in texts)
+    assert render_errors(texts) == []
+
+
 def test_explanations_of_random_graphs_render():
     need("hypothesis")
     from hypothesis import HealthCheck, given, settings
@@ -88,6 +105,7 @@ def test_explanations_of_random_graphs_render():
         root = expr(*xs)
         for x in xs:
             texts.extend(math_of(explain(root, x, max_paths=3).to_markdown()))
+            texts.extend(math_of(explain(root, x, numbers=True, style="delta").to_markdown()))
         inner = topological_order(root)[len(topological_order(root)) // 2]
         texts.extend(math_of(explain(root, inner).to_markdown()))
 

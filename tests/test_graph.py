@@ -124,12 +124,14 @@ def test_small_gradients_keep_their_significant_digits():
     assert ["x", "data 4.35e-05", "grad 1"] in fields(src)  # not 0.0000
 
 
-def test_color_by_grad_adds_a_legend_of_the_levels():
+def test_color_by_grad_adds_a_legend_of_the_signed_decades():
     model, loss = small_mlp_loss()
     src = draw_dot(loss, color_by_grad=True).source
-    assert "legend" in src and "|grad|" in src
-    for level in range(1, 7):
-        assert f'bgcolor="/oranges9/{level}"' in src
+    assert "legend" in src and "|grad|" in src and "each step ×10" in src
+    # ColorBrewer RdBu: the 5 reds and the 5 blues, one pair per decade, and white for ≈ 0
+    for colour in ("#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7",
+                   "#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0"):
+        assert f'bgcolor="{colour}"' in src
     assert "legend" not in draw_dot(loss).source
 
 
@@ -184,7 +186,7 @@ def rendered(loss, **options):
     from autograd.display.naming import names
 
     need_dot()
-    svg = draw_dot(loss, **options).pipe(format="svg")
+    svg = draw_dot(loss, **{"view": "values", **options}).pipe(format="svg")
     nodes = svg_shapes(svg, "node")
     by_name = {s.texts[0].text: s for s in nodes if s.texts}
     clusters = {s.texts[0].text: s for s in svg_shapes(svg, "cluster")}

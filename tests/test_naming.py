@@ -51,12 +51,13 @@ def test_every_node_of_an_unlabelled_model_gets_a_name_by_its_place():
     assert not any("#" in n or "[" in n for n in node)  # no op-and-counter names
 
 
-def test_names_are_unique_and_do_not_change_the_graph():
+def test_names_are_unique_but_constants_keep_their_value_and_the_graph_is_unchanged():
     a = Value(3.0)
     y = a * 2 + a * 2  # two constants 2, two products 3·2 (an unlabelled leaf shows its value)
     table = names(y)
     assert len(table) == len(topological_order(y)) == 6
-    assert sorted(table.values()) == sorted(["3", "2", "3·2", "2′", "3·2′", "loss"])
+    # a constant is named by its value, repeated as it is (2′ would read as a derivative)
+    assert sorted(table.values()) == sorted(["3", "2", "3·2", "2", "3·2′", "loss"])
     assert a.label == ""  # names are derived for display, never stored on the nodes
 
 

@@ -153,9 +153,10 @@ def test_color_by_grad_and_clusters():
     model, error, w5 = seed_003()
     error.backward()
     src = draw_dot(error, color_by_grad=True, clusters=model).source
-    assert "fillcolor=6" in node_line(src, "E_total")  # the largest |grad| (1.0)
-    # w2's |grad| is 4.35e-5, 4.36 decades below the top: level 1 + round(5 (1 - 4.36/6)) = 2
-    assert "fillcolor=2" in node_line(src, "w2")
+    # signed decades (ColorBrewer RdBu): grad 1 is in the top decade [1, 10), darkest red
+    assert 'fillcolor="#67001f"' in node_line(src, "E_total")
+    # w2's grad 4.35e-5 is below the last of the 5 decades (1e-4 … 10): neutral, ≈ 0
+    assert 'fillcolor="#f7f7f7"' in node_line(src, "w2")
     assert src.count("subgraph cluster_") == 2 + 4  # two layers of two neurons each
     assert "hidden layer 1 (2 × sigmoid)" in src and "output layer (2 × sigmoid)" in src
 

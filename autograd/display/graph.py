@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from .. import arguments as _args
 from ..core.value import Value, topological_order
-from . import naming
+from . import naming, views
+from .colours import DARK, Scale
 from .model import GraphModel, path_counts
+from .neurons import NeuronGraph
 
 __all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DEFAULT_MAX_NODES"]
 
@@ -53,6 +54,7 @@ def graphviz_classes() -> tuple[Any, Any]:
             heads = {line.split(maxsplit=1)[0] for line in self.body
                      if line.strip() and "->" not in line}
             heads -= {"graph", "node", "edge", "subgraph", "{", "}"}
+            heads = {h for h in heads if not h.startswith("legend")}  # a key, not a node
             n = sum(1 for h in heads if "=" not in h and h.rpartition("_")[0] not in heads)
             return f"ComputationGraph({n} node{'s' if n != 1 else ''}, format={self.format!r})"
 
@@ -116,6 +118,8 @@ def draw_dot(
     clusters: Any = None,
     style: str = "records",
     depth: int | None = None,
+    view: str | None = None,
+    edge_labels: bool | None = None,
 ) -> Any:
     """The graph behind ``root`` as a ``graphviz.Digraph``.
 
@@ -128,17 +132,35 @@ def draw_dot(
     ``GraphTooLargeError`` when the graph has more than ``max_nodes`` Values.
 
     ``highlight=node`` draws in red every path from ``root`` to ``node`` (the paths that
-    ``explain(root, node)`` lists); ``color_by_grad`` fills each box by |grad| (darker
-    is larger, on a log scale) and adds a legend; ``clusters`` (a ``Module`` such as an
-    ``MLP``, or a list of ``Cluster``) boxes the nodes of each layer and neuron, the layers
-    in the order of ``rankdir`` and each neuron's weights in order, its bias last; ``depth``
-    draws only the nodes at most that many steps below ``root``.
+    ``explain(root, node)`` lists); ``color_by_grad`` fills each box by its grad (blue
+    negative, red positive, one shade darker per decade of |grad|) and adds a legend;
+    ``clusters`` (a ``Module`` such as an ``MLP``, or a list of ``Cluster``) boxes the
+    nodes of each layer and neuron, the layers in the order of ``rankdir`` and each
+    neuron's weights in order, its bias last; ``depth`` draws only the nodes at most that
+    many steps below ``root``.
+
+    ``view`` chooses the level of detail: ``"values"`` (the above), ``"neurons"`` (one node
+    per neuron with its net input, activation and δ = ∂loss/∂net; weights on the edges,
+    coloured blue (−) / red (+) by value, or by gradient with ``color_by_grad``, and
+    labelled when ``edge_labels`` is True, or when None and there are at most
+    ``views.LABELLED_EDGES``) or ``"layers"`` (one node per layer with its vectors z, a,
+    ∂loss/∂a, f′(z), δ and the recurrence δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀδ⁽ˡ⁺¹⁾ ⊙ f′(z⁽ˡ⁾)); see
+    ``autograd.display.views``. ``None`` picks the neuron view for a graph with neurons
+    and more than ``AUTO_NEURONS`` Values, else the value view (and the value view when
+    any of the value view's own options is given: ``highlight``, ``style``, ``depth`` or
+    ``clusters``).
     """
     tops = _checked_clusters(root, format, rankdir, max_nodes, highlight, color_by_grad,
                              clusters, style, depth)
+    view = _checked_view(root, view, edge_labels, highlight, style, depth, bool(tops))
+    if view != "values":
+        cls = graphviz_classes()[0]
+        if view == "layers":
+            return views.layer_view(cls, root, format, rankdir)
+        return views.neuron_view(cls, root, format, rankdir, edge_labels, color_by_grad)
     nodes, model = _drawn_nodes(root, max_nodes, depth)
     on_path = _on_paths(nodes, highlight) if highlight is not None else set()
-    fill = _grad_colors(nodes) if color_by_grad else {}
+    fill, scale = _grad_colors(nodes) if color_by_grad else ({}, Scale([]))
     member = _membership(nodes, tops)
     ComputationGraph = graphviz_classes()[0]
     ids = {id(v): f"n{i}" for i, v in enumerate(nodes)}  # by topological index: stable
@@ -162,7 +184,7 @@ def draw_dot(
     draw.edges(nodes)
     _layer_after_layer(dot, tops, boxes, ids, leader)
     if fill:
-        _legend(dot, nodes)
+        _legend(dot, scale)
     return dot
 
 
@@ -185,6 +207,36 @@ def _checked_clusters(root: Any, format: Any, rankdir: Any, max_nodes: Any, high
     return tops
 
 
+VIEWS = ("values", "neurons", "layers")
+AUTO_NEURONS = 48  # view=None: the neuron view above this many Values (when it has neurons)
+
+
+def _checked_view(root: Value, view: Any, edge_labels: Any, highlight: Any, style: str,
+                  depth: Any, clusters: bool) -> str:
+    """``draw_dot``'s view, checked (or chosen, when None) with the options it takes."""
+    who = "draw_dot"
+    if edge_labels is not None:
+        _args.flag(edge_labels, who, "edge_labels")
+    given = {"highlight": highlight is not None, "depth": depth is not None,
+             "style": style != "records", "clusters": clusters}
+    if view is None:
+        if any(given.values()) or len(topological_order(root)) <= AUTO_NEURONS:
+            return "values"
+        return "neurons" if NeuronGraph(root).found else "values"
+    _args.choice(view, who, "view", VIEWS)
+    if view == "values":
+        return view
+    if not NeuronGraph(root).found:
+        raise ValueError(f"draw_dot: view={view!r} needs a graph with neurons (a network "
+                         "from nn, or dot nodes whose biases are labelled b_X or P.b), "
+                         "and this graph has none; use view='values'")
+    for what, used in given.items():
+        if used:
+            raise ValueError(f"draw_dot: {what} is an option of view='values', "
+                             f"not of view={view!r}")
+    return view
+
+
 def _drawn_nodes(root: Value, max_nodes: int, depth: int | None
                  ) -> tuple[list[Value], GraphModel]:
     """The nodes to draw (topological order, at most ``depth`` below ``root``) and the
@@ -193,10 +245,12 @@ def _drawn_nodes(root: Value, max_nodes: int, depth: int | None
     shown = _within(root, depth) if depth is not None else None
     count = len(shown) if shown is not None else len(nodes)
     if count > max_nodes:
+        hint = ("; or draw it a neuron per node (view='neurons') or a layer per node "
+                "(view='layers')") if NeuronGraph(root).found else ""
         raise GraphTooLargeError(
             f"draw_dot: the graph has {count} Values, more than max_nodes={max_nodes}, "
             f"which is too large to read; pass draw_dot(root, max_nodes={count}) to draw "
-            "it anyway"
+            f"it anyway{hint}"
         )
     model = GraphModel(nodes)
     if shown is not None:
@@ -301,8 +355,9 @@ class _Drawing:
                 continue
             attrs = lit
             if id(node) in self.fill:
-                attrs.update(style="filled", colorscheme="oranges9",
-                             fillcolor=self.fill[id(node)])
+                attrs.update(style="filled", fillcolor=self.fill[id(node)])
+                if self.fill[id(node)] in DARK:
+                    attrs.update(fontcolor="white")
             graph.node(uid, label=_fields(self.names[id(node)], f"data {_number(node.data)}",
                                           f"grad {_number(node.grad)}", self.across),
                        shape="box", margin="0", width="0", height="0", **attrs)
@@ -404,20 +459,11 @@ def _within(root: Value, depth: int) -> set[int]:
     return seen
 
 
-def _legend(dot: Any, nodes: list[Value]) -> None:
-    """A key to the |grad| colours: one swatch per level with the |grad| it stands for."""
-    top = max(abs(_grad(v)) for v in nodes)
-    cells = []
-    for level in range(6, 0, -1):
-        mag = top * 10 ** (6 * ((level - 1) / 5 - 1))
-        text = f"≈ {mag:.2g}" if level > 1 else f"≤ {mag:.2g} or 0"
-        cells.append(f'<tr><td bgcolor="/oranges9/{level}" width="24"> </td>'
-                     f'<td align="left">{text}</td></tr>')
+def _legend(dot: Any, scale: Scale) -> None:
+    """A key to the gradient colours: sign by hue, each step a decade of |grad|."""
     with dot.subgraph(name="legend_rank") as sink:  # below (or right of) everything
         sink.attr(rank="sink")
-        sink.node("legend", shape="plaintext", label='<<table border="0" cellborder="1" '
-                  'cellspacing="0" cellpadding="3"><tr><td colspan="2"><b>|grad|</b></td>'
-                  "</tr>" + "".join(cells) + "</table>>")
+        sink.node("legend", shape="plaintext", label=scale.legend_html())
 
 
 def _grad(v: Value) -> float:
@@ -448,18 +494,13 @@ def _on_paths(nodes: list[Value], target: Value) -> set[int]:
     return set(reaches) if id(nodes[-1]) in reaches else set()
 
 
-def _grad_colors(nodes: list[Value]) -> dict[int, str]:
-    """Fill colour 1..6 of oranges9 (light enough to read) by |grad|, on a log scale over
-    the 6 decades below the largest."""
-    mags = {id(v): abs(_grad(v)) for v in nodes}
-    top = max(mags.values(), default=0.0)
-    if top == 0.0 or not math.isfinite(top):
-        return {}
-    out = {}
-    for key, m in mags.items():
-        level = 1 if m == 0.0 else 1 + round(5 * max(0.0, 1 + math.log10(m / top) / 6))
-        out[key] = str(level)
-    return out
+def _grad_colors(nodes: list[Value]) -> tuple[dict[int, str], Scale]:
+    """Fill colours by grad: blue negative, red positive, darker for larger |grad|, one
+    step per decade below the largest (``colours.Scale``); white text on the darkest two."""
+    scale = Scale([_grad(v) for v in nodes], "grad")
+    if scale.ceiling == 0.0:
+        return {}, scale
+    return {id(v): scale.colour(_grad(v)) for v in nodes}, scale
 
 
 def _membership(nodes: list[Value], tops: list[Cluster]) -> dict[int, int]:

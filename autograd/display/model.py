@@ -15,7 +15,7 @@ from ..core.value import Value, op_of, topological_order
 from ..rules.symbolic import Symbol
 from . import naming
 
-__all__ = ["GraphModel", "tidy", "times", "path_counts"]
+__all__ = ["GraphModel", "tidy", "times", "path_counts", "Number", "substitute"]
 
 
 class GraphModel:
@@ -119,3 +119,39 @@ def tidy(s: Symbol) -> Symbol:
             cond = Symbol("cmp", s.args[0].args, flip)
             return Symbol("where", (cond, s.args[2], s.args[1]))
     return s
+
+
+class Number(Symbol):
+    """A number put in for a name in a formula, written with ``digits`` significant digits
+    and, when negative, in parentheses: ``0.75136507·(1 − 0.75136507)``, ``(-0.3)·x``."""
+
+    __slots__ = ()
+
+    def __init__(self, value: float, digits: int = 9) -> None:
+        super().__init__("var", (), (float(value), digits))
+
+    def text(self) -> str:
+        value, digits = self.value
+        shown = f"{value + 0.0:.{digits}g}"
+        return f"({shown})" if value < 0 else shown
+
+    def tex(self) -> str:
+        value, digits = self.value
+        shown = f"{value + 0.0:.{digits}g}"
+        mantissa, _, exponent = shown.partition("e")
+        if exponent:
+            shown = f"{mantissa} \\times 10^{{{int(exponent)}}}"
+        return f"\\left({shown}\\right)" if value < 0 else shown
+
+
+def substitute(formula: Symbol, values: dict[str, float], digits: int = 9) -> Symbol:
+    """``formula`` with each name found in ``values`` replaced by its number (a ``Number``),
+    nothing simplified, so the formula keeps its shape: ``out·(1 − out)`` gives
+    ``0.75·(1 − 0.75)``."""
+    if formula.kind == "var" and not isinstance(formula, Number) \
+            and formula.value in values:
+        return Number(values[formula.value], digits)
+    if not formula.args:
+        return formula
+    return Symbol(formula.kind, tuple(substitute(a, values, digits) if isinstance(a, Symbol)
+                                      else a for a in formula.args), formula.value)
