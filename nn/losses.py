@@ -85,11 +85,15 @@ def mse(outputs: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
 
 
 def hinge(scores: Sequence[Scalar], labels: Sequence[Scalar]) -> Value:
-    """Max-margin loss (1/n) Σ relu(1 − y·score), labels y in {−1, +1}."""
+    """Max-margin loss (1/n) Σ relu(1 − y·score), labels y in {−1, +1}.
+
+    Labels that are numbers are checked here; a label that is a ``Value`` (such as a
+    placeholder traced by ``compile``, whatever its value) is not: ``fit`` checks every
+    label of its data."""
     pairs = _pairs(scores, labels, "hinge", ("scores", "labels"))
     listed = not _scalar(labels)
     for i, (_, y) in enumerate(pairs):
-        if _number(y) not in (-1.0, 1.0):
+        if not isinstance(y, Value) and _number(y) not in (-1.0, 1.0):
             raise _args.value_error("hinge", _at("labels", i, listed), "-1 or +1", y)
     return sum((1 - y * s).relu() for s, y in pairs) / len(pairs)
 

@@ -4,6 +4,11 @@ Each update rule is written once, as a function of the parameter, its gradient a
 state, with plain arithmetic: the same function updates one float at a time, or, with
 NumPy installed and many parameters, all of them at once as arrays (same results: the
 operations are the same, in the same order).
+
+While a compiled program holds the parameters in arrays (``autograd/core/arrays.py``:
+from its first call on), ``step`` and ``zero_grad`` work on those arrays directly: a few
+NumPy calls per step and one tick of the clock, whatever the number of parameters. The
+per-parameter state is then an array too.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from autograd import Value
 from autograd import arguments as _args
+from autograd.core import arrays
 
 from .module import Module
 
@@ -82,6 +88,7 @@ class Optimizer:
         #: per-parameter state by name: lists of floats, or NumPy arrays (many parameters)
         self.state: dict[str, Any] = {name: [0.0] * len(self.params) for name in self.state_names}
         self._np = None
+        self._view: arrays.View | None = None  # the arrays of a compiled program, if any
         if len(self.params) >= VECTORIZE_FROM:
             try:
                 import numpy
@@ -114,8 +121,19 @@ class Optimizer:
         PyTorch's code and changes nothing: a gradient here is never None, so either value
         sets 0.0."""
         _args.flag(set_to_none, f"{type(self).__name__}.zero_grad", "set_to_none")
+        view = self._bound()
+        if view is not None:
+            view.zero_grad()
+            return
         for p in self.params:
             p.grad = 0.0
+
+    def _bound(self) -> arrays.View | None:
+        """The arrays that hold every parameter now (a compiled program's), or None."""
+        view = self._view
+        if view is None or not view.live:
+            view = self._view = arrays.covering(self.params)
+        return view
 
     def hyperparameters(self) -> dict[str, Any]:
         """The settings ``state_dict`` saves (subclasses add theirs)."""
@@ -186,7 +204,17 @@ class Optimizer:
         raise NotImplementedError
 
     def step(self) -> None:
+        """Update every parameter from its gradient (and the optimizer's state)."""
         self.before_step()
+        view = self._bound()
+        if view is not None:  # in a program's arrays: update them, one tick of the clock
+            import numpy
+
+            state = {name: numpy.asarray(values, dtype=float)
+                     for name, values in self.state.items()}
+            data, self.state = self.update(view.data(), view.grads(), **state)
+            view.write(data)
+            return
         if self._np is not None:  # all parameters at once
             data = self._np.array([p.data for p in self.params])
             who = type(self).__name__

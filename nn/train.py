@@ -13,6 +13,7 @@ from typing import Any
 
 from autograd import Value
 from autograd import arguments as _args
+from autograd.core import arrays
 
 from . import losses
 from .module import MLP, Layer, Module, Neuron
@@ -190,10 +191,16 @@ def fit(
     progress bar needs ``tqdm`` (``pip install tqdm``, or ``pip install -e ".[plots]"`` in a
     clone of chainrule); without it, one line per epoch is printed to stderr.
 
-    ``compiled=True`` traces ``loss_fn(model(x), y)`` once (with the first example's values)
-    and runs every batch through ``autograd.compile`` with NumPy: the same gradients, at
-    array speed. ``xs`` and ``ys`` must then be numbers (``ys`` a number or a list per
-    example) and NumPy must be installed; see ``autograd.compile`` for what tracing freezes.
+    ``compiled=True`` traces ``loss_fn(model(x), y)`` once (with the first example's values),
+    and ``regularization(model)`` once, and runs every batch through ``autograd.compile``
+    with NumPy: the same gradients, at array speed. Meanwhile the parameters' data and
+    gradients and the optimizer's state live in arrays (``autograd/core/arrays.py``):
+    ``.data`` and ``.grad`` read true at any moment (in an ``lr_schedule``, say), and the
+    parameters get their own slots back when ``fit`` returns or raises. ``xs`` and ``ys``
+    must then be numbers (``ys`` a number or a list per example), checked once (every
+    label of ``hinge`` -1 or +1, of ``binary_cross_entropy`` in [0, 1], every target
+    finite), and NumPy must be installed; see ``autograd.compile`` for what tracing
+    freezes (a loss that branches on a label's ``.data`` is refused).
 
     Every argument is checked before training starts: ``epochs`` an int >= 0,
     ``batch_size`` None or an int >= 1, ``patience`` None or an int >= 1 (with a
@@ -205,32 +212,37 @@ def fit(
     epochs, size = _checked_sizes(model, xs, ys, loss_fn, optimizer, epochs, batch_size,
                                   shuffle, seed, regularization, lr_schedule, validation,
                                   patience, progress, compiled, record)
-    batch_loss = _CompiledLoss(model, loss_fn, xs, ys) if compiled else None
+    batch_loss = _CompiledLoss(model, loss_fn, xs, ys, regularization) if compiled else None
     rng = random.Random(seed)
     order = list(range(len(xs)))
     history = History(parameters=model.parameters() if record else [])
     best: tuple[float, dict] | None = None
     bar = _progress(epochs) if progress else None
-    for epoch in range(epochs):
-        if lr_schedule is not None:
-            _set_lr(optimizer, lr_schedule, epoch)
-        if shuffle:
-            rng.shuffle(order)
-        losses = [_step(model, loss_fn, xs, ys, order[start:start + size], batch_loss,
-                        regularization, optimizer, history if record else None)
-                  for start in range(0, len(order), size)]
-        history.loss.append(sum(losses) / len(losses))
-        status = {"loss": f"{history.loss[-1]:.4g}"}
-        if validation is not None:
-            best = _validate(model, loss_fn, validation, batch_loss, history, epoch, best)
-            status["val_loss"] = f"{history.val_loss[-1]:.4g}"
-        _report(bar, epoch, epochs, status, progress)
-        if (patience is not None and history.best_epoch is not None
-                and epoch - history.best_epoch >= patience):
-            history.stopped_early = True
-            break
-    if bar is not None:
-        bar.close()
+    try:
+        for epoch in range(epochs):
+            if lr_schedule is not None:
+                _set_lr(optimizer, lr_schedule, epoch)
+            if shuffle and (batch_loss is None or size < len(order)):  # (compiled, one
+                rng.shuffle(order)  # batch: the same examples, order alone would change)
+            batches = batch_loss.batches(order, size) if batch_loss is not None else \
+                [order[start:start + size] for start in range(0, len(order), size)]
+            losses = [_step(model, loss_fn, xs, ys, batch, batch_loss, regularization,
+                            optimizer, history if record else None) for batch in batches]
+            history.loss.append(sum(losses) / len(losses))
+            status = {"loss": f"{history.loss[-1]:.4g}"}
+            if validation is not None:
+                best = _validate(model, loss_fn, validation, batch_loss, history, epoch, best)
+                status["val_loss"] = f"{history.val_loss[-1]:.4g}"
+            _report(bar, epoch, epochs, status, progress)
+            if (patience is not None and history.best_epoch is not None
+                    and epoch - history.best_epoch >= patience):
+                history.stopped_early = True
+                break
+    finally:  # interrupted or not, the parameters get their own slots back
+        if batch_loss is not None:
+            arrays.release(batch_loss.program.params)
+        if bar is not None:
+            bar.close()
     if patience is not None and best is not None:
         model.load_state_dict(best[1])
     return history
@@ -292,7 +304,7 @@ def _validate(model: Any, loss_fn: Any, validation: Any, batch_loss: Any, histor
     return best
 
 
-def _step(model: Any, loss_fn: Any, xs: Any, ys: Any, batch: list[int], batch_loss: Any,
+def _step(model: Any, loss_fn: Any, xs: Any, ys: Any, batch: Any, batch_loss: Any,
           regularization: Any, optimizer: Any, history: History | None) -> float:
     """One training step on ``batch``: gradients, the record (if ``history``), the update;
     the batch's loss."""
@@ -305,16 +317,12 @@ def _step(model: Any, loss_fn: Any, xs: Any, ys: Any, batch: list[int], batch_lo
     return value
 
 
-def _backward(model: Any, loss_fn: Any, xs: Any, ys: Any, batch: list[int],
+def _backward(model: Any, loss_fn: Any, xs: Any, ys: Any, batch: Any,
               batch_loss: Any, regularization: Any) -> float:
     """One batch's loss (plus the regularization), its gradients in the parameters'
-    ``.grad``: through the compiled program, or eagerly."""
-    if batch_loss is not None:  # compiled: gradients accumulate from the program
+    ``.grad``: through the compiled programs, or eagerly."""
+    if batch_loss is not None:  # compiled: gradients accumulate from the programs
         value: float = batch_loss.forward_backward(batch)
-        if regularization is not None:
-            reg = regularization(model)
-            reg.backward()
-            value += reg.data
         return value
     loss = _batch_loss(model, loss_fn, [xs[i] for i in batch], [ys[i] for i in batch])
     if regularization is not None:
@@ -337,9 +345,11 @@ def _same_parameters(model: Any, optimizer: Any) -> None:
 
 
 class _CompiledLoss:
-    """loss_fn(model(x), y) traced once; each call runs a whole batch with NumPy."""
+    """loss_fn(model(x), y) traced once (and the regularization, as a program of its own
+    with no inputs); each call runs a whole batch with NumPy."""
 
-    def __init__(self, model: Module, loss_fn: Loss, xs: Sequence[Any], ys: Sequence[Any]):
+    def __init__(self, model: Module, loss_fn: Loss, xs: Sequence[Any], ys: Sequence[Any],
+                 regularization: Callable[[Module], Value] | None = None) -> None:
         try:
             import numpy as np
         except ImportError:
@@ -350,28 +360,45 @@ class _CompiledLoss:
 
         from autograd.compiler import compile
 
-        self.np = np
+        self.np, self.loss_fn = np, loss_fn
         first_x, first_y = list(xs[0]), _targets(ys[0])
         self.xs = [Value(float(v), label=f"x{i}") for i, v in enumerate(first_x)]
         self.ts = [Value(float(v), label=f"t{i}") for i, v in enumerate(first_y)]
-        loss = loss_fn(model(self.xs), self.ts)
-        self.program = compile([loss], self.xs + self.ts, model.parameters())
+        outputs = model(self.xs)
+        loss = loss_fn(outputs, self.ts)
+        params = model.parameters()
+        self.program = compile([loss], self.xs + self.ts, params)
         self.data = self.table(xs, ys)
-        self.check_frozen(model, loss_fn, xs, ys, _shape(loss, self.xs + self.ts))
+        self.check_frozen(model, loss_fn, xs, outputs, loss)
+        reg = None if regularization is None else regularization(model)
+        self.decay = _weight_decay(reg, params)  # alpha·Σ p² (nn.l2): no program needed
+        self.reg = None if reg is None or self.decay is not None else compile([reg], [], params)
+        self.no_inputs, self.one = np.empty((1, 0)), np.ones((1, 1))
+        self.seeds: dict[int, Any] = {}
+        self.tables: dict[int, Any] = {}
 
-    def check_frozen(self, model: Module, loss_fn: Loss, xs: Sequence[Any],
-                     ys: Sequence[Any], shape: tuple[Any, ...]) -> None:
-        """Tracing freezes control flow that read ``.data``: trace again with up to 8
-        examples whose targets differ from the first's, and refuse a different graph."""
-        seen = {tuple(self.data[0, len(self.xs):].tolist())}
+    def check_frozen(self, model: Module, loss_fn: Loss, xs: Sequence[Any], outputs: Any,
+                     loss: Value) -> None:
+        """Tracing freezes control flow that read ``.data``. The loss is traced again on the
+        traced outputs with up to 8 other targets of the data (a few nodes each), and its
+        graph above the outputs must not change. A model other than nn's ``MLP``, ``Layer``
+        and ``Neuron`` (which record the same graph whatever their inputs) is traced again
+        whole with those examples."""
+        whole = type(model) not in (MLP, Layer, Neuron)
+        outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        stop = {} if whole else {id(v): ("output", i) for i, v in enumerate(outs)}
+        shape = _shape(loss, self.xs + self.ts, stop)
+        nx = len(self.xs)
+        seen = {tuple(self.data[0, nx:].tolist())}
         for k in range(1, len(xs)):
-            key = tuple(self.data[k, len(self.xs):].tolist())
+            key = tuple(self.data[k, nx:].tolist())
             if key in seen:
                 continue
             seen.add(key)
-            xk = [Value(float(v)) for v in self.data[k, :len(self.xs)].tolist()]
-            tk = [Value(float(v)) for v in key]
-            if _shape(loss_fn(model(xk), tk), xk + tk) != shape:
+            tk = [Value(v) for v in key]
+            xk = [Value(v) for v in self.data[k, :nx].tolist()] if whole else []
+            again = loss_fn(model(xk) if whole else outputs, tk)
+            if _shape(again, xk + tk, stop) != shape:
                 raise ValueError(
                     f"fit(compiled=True): the loss's graph for example {k} differs from the "
                     f"one traced with example 0 (the model or loss_fn reads .data of its "
@@ -381,7 +408,7 @@ class _CompiledLoss:
                 break
 
     def table(self, xs: Sequence[Any], ys: Sequence[Any]) -> Any:
-        """Inputs and targets side by side: one row per example."""
+        """Inputs and targets side by side: one row per example (targets checked)."""
         nx, ny = len(self.xs), len(self.ts)
         for k, (x, y) in enumerate(zip(xs, ys)):  # every example, not only the first
             if len(x) != nx or len(_targets(y)) != ny:
@@ -392,27 +419,116 @@ class _CompiledLoss:
         if X.shape[1] != len(self.xs) or Y.shape[1] != len(self.ts):
             raise ValueError(f"fit: every example needs {len(self.xs)} inputs and "
                              f"{len(self.ts)} targets, got {X.shape[1]} and {Y.shape[1]}")
+        _check_targets(self.loss_fn, Y)
         return self.np.hstack([X, Y])
 
-    def forward_backward(self, batch: list[int]) -> float:
-        losses = self.program(self.data[batch])
-        self.program.backward(self.np.full(losses.shape, 1.0 / len(batch)))
-        return float(losses.mean())
+    def batches(self, order: list[int], size: int) -> list[Any]:
+        """The batches of one epoch, as arrays of example indices (one batch of every
+        example, in order: a slice, so that the table is read without a copy)."""
+        if size >= len(order) and order == list(range(len(order))):
+            return [slice(None)]
+        index = self.np.array(order, dtype=self.np.intp)
+        return [index[start:start + size] for start in range(0, len(index), size)]
+
+    def forward_backward(self, batch: Any) -> float:
+        """The batch's mean loss (plus the regularization); gradients into ``.grad``."""
+        rows = self.data[batch] if type(batch) is slice else self.data.take(batch, axis=0)
+        losses = self.program(rows)  # (take: a third of the time of data[batch])
+        n = len(losses)
+        seed = self.seeds.get(n)
+        if seed is None:
+            seed = self.seeds[n] = self.np.full((n, 1), 1.0 / n)
+        self.program.backward(seed)
+        value = float(losses.sum()) / n  # (as mean() computes it, without its overhead)
+        if self.decay is not None:  # alpha·Σ p²: its gradient is 2·alpha·p
+            alpha, index = self.decay
+            view = self.program.bound()
+            theta = view.data() if index is None else view.data()[index]
+            value += alpha * float(theta @ theta)
+            if index is None:
+                view.add_grads((2.0 * alpha) * theta)
+            else:
+                extra = self.np.zeros(len(self.program.params))
+                extra[index] = (2.0 * alpha) * theta
+                view.add_grads(extra)
+        elif self.reg is not None:
+            value += float(self.reg(self.no_inputs)[0, 0])
+            self.reg.backward(self.one)
+        return value
 
     def mean(self, xs: Sequence[Any], ys: Sequence[Any]) -> float:
-        return float(self.program(self.table(xs, ys)).mean())
+        """The mean loss over a data set (its table made once)."""
+        table = self.tables.get(id(xs))
+        if table is None:
+            table = self.tables[id(xs)] = self.table(xs, ys)
+        return float(self.program(table).mean())
 
 
-def _shape(loss: Value, leaves: Sequence[Value] = ()) -> tuple[Any, ...]:
-    """A graph's structure: ops and wiring in topological order, and its constants."""
-    from autograd.core.value import topological_order
+def _weight_decay(reg: Any, params: list[Value]) -> tuple[float, Any] | None:
+    """``(alpha, index)`` if ``reg`` is ``alpha * sum(p * p for p in ps)`` (``nn.l2``) over
+    some of ``params``, each once (``index``: their positions, None for all in order)."""
+    import numpy as np
 
-    order = topological_order(loss)
-    place = {id(v): i for i, v in enumerate(order)}
+    if not isinstance(reg, Value) or reg.op != "mul":
+        return None
+    alpha, total = reg.parents
+    if not (alpha.is_leaf and total.op == "sum"):
+        return None
+    position = {id(p): i for i, p in enumerate(params)}
+    index = []
+    for square in total.parents:
+        x = square.parents
+        if square.op != "mul" or x[0] is not x[1] or id(x[0]) not in position:
+            return None
+        index.append(position[id(x[0])])
+    if len(set(index)) != len(index) or id(alpha) in position:
+        return None
+    if index == list(range(len(params))):
+        return alpha.data, None
+    return alpha.data, np.array(index, dtype=np.intp)
+
+
+def _check_targets(loss_fn: Any, Y: Any) -> None:
+    """Every target finite; every label of ``hinge`` -1 or +1, of ``binary_cross_entropy``
+    in [0, 1] (the losses check them eagerly; traced, they see only placeholders)."""
+    import numpy as np
+
+    bad, expected = ~np.isfinite(Y), "a finite number"
+    if loss_fn is losses.hinge:
+        bad, expected = (Y != 1.0) & (Y != -1.0), "-1 or +1 (a hinge label)"
+    elif loss_fn is losses.binary_cross_entropy:
+        bad, expected = ~((Y >= 0.0) & (Y <= 1.0)), "in [0, 1] (a binary_cross_entropy target)"
+    if bad.any():
+        k, j = (int(i[0]) for i in np.nonzero(bad))
+        raise ValueError(f"fit: the target {j} of example {k} must be {expected}, got "
+                         f"{Y[k, j]!r}")
+
+
+def _shape(loss: Value, leaves: Sequence[Value] = (), stop: dict[int, Any] | None = None
+           ) -> tuple[Any, ...]:
+    """A graph's structure: ops and wiring in topological order, and its constants. The
+    nodes of ``stop`` count as named leaves (the walk goes no lower)."""
+    stop = stop or {}
     named = {id(v) for v in leaves}
-    return tuple((v.op, tuple(place[id(p)] for p in v.parents)) if not v.is_leaf
-                 else ("leaf", None if id(v) in named else v.data)
-                 for v in order)
+    place: dict[int, int] = {}
+    out: list[Any] = []
+    stack = [loss]
+    while stack:
+        v = stack[-1]
+        if id(v) in place:
+            stack.pop()
+            continue
+        ps = () if id(v) in stop else v.parents
+        waiting = [p for p in ps if id(p) not in place]
+        if waiting:
+            stack.extend(reversed(waiting))
+            continue
+        stack.pop()
+        place[id(v)] = len(out)
+        out.append(stop[id(v)] if id(v) in stop else
+                   (v.op, tuple(place[id(p)] for p in ps)) if ps else
+                   ("leaf", None if id(v) in named else v.data))
+    return tuple(out)
 
 
 def _progress(epochs: int) -> Any:

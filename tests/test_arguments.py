@@ -1225,6 +1225,18 @@ ROWS += [
             lambda v: draw_html(graph()[1], max_nodes=v), "draw_html: max_nodes", 1),
     *counts("autograd.draw_html", "draw_html explain_limit",
             lambda v: draw_html(graph()[1], explain_limit=v), "draw_html: explain_limit", 0),
+    *rows(
+        "autograd.draw_html",
+        ("draw_html view='nonsense'", lambda: draw_html(graph()[1], view="nonsense"), ValueError,
+         "draw_html: view must be one of 'values', 'neurons', 'layers', got 'nonsense'"),
+        ("draw_html view=5", lambda: draw_html(graph()[1], view=5), TypeError,
+         "draw_html: view must be one of 'values', 'neurons', 'layers', got 5 \\(int\\)"),
+        ("draw_html view='neurons' without neurons",
+         lambda: draw_html(graph()[1], view="neurons"), ValueError,
+         "draw_html: view='neurons' needs a network built by nn"),
+    ),
+    *flags("autograd.draw_html", "draw_html constant_steps",
+           lambda v: draw_html(graph()[1], constant_steps=v), "draw_html: constant_steps"),
 ]
 
 
@@ -1425,8 +1437,9 @@ def test_bad_argument_is_refused_where_it_is_given(call, error, message):
 
 
 def test_the_table_is_what_the_report_counts():
-    # 813 + draw_dot/draw_network views (24) + explain (8) + program.source names (1)
-    assert len(ROWS) == 846
+    # 813 + draw_dot/draw_network views (24) + explain (8) + draw_html (8) + program.source
+    # names (1)
+    assert len(ROWS) == 854
     assert sum(1 for r in ROWS if r.pending) == 0
     ids = [r.id for r in ROWS]
     assert len(set(ids)) == len(ids), [i for i in ids if ids.count(i) > 1]

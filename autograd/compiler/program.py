@@ -15,7 +15,9 @@ Honest limits: the graph is recorded once, so Python control flow that read ``.d
 while the graph was built (an ``if``, a ``max``) is frozen at what it chose for the
 values the placeholders had; leaves that are neither inputs nor parameters are constants.
 ``nn.fit(compiled=True)`` guards against the commonest case (a loss that branches on the
-targets) by tracing several examples and comparing the graphs. Requires NumPy (from a
+targets) by tracing the loss again with several targets and comparing the graphs.
+While a program runs, its parameters' data and gradients live in arrays
+(``core/arrays.py``), read and written in place of their slots. Requires NumPy (from a
 clone: ``pip install -e ".[fast]"``); ``backend="torch"`` requires PyTorch.
 """
 
@@ -26,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import arguments as _args
+from ..core import arrays
 from ..core.value import Value
 from .backends import get
 from .plan import GroupPlan, Plan, collector_paused, trace
@@ -62,7 +65,14 @@ class Program:
     """A traced graph: ``program(X)`` runs it on a batch, ``program.backward(seed)``
     accumulates parameter gradients. Build it with ``compile``.
 
-    Parameters can also live in an array for a whole training loop:
+    From its first call on, the program holds its parameters' data and gradients in
+    arrays (``autograd/core/arrays.py``), shared with every program and optimizer over the
+    same parameters: a training loop of ``program(X)``, ``program.backward(seed)``,
+    ``opt.step()`` and ``opt.zero_grad()`` does no Python work per parameter, and each
+    parameter's ``.data`` and ``.grad`` read true at any moment. An eager op on a
+    parameter gives it back its own slots; the next call binds them again.
+
+    Parameters can also live in an array of the caller's for a whole training loop:
     ``theta = program.parameter_values()``, then ``program(X, params=theta)`` and
     ``g = program.backward(seed, accumulate=False)`` (no ``Value`` is read or written),
     and ``program.write_parameters(theta)`` at the end."""
@@ -99,6 +109,7 @@ class Program:
             self.backend = backend_class(self.plan, device=device)
         self._const = np.asarray(self.plan.const_values, dtype=float)
         self._ran = False
+        self._view: arrays.View | None = None  # the parameters' arrays, once bound
 
     def __repr__(self) -> str:
         return (f"Program({len(self.inputs)} inputs, {len(self.params)} parameters, "
@@ -145,19 +156,31 @@ class Program:
 
         return CompiledModule(self.plan, self.parameter_values(), device)
 
+    def bound(self) -> arrays.View:
+        """The arrays that hold the parameters' data and gradients (binding them now if
+        they are not: see the class doc)."""
+        view = self._view
+        if view is None or not view.live:
+            view = self._view = arrays.view(self.params)
+        return view
+
     def parameter_values(self) -> Any:
         """The parameters' current ``.data`` as a float64 array (a copy)."""
+        view = self._view if self._view is not None and self._view.live else \
+            arrays.covering(self.params)
+        if view is not None:
+            return view.data(copy=True)
         return _numpy().array([p.data for p in self.params], dtype=float)
 
     def write_parameters(self, theta: Any) -> None:
         """Set every parameter's ``.data`` from the array ``theta`` of shape
-        ``(len(params),)`` (as an optimizer does); nothing is written if it has another."""
+        ``(len(params),)`` (as an optimizer does, with one tick of the clock: graphs built
+        before are stale); nothing is written if it has another shape."""
         values = _numpy().asarray(theta, dtype=float)
         if values.shape != (len(self.params),):
             raise ValueError(f"write_parameters: theta must have shape ({len(self.params)},), "
                              f"got {values.shape}")
-        for p, x in zip(self.params, values.tolist()):
-            p.data = x
+        self.bound().write(values)
 
     def __call__(self, X: Any, params: Any = None) -> Any:
         """Outputs for a batch: ``X`` of shape (batch, len(inputs)) -> (batch, len(outputs)).
@@ -169,7 +192,9 @@ class Program:
         if X.ndim != 2 or X.shape[1] != len(self.inputs):
             raise ValueError(f"compiled program: X must have shape (batch, {len(self.inputs)})"
                              f", got {X.shape}")
-        theta = self.parameter_values() if params is None else np.asarray(params, dtype=float)
+        # a copy of the parameters: backward reads the values this forward used
+        theta = self.bound().data(copy=True) if params is None else \
+            np.asarray(params, dtype=float)
         if theta.shape != (len(self.params),):
             raise ValueError(f"compiled program: params must have shape ({len(self.params)},),"
                              f" got {theta.shape}")
@@ -195,8 +220,7 @@ class Program:
                              f"{len(self.outputs)}), got {seed.shape}")
         grads = self.backend.backward(seed)[: len(self.params)]
         if accumulate:
-            for p, g in zip(self.params, grads.tolist()):
-                p.grad += g
+            self.bound().add_grads(grads)
         return grads
 
 
@@ -205,9 +229,10 @@ def compile(outputs: Sequence[Value], inputs: Sequence[Value],
             dense: bool = True) -> Program:
     """Trace the graph from ``inputs`` and ``params`` to ``outputs`` into a ``Program``.
 
-    ``inputs`` are placeholder leaves whose values come from each batch's columns;
-    ``params`` are leaves whose current ``.data`` is read at every call and whose ``.grad``
-    ``backward`` fills. ``backend``: ``"numpy"`` (default), ``"torch"`` (``device`` is
+    ``inputs`` are placeholder leaves whose values come from each batch's columns (their
+    own values do not matter); ``params`` are leaves whose current ``.data`` is read at
+    every call and whose ``.grad`` ``backward`` fills (held in arrays meanwhile: see
+    ``Program``). ``backend``: ``"numpy"`` (default), ``"torch"`` (``device`` is
     passed to PyTorch) or ``"python"`` (generated straight-line code, ``source()``).
     ``dense=False`` turns off the matmul lowering of dense layers.
     See the module doc for what is frozen at trace time.

@@ -121,8 +121,9 @@ def check_number(x: object, where: str, what: str | None = None) -> float:
 
 
 def lift(x: object, where: str, what: str | None = None) -> Value:
-    """Wrap a number as a leaf ``Value``; pass ``Value`` objects through."""
-    if type(x) is Value:
+    """Wrap a number as a leaf ``Value``; pass ``Value`` objects through (one held in arrays
+    by compiled training is released first: ``arrays.py``)."""
+    if type(x) is Value or isinstance(x, Value) and x.release():
         return x
     if what is not None and not isinstance(x, numbers.Real):
         raise _args.type_error(where, what, "a real number or a Value", x)
@@ -132,7 +133,7 @@ def lift(x: object, where: str, what: str | None = None) -> Value:
 def _operand(x: object, symbol: str) -> Any:
     """The other operand of a binary op as a Value: numbers become leaves, NumPy arrays
     get ``NotImplemented`` (so they can broadcast), anything else a ``TypeError``."""
-    if type(x) is Value:
+    if type(x) is Value or isinstance(x, Value) and x.release():
         return x
     if isinstance(x, (float, int, numbers.Real)):
         return _node(float(x), None)
@@ -479,7 +480,7 @@ _args.VALUE_TYPE = Value  # arguments.value() checks against it
 
 
 def _data(x: Operand) -> float:
-    return x._data if type(x) is Value else check_number(x, "comparison")
+    return x._data if isinstance(x, Value) else check_number(x, "comparison")
 
 
 # --- pickling -----------------------------------------------------------------------------

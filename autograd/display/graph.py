@@ -11,7 +11,7 @@ from ..core.value import Value, topological_order
 from . import naming, views
 from .colours import DARK, Scale
 from .model import GraphModel, path_counts
-from .neurons import NeuronGraph
+from .neurons import NEURON_VIEW_FROM, NeuronGraph
 
 __all__ = ["draw_dot", "Cluster", "GraphTooLargeError", "DEFAULT_MAX_NODES"]
 
@@ -208,7 +208,7 @@ def _checked_clusters(root: Any, format: Any, rankdir: Any, max_nodes: Any, high
 
 
 VIEWS = ("values", "neurons", "layers")
-AUTO_NEURONS = 48  # view=None: the neuron view above this many Values (when it has neurons)
+AUTO_NEURONS = NEURON_VIEW_FROM  # view=None: the neuron view above this many Values
 
 
 def _checked_view(root: Value, view: Any, edge_labels: Any, highlight: Any, style: str,

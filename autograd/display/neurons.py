@@ -22,7 +22,11 @@ from dataclasses import dataclass
 
 from ..core.value import Value, topological_order
 
-__all__ = ["NeuronNode", "NeuronGraph"]
+__all__ = ["NeuronNode", "NeuronGraph", "NEURON_VIEW_FROM"]
+
+#: Pictures and the page open a graph with neurons and more Values than this in the neuron
+#: view (a few dozen: Mazur's 2-2-2 network stays a value graph, MLP(2, [16, 16, 1]) does not).
+NEURON_VIEW_FROM = 48
 
 
 @dataclass(frozen=True, eq=False)
