@@ -11,7 +11,7 @@ from typing import Any
 
 from autograd import Value
 from autograd import arguments as _args
-from autograd.core.functions import dot_values
+from autograd.core.functions import neuron
 from autograd.display.graph import Cluster
 
 from . import _format
@@ -269,7 +269,7 @@ class Neuron(Module):
             act = ACTIVATIONS[self.activation]
         except (KeyError, TypeError):
             act = _activation(self.activation)  # raises, naming the choices
-        return act(dot_values(self.w, x, self.b))
+        return neuron(self.w, x, self.b, None if act is _linear else act)
 
     def set_weights(self, row: Sequence[Number]) -> None:
         """Set ``[b, w1, ..., wn]`` (bias first, as the seeds' Theta matrices)."""
@@ -321,7 +321,15 @@ class Layer(Module):
 
     def _forward(self, x: Sequence[Value | Number]) -> list[Value]:
         lifted = _lift_inputs(x)
-        return [n._forward(lifted) for n in self.neurons]
+        acts = ACTIVATIONS
+        out = []
+        for n in self.neurons:  # Neuron._forward, written out (the hot path of a network)
+            try:
+                act = acts[n.activation]
+            except (KeyError, TypeError):
+                act = _activation(n.activation)  # raises, naming the choices
+            out.append(neuron(n.w, lifted, n.b, act))
+        return out
 
     def set_weights(self, theta: Sequence[Sequence[Number]]) -> None:
         """Set from a matrix with one row ``[b, w1, ..., wn]`` per neuron."""

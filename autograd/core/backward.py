@@ -1,12 +1,13 @@
 """The backward pass, as the chain rule says it: start here.
 
-``adjoints(root)`` walks the graph from ``root`` to its leaves in reverse topological
-order (every consumer before its inputs) and, at each node, asks the node's op for its
-local derivatives ∂node/∂input (``Op.partials``, from ``rules/ops.py``) and adds
-``grad(node) × ∂node/∂input`` to each input's gradient. That is all of reverse mode::
+``adjoints(root)`` walks the graph from ``root`` to its leaves, every consumer before its
+inputs (newest first: a node is made after its inputs, value.py's clock), and, at each
+node, asks the node's op for its local derivatives ∂node/∂input (``Op.partials``, from
+``rules/ops.py``) and adds ``grad(node) × ∂node/∂input`` to each input's gradient. That
+is all of reverse mode::
 
     grad[root] = seed
-    for node in reversed(topological_order(root)):      # consumers first
+    for node in newest_first(nodes below root):          # consumers first
         for input, d in zip(node.parents, local derivatives of node):
             grad[input] += grad[node] * d
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from contextlib import nullcontext
+from operator import attrgetter
 from typing import Any
 
 from ..rules.ops import Op
@@ -42,16 +44,21 @@ from .value import (
 
 __all__ = ["adjoints", "local_derivatives", "settle", "topological_order"]
 
+_stamp_of = attrgetter("_t")
+
 
 def adjoints(
     root: Value, seed: Any = 1.0, create_graph: bool = False
 ) -> tuple[list[Value], dict[int, Any]]:
-    """``(topological order, {id(node): ∂root/∂node})`` by the chain rule; no ``.grad`` is
+    """``(order of creation, {id(node): ∂root/∂node})`` by the chain rule; no ``.grad`` is
     touched. With ``create_graph`` the local derivatives are Values (``VALUES``), so the
     gradients are Values that can be differentiated again. Inside ``detect_anomaly()``
     every contribution is checked for NaN and infinity."""
-    order = topological_order(root)  # every node after its inputs, root last
+    order = topological_order(root)
     check_fresh(order)  # no input changed after its consumer was computed
+    # the order of creation: every node after its inputs (they are older, as the graph is
+    # fresh), root last; ties (a write stamping nodes alike) keep topological_order's order
+    order.sort(key=_stamp_of)
     grads: dict[int, Any] = {id(root): seed}
     anomaly = modes.ANOMALY.get()
     with enable_grad() if create_graph else nullcontext():

@@ -1,10 +1,11 @@
 """The fast backward pass: ``adjoints`` of ``backward.py`` on floats, written for speed.
 
 It computes the same numbers as the reference pass, bit for bit (a test runs both on
-random graphs), in two passes: the first places the interior nodes in topological order
-(resetting their ``.grad`` and checking that no input changed since), the second walks
-them consumers first. The ops of a network's hot path (one and two inputs, dot, relu,
-tanh) are written out in the second pass, which is why ``fast_backward`` is longer
+random graphs), in two passes: the first finds the interior nodes below the root
+(resetting their ``.grad`` and checking that no input changed since) and sorts them by
+their stamps, newest first (the order of creation is an order of the graph: value.py);
+the second walks them in that order. The ops of a network's hot path (one and two inputs,
+dot, relu, tanh) are written out in both passes, which is why ``fast_backward`` is longer
 than 60 lines: a function call per node would cost more than the whole multiply-add
 (tests check each inlined derivative against its op's rule).
 """
@@ -13,25 +14,27 @@ from __future__ import annotations
 
 import itertools
 import threading
+from operator import attrgetter
 
 from ..rules.maths import FLOATS
 from ..rules.ops import DOT, RELU, TANH, Op
 from . import standins
 from .standins import accumulate_leaf
-from .value import Value, check_stand_in, local_derivative_error, now, stale_error
+from .value import Value, check_stand_in, last_write, local_derivative_error, stale_error
 
 __all__ = ["fast_backward"]
 
 
 # --- the fast backward pass ---------------------------------------------------------------
-# Each pass takes a new number, this, and marks in _pass the interior nodes it walks: -this
-# while a node waits for its inputs to be placed, this once it is placed. A mark left by an
-# earlier pass (finished or interrupted) never equals this pass's, so an interrupted pass
-# cannot leave a trap for the next one. A lock keeps two threads' passes over shared nodes
-# from interleaving.
+# Each pass takes a new number, this, and marks in _pass every node it reaches (leaves
+# too, so that a leaf read by many nodes is looked at once). A mark left by an earlier pass
+# (finished or interrupted) never equals this pass's, so an interrupted pass cannot leave a
+# trap for the next one. A lock keeps two threads' passes over shared nodes from
+# interleaving.
 
 _pass_numbers = itertools.count(1)
 _backward_lock = threading.RLock()
+_stamp_of = attrgetter("_t")
 
 
 def fast_backward(root: Value, seed: float) -> None:
@@ -42,54 +45,53 @@ def fast_backward(root: Value, seed: float) -> None:
         return
     with _backward_lock:
         this = next(_pass_numbers)
-        opened = -this
-        # Pass 1: place the interior nodes below root in topological order (inputs first)
-        # by a depth-first walk that enters inputs in their order, as topological_order
-        # does, so that gradients add up in the same order as in adjoints. A node popped
-        # for the first time is entered: its grad is reset (it holds only this pass's
-        # gradient), its inputs are checked (none changed after the node was made), and it
-        # goes back on the stack under the inputs it waits for; popped again, it is placed.
-        # (A node pushed by two consumers before it was entered is popped once more, and
-        # skipped. An input set later than its consumer advanced the clock past the
-        # consumer's _t: a node stamped with the clock's current time needs no check.)
-        clock = now()
-        order: list[Value] = []
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            mark = node._pass
-            if mark is opened:  # its inputs are placed: place it
-                node._pass = this
-                order.append(node)
-                continue
-            if mark is this:  # placed already
-                continue
-            t = node._t
-            if t != clock:
-                for p in node.parents:
-                    if p._t > t:
-                        raise stale_error(node, p)
+        # Pass 1: find the interior nodes below root, breadth first (order grows as it is
+        # read). Each found node's grad is reset (it holds only this pass's gradient) and
+        # its inputs are checked: none may be newer than the node. (A node stamped after
+        # the latest write of .data has no input newer than itself: no check.) Stand-ins
+        # among the leaves are collected: their gradients go back to their originals.
+        written = last_write()
+        twins: list[Value] = []
+        made = standins.made
+        root._pass = this
+        order = [root]
+        for node in order:
             node.grad = 0.0
             x, y = node._x, node._y
-            waits = False  # for an input to be placed
-            # the inputs last to first, so that the first is on top: entered first
-            for p in (y, x) if y is not None else x[::-1] if type(x) is tuple else (x,):
-                if p._x is not None and p._pass is not this:
-                    if not waits:
-                        waits = True
-                        stack.append(node)
-                    stack.append(p)
-            if waits:
-                node._pass = opened
-            else:
-                node._pass = this
-                order.append(node)
-
-        # stand-ins among the leaves: their gradients go back to the originals (at the end);
-        # a stand-in whose original changed since it was made is stale like any input
-        twins = [p for node in order for p in node.parents
-                 if p._x is None and p._y is not None] if standins.made else []
-        for stand_in in twins:
+            if y is not None:  # two inputs
+                if node._t < written and (x._t > node._t or y._t > node._t):
+                    raise stale_error(node, x if x._t > node._t else y)
+                if x._pass is not this:
+                    x._pass = this
+                    if x._x is not None:
+                        order.append(x)
+                    elif made and x._y is not None:
+                        twins.append(x)
+                if y._pass is not this:
+                    y._pass = this
+                    if y._x is not None:
+                        order.append(y)
+                    elif made and y._y is not None:
+                        twins.append(y)
+                continue
+            if type(x) is not tuple:
+                x = (x,)
+            if node._t < written:
+                t = node._t
+                for p in x:
+                    if p._t > t:
+                        raise stale_error(node, p)
+            for p in x:
+                if p._pass is not this:
+                    p._pass = this
+                    if p._x is not None:
+                        order.append(p)
+                    elif made and p._y is not None:
+                        twins.append(p)
+        # consumers before their inputs: newest first (the inputs of a fresh node are older)
+        order.sort(key=_stamp_of, reverse=True)
+        twins.sort(key=_stamp_of)  # their gradients go back oldest first, as in engine.py
+        for stand_in in twins:  # a stand-in whose original changed since is stale
             check_stand_in(stand_in)
 
         # Pass 2: consumers before their inputs, each node passes grad × (local
@@ -100,7 +102,7 @@ def fast_backward(root: Value, seed: float) -> None:
         node = root
         F = FLOATS
         try:
-            for node in reversed(order):
+            for node in order:
                 g = node.grad
                 op: Op = node._op  # type: ignore[assignment]  # interior: never None
                 x, y = node._x, node._y

@@ -5,6 +5,7 @@ the rules' partials record nodes of their own (higher-order derivatives)."""
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from operator import countOf
@@ -17,7 +18,7 @@ from ..rules.ops import Op
 from . import modes
 from .value import Operand, Value, data_of, lift, make_node, make_node_in_modes
 
-__all__ = ["sum", "dot", "dot_values", "max", "min", "logsumexp", "VALUES"]
+__all__ = ["sum", "dot", "dot_values", "neuron", "max", "min", "logsumexp", "VALUES"]
 
 _node = make_node  # this module's node maker, swapped as value.py's is (modes.watch)
 
@@ -86,6 +87,37 @@ def dot_values(av: list[Any], bv: list[Any], start: Operand) -> Value:
     # inlined forward of ops.DOT (checked against it by a test)
     data = start._data + builtins.sum([x._data * y._data for x, y in zip(av, bv)])
     return _node(data, ops.DOT, (start, *av, *bv))
+
+
+def neuron(av: list[Any], bv: list[Any], start: Operand,
+           activation: Callable[[Value], Value] | None = None) -> Value:
+    """``activation(dot(av, bv, start))``: a neuron's two nodes in one call (the hot path
+    of a network). ``Value.relu``, ``Value.tanh`` and ``Value.sigmoid`` are applied inline
+    (their forwards, checked against the ops' by a test); None applies nothing. Numbers
+    among the inputs are lifted as ``dot`` lifts them."""
+    try:  # a number among av or start has no _data: dot lifts it (or raises)
+        if len(av) != len(bv) or not av:
+            raise AttributeError
+        # inlined forward of ops.DOT (checked against it by a test)
+        data = start._data + builtins.sum(  # type: ignore[union-attr]
+            [x._data * y._data for x, y in zip(av, bv)])
+    except AttributeError:
+        out = dot(av, bv, start)
+        return out if activation is None else activation(out)
+    node = _node
+    out = node(data, ops.DOT, (start, *av, *bv))
+    if activation is _RELU:
+        return node(0.0 if data <= 0.0 else data, ops.RELU, out)
+    if activation is None:
+        return out
+    if activation is _TANH:
+        return node(math.tanh(data), ops.TANH, out)
+    if activation is _SIGMOID:
+        return node(maths.sigmoid(data), ops.SIGMOID, out)
+    return activation(out)
+
+
+_RELU, _TANH, _SIGMOID = Value.relu, Value.tanh, Value.sigmoid
 
 
 def _dot_lifting(av: list[Any], bv: list[Any], start: Operand) -> Value:

@@ -6,9 +6,11 @@ reference counting as soon as it is dropped. Every op is applied the same way: i
 forward on the inputs' data, and a node recording the op and the inputs (``apply``; the
 arithmetic operators and the activations inline their forwards, checked by a test).
 
-**The clock.** Setting ``.data`` (as an optimizer does) advances a clock; each node is
-stamped with the time it was made (``_t``), so a node whose input is newer than itself
-belongs to a stale graph: the backward passes refuse it (``check_fresh``).
+**The clock** advances at every node made and at every write of ``.data`` (as an optimizer
+does); each node is stamped (``_t``) with its time of making or latest write. So a node's
+inputs are older than it (the backward passes take nodes newest first: consumers before
+their inputs, as PyTorch's engine does), and a node with an input newer than itself belongs
+to a stale graph: the backward passes refuse it (``check_fresh``).
 
 ``backward`` lives in ``backward.py`` (the chain rule, read that first), ``fast.py`` and
 ``engine.py``, which gives ``Value`` its ``backward`` method; ``functions.py`` holds the
@@ -17,6 +19,7 @@ n-ary ops (sum, dot, max, min, logsumexp) and the maths namespace on Values.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterator
@@ -32,7 +35,7 @@ from . import modes
 __all__ = ["Value", "apply", "StaleGraphError", "topological_order", "make_node",
            "make_node_in_modes", "record_node", "check_number", "lift", "data_of",
            "op_of", "describe", "local_derivative_error", "stale_error", "check_fresh",
-           "check_stand_in", "now", "tick"]
+           "check_stand_in", "now", "tick", "last_write"]
 
 Number = int | float
 Operand = Union["Value", int, float]  # noqa: UP007 (forward reference)
@@ -50,10 +53,11 @@ class StaleGraphError(RuntimeError):
 # A leaf made by backward(create_graph=True) as a stand-in for a leaf of the original graph
 # keeps a weak reference to that leaf in _y (see standins.py).
 #
-# _t is the node's time stamp on the clock that setting ``.data`` advances: a node made
-# from an input whose _t is later than its own is stale.
+# Stamps (_t) are unique (itertools.count is atomic under the GIL: threads cannot share
+# one); _clock holds the stamp of the latest write: a node stamped after it is fresh.
 
 _new = object.__new__
+_stamp = itertools.count(1).__next__
 _clock = 0
 
 
@@ -62,7 +66,7 @@ def make_node(data: float, op: Op | None, x: Any = None, y: Value | None = None)
     v = _new(Value)
     v._data = data
     v.grad = 0.0
-    v._t = _clock
+    v._t = _stamp()
     v._pass = 0
     v._op = op
     v._x = x
@@ -99,14 +103,20 @@ def record_node(data: float, op: Op | None, x: Any = None, y: Value | None = Non
 
 
 def now() -> int:
-    """The clock's time: every node made from now on is stamped with it."""
-    return _clock
+    """The clock's time: later than every node made so far, earlier than every later one."""
+    return _stamp()
 
 
 def tick() -> int:
-    """Advance the clock: every node made from now on is newer than every node before."""
+    """Advance the clock as a write does and return its time: stamp written nodes with it
+    (``_t``), and every node made before is older, every node made from now on newer."""
     global _clock
-    _clock += 1
+    _clock = _stamp()
+    return _clock
+
+
+def last_write() -> int:
+    """The latest write's stamp (``tick``): no node made later has an input newer than it."""
     return _clock
 
 
@@ -151,23 +161,12 @@ def apply(op: Op, *inputs: Operand) -> Value:
         raise _args.type_error("apply", "op", "an Op (from autograd.OPS or custom_op)", op)
     args = [lift(x, "apply", f"inputs[{i}]") for i, x in enumerate(inputs)]
     if not op.layout.valid(len(args)):
-        raise TypeError(f"apply: op '{op.name}' takes {_takes(op.layout)}, got "
+        raise TypeError(f"apply: op '{op.name}' takes {op.layout.words()}, got "
                         f"{len(args)} inputs")
     data = op.eval(*[a._data for a in args])
     if op.layout.nary or (op.masks and len(args) > 1):  # tuple: the generic backward path
         return _node(data, op, tuple(args))
-    if len(args) == 1:
-        return _node(data, op, args[0])
-    return _node(data, op, args[0], args[1])
-
-
-def _takes(layout: ops.Layout) -> str:
-    """How many inputs an op of ``layout`` takes, in words."""
-    if not layout.nary:
-        return f"{layout.heads} input{'s' if layout.heads != 1 else ''}"
-    runs = f"{layout.runs} run{'s' if layout.runs != 1 else ''} of equal length"
-    return f"{layout.heads} input{'s' if layout.heads != 1 else ''} and {runs}" \
-        if layout.heads else runs
+    return _node(data, op, *args)  # one or two inputs
 
 
 class Value:
@@ -204,7 +203,7 @@ class Value:
         self._x = None
         self._y = None
         self._pass = 0  # the mark of the backward pass that last walked it: see fast.py
-        self._t = _clock
+        self._t = _stamp()
 
     # --- data, with the clock that finds stale graphs ----------------------------------
     @property
@@ -217,8 +216,7 @@ class Value:
     def data(self, value: float) -> None:
         global _clock
         self._data = check_number(value, "Value.data", "the new value")
-        _clock += 1
-        self._t = _clock
+        self._t = _clock = _stamp()
 
     @property
     def label(self) -> str:

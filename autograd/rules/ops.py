@@ -81,6 +81,14 @@ class Layout:
             out.extend(run)
         return out
 
+    def words(self) -> str:
+        """How many inputs an op of this layout takes, in words (for error messages)."""
+        heads = f"{self.heads} input{'s' if self.heads != 1 else ''}"
+        if not self.runs:
+            return heads
+        runs = f"{self.runs} run{'s' if self.runs != 1 else ''} of equal length"
+        return f"{heads} and {runs}" if self.heads else runs
+
     def position(self, i: int, n_inputs: int) -> tuple[int, int | None]:
         """Input ``i`` as (operand index in ``split``, index within its run or None)."""
         if i < self.heads or not self.runs:
