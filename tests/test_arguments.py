@@ -1311,6 +1311,9 @@ ROWS += [
          "source: backend must be one of 'numpy', 'torch', 'python', got 'jax'"),
         ("program.source(5)", lambda: _program().source(5), TypeError,
          "source: backend must be one of"),
+        ("program.source(names=5)", lambda: _program().source("python", names=5), TypeError,
+         "source: names must be a mapping of nodes \\(or their ids\\) to names, or None, "
+         "got 5 \\(int\\)"),
     ),
     *flags("autograd.Program", "program.backward accumulate",
            lambda v: (lambda q: (q(np.ones((2, 1))), q.backward(np.ones((2, 1)), v)))(
@@ -1434,7 +1437,9 @@ def test_bad_argument_is_refused_where_it_is_given(call, error, message):
 
 
 def test_the_table_is_what_the_report_counts():
-    assert len(ROWS) == 853  # 813 + draw_dot/draw_network views (24) + explain (8) + draw_html (8)
+    # 813 + draw_dot/draw_network views (24) + explain (8) + draw_html (8) + program.source
+    # names (1)
+    assert len(ROWS) == 854
     assert sum(1 for r in ROWS if r.pending) == 0
     ids = [r.id for r in ROWS]
     assert len(set(ids)) == len(ids), [i for i in ids if ids.count(i) > 1]

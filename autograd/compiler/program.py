@@ -24,7 +24,7 @@ clone: ``pip install -e ".[fast]"``); ``backend="torch"`` requires PyTorch.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import arguments as _args
@@ -126,21 +126,27 @@ class Program:
         """How many groups run as matrix products."""
         return sum(g.dense is not None for g in self.plan.groups)
 
-    def source(self, backend: str | None = None) -> str:
-        """The code the program runs: for ``backend="python"`` straight-line Python, one
-        line per node (a learner can read their network's backward pass); for ``"numpy"``
-        the generated NumPy code. Default: this program's backend (the Python for torch)."""
+    def source(self, backend: str | None = None, names: Mapping[Any, str] | None = None
+               ) -> str:
+        """The code the program runs: for ``backend="python"`` a forward and a backward
+        pass as a learner would write them, one line per node in the graph's own names
+        (labels; ``names``, keyed by node or ``id``, adds names for unlabelled nodes, such
+        as ``autograd.display.naming.names(loss)`` gives), plain Python that runs alone;
+        for ``"numpy"`` the generated NumPy code. Default: this program's backend (the
+        Python for torch)."""
         backend = self.backend_name if backend is None else backend
         _args.choice(backend, "source", "backend", BACKENDS)
+        if names is not None and not isinstance(names, Mapping):
+            raise _args.type_error("source", "names", "a mapping of nodes (or their ids) to "
+                                   "names, or None", names)
         if backend == "numpy":
             from .backends.numpy_backend import generate as numpy_code
 
             return numpy_code(self.plan)[0]
-        if backend not in ("python", "torch"):
-            raise ValueError(f"source: backend must be 'numpy' or 'python', got {backend!r}")
-        from .backends.python_backend import generate
+        from .backends.python_backend import generate, graph_names
 
-        return generate(self.plan)[0]
+        given = graph_names(self.plan, self.outputs, self.inputs, self.params, names)
+        return generate(self.plan, given)[0]
 
     def to_torch(self, device: Any = None) -> Any:
         """This program as a ``torch.nn.Module`` (float64): ``module(X)`` gives the outputs
