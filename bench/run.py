@@ -86,6 +86,8 @@ def worker(engine: str) -> None:
             if runner is not None:
                 runners[cmd["workload"]] = runner
                 reply.update(loss=runner.loss, weights=runner.weights(), seconds=seconds)
+                if os.environ.get("BENCH_PERTURB") == engine:  # the tests: a wrong engine
+                    reply["weights"][0] += 1e-6
         elif kind == "block":
             steps, setup = runners[cmd["workload"]].block(cmd["k"])
             reply = {"seconds": steps / cmd["k"], "setup": setup}
@@ -467,7 +469,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rounds = args.rounds or (1 if args.quick else 7)
     rng = random.Random(0)
     workloads = [w for w in ("moons", "digits", "big") if w in only]
-    workers, missing = step_workers() if workloads else ({}, [])
+    workers, missing = step_workers(args.engines) if workloads else ({}, [])
     results: dict[str, Any] = {"environment": environment(args, rounds, missing)}
     if workloads:
         try:
@@ -497,13 +499,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def step_workers() -> tuple[dict[str, Worker], list[str]]:
-    """A worker for every step engine whose modules are installed; the missing ones."""
+def step_workers(chosen: str = "") -> tuple[dict[str, Worker], list[str]]:
+    """A worker for every step engine (of ``chosen``, comma-separated, if given) whose
+    modules are installed; the missing ones."""
     sys.path.insert(0, str(HERE))
     import engines
 
+    unknown = set(chosen.split(",")) - set(engines.STEP_ENGINES) if chosen else set()
+    if unknown:
+        raise SystemExit(f"run.py: no engine named {sorted(unknown)}; the engines are "
+                         f"{', '.join(engines.STEP_ENGINES)}")
     missing, names = [], []
     for name, (_, needs) in engines.STEP_ENGINES.items():
+        if chosen and name not in chosen.split(","):
+            continue
         absent = available(needs)
         if absent:
             missing.append(f"{name}: not installed ({absent})")
@@ -514,7 +523,7 @@ def step_workers() -> tuple[dict[str, Worker], list[str]]:
 
 def check(args: argparse.Namespace) -> dict[str, Any]:
     """Every engine's loss and weights after one step, per workload (asserted equal)."""
-    workers, missing = step_workers()
+    workers, missing = step_workers(args.engines)
     out: dict[str, Any] = {"missing": missing}
     try:
         for w in ("moons", "digits", "big"):
@@ -554,6 +563,8 @@ def main() -> None:
                     help="workloads, comma-separated: moons,digits,big,chain,wide")
     ap.add_argument("--sizes", default="1000,100000",
                     help="graph sizes for chain and wide (e.g. 100,1000,10000,100000,1000000)")
+    ap.add_argument("--engines", default="",
+                    help="training-step engines, comma-separated (default: all installed)")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     ap.add_argument("--check", type=Path, metavar="FILE",
                     help="no timing: set every engine up (one step), check that they agree "
@@ -561,7 +572,8 @@ def main() -> None:
     ap.add_argument("--markdown", action="store_true",
                     help="print the tables from --out (no timing)")
     ap.add_argument("--write-readme", action="store_true",
-                    help="with --markdown: put the tables into bench/README.md")
+                    help="with --markdown: put the tables into --readme")
+    ap.add_argument("--readme", type=Path, default=HERE / "README.md", help=argparse.SUPPRESS)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -570,7 +582,7 @@ def main() -> None:
     if args.markdown:
         text = report(json.loads(args.out.read_text(encoding="utf-8")))
         if args.write_readme:
-            write_readme(text)
+            write_readme(text, args.readme)
         print(text)
         return
     if args.check:
