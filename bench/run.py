@@ -85,7 +85,8 @@ def worker(engine: str) -> None:
             reply = {"applies": runner is not None}
             if runner is not None:
                 runners[cmd["workload"]] = runner
-                reply.update(loss=runner.loss, weights=runner.weights(), seconds=seconds)
+                reply.update(loss=runner.loss, weights=runner.weights(), seconds=seconds,
+                             setup=runner.setup)
                 if os.environ.get("BENCH_PERTURB") == engine:  # the tests: a wrong engine
                     reply["weights"][0] += 1e-6
         elif kind == "block":
@@ -271,7 +272,7 @@ def bench_steps(workers: dict[str, Worker], workload: str, rounds: int, quick: b
         out[name] = {"ms": statistics.median(ts) * 1e3, "min_ms": min(ts) * 1e3,
                      "rounds": len(ts), "steps_per_round": ks[name],
                      "setup_s": statistics.median(setups[name]) if setups[name] else None,
-                     "first_setup_s": replies[name]["seconds"]}
+                     "first_setup_s": replies[name]["setup"]}
     return out
 
 
@@ -357,7 +358,7 @@ def targets(results: dict) -> list[dict[str, Any]]:
                             "unit": "x", "met": r <= limit})
     fit = results.get("steps", {}).get("big", {}).get(FIT)
     if fit and fit.get("setup_s") is not None:
-        s = fit["setup_s"]
+        s = max(fit["setup_s"], fit.get("first_setup_s") or 0.0)  # a cache would not hide it
         out.append({"what": "big: fit(compiled=True) set-up", "value": s, "limit": SETUP_LIMIT,
                     "unit": " s", "met": s <= SETUP_LIMIT})
     return out
@@ -428,13 +429,14 @@ def report(results: dict) -> str:
         if EAGER in rows:
             lines += [f"### eager, {workload}", ""] + _workload_table(rows, eager=True) + [""]
     if steps:
-        lines += ["### set-up (seconds, median)", "",
-                  "| workload | `fit(compiled=True)` set-up | `compile` (trace + NumPy) |",
-                  "|---|---|---|"]
+        lines += ["### set-up (seconds)", "",
+                  "| workload | `fit(compiled=True)` set-up, median | its first call | "
+                  "`compile` (trace + NumPy), median |", "|---|---|---|---|"]
         for workload, rows in steps.items():
-            fit = rows.get(FIT, {}).get("setup_s")
+            fit = rows.get(FIT, {})
             comp = results.get("compile", {}).get(workload, {}).get("seconds")
-            lines.append(f"| {workload} | {fmt(fit)} | {fmt(comp)} |")
+            lines.append(f"| {workload} | {fmt(fit.get('setup_s'))} | "
+                         f"{fmt(fit.get('first_setup_s'))} | {fmt(comp)} |")
         lines.append("")
     lines += _graph_tables(results)
     lines += ["### targets (issue 22)", ""]
