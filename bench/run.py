@@ -425,7 +425,11 @@ def _graph_tables(results: dict) -> list[str]:
 def report(results: dict) -> str:
     env = results["environment"]
     lines = [f"Python {env['python']}, {env['cpus']} CPUs, one thread per engine, garbage "
-             f"collector on; {env['peers']}; {env['rounds']} interleaved rounds, medians.", ""]
+             f"collector on; {env['peers']}; {env['rounds']} interleaved rounds, medians."]
+    if env.get("load_start") is not None:
+        lines[0] += (f" Load average {env['load_start']} at the start, {env.get('load_end')} "
+                     f"at the end, on {env['cpus']} CPUs; {env.get('seconds')} s in all.")
+    lines.append("")
     steps = results.get("steps", {})
     if steps:
         lines += ["### Time per training step, as ratios (lower is faster for chainrule)", ""]
@@ -560,7 +564,12 @@ def environment(args: argparse.Namespace, rounds: int, missing: list[str]) -> di
             "peers": ", ".join(peers) or "no peers installed", "gc_enabled": gc.isenabled(),
             "quick": args.quick, "rounds": rounds, "missing": missing,
             "openblas": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
-            "taskset": shutil.which("taskset") is not None}
+            "taskset": shutil.which("taskset") is not None, "load_start": _load()}
+
+
+def _load() -> float | None:
+    """The machine's 1-minute load average (other processes slow every engine)."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 def main() -> None:
@@ -599,6 +608,7 @@ def main() -> None:
     started = time.perf_counter()
     results = run(args)
     results["environment"]["seconds"] = round(time.perf_counter() - started, 1)
+    results["environment"]["load_end"] = _load()
     print(report(results))
     args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
 
