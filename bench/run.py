@@ -2,7 +2,7 @@
 README's compile loop, eager training), its array path, hand-written floors, PyTorch, JAX
 and micrograd. One worker process per engine, one thread each, timed interleaved.
 
-    python bench/run.py                 # the full run (about 5 minutes on 2 cores)
+    python bench/run.py                 # the full run (3 to 6 minutes on 2 cores)
     python bench/run.py --quick         # tiny sizes, one round: checks that it works
     python bench/run.py --only moons,big
     python bench/run.py --markdown      # the tables again, from bench/results.json

@@ -150,3 +150,22 @@ def test_the_report_judges_each_target_and_fills_the_readme(tmp_path):
     new = readme.read_text(encoding="utf-8")
     assert "old table" not in new and text.strip() in new
     assert new.startswith(f"# head\n{start}\n") and new.endswith(f"{end}\ntail\n")
+
+
+def test_a_quick_timed_run_end_to_end(tmp_path):
+    """The timed path (blocks of steps, fit's set-up apart, graphs, the report) on tiny
+    sizes and three engines; the numbers themselves are not judged."""
+    need("numpy")
+    out = tmp_path / "results.json"
+    result = _bench("--quick", "--rounds", "1", "--only", "moons,chain", "--out", str(out),
+                    "--engines", f"{FIT},{FLOOR},{TAPE}")
+    assert result.returncode == 0, result.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))
+    rows = results["steps"]["moons"]
+    assert set(rows) == {FIT, FLOOR, TAPE}
+    assert all(r["ms"] > 0 and r["rounds"] == 1 for r in rows.values())
+    assert rows[FIT]["setup_s"] > 0 and rows[FIT]["first_setup_s"] > 0
+    assert set(results["chain"]) == {"100", "1000"}
+    assert results["chain"]["1000"]["chainrule"]["total"] > 0
+    assert results["environment"]["gc_enabled"] is True
+    assert "### targets (issue 22)" in result.stdout and "| moons |" in result.stdout
