@@ -47,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 THREADS = 1
 BLOCK_SECONDS = 0.2      # the time one block of steps should take
-MIN_FIT_EPOCHS = 10      # a fit call runs at least this many epochs (its start and end amortized)
+MIN_FIT_EPOCHS = 20      # a fit call runs at least this many epochs (its start and end amortized)
 README_MARKERS = ("<!-- results: start -->", "<!-- results: end -->")
 
 NUMPY_FLOOR, TORCH, JAX = "hand-written NumPy", "PyTorch", "JAX"
@@ -255,7 +255,8 @@ def bench_steps(workers: dict[str, Worker], workload: str, rounds: int, quick: b
     target = 0.01 if quick else BLOCK_SECONDS
     ks = {}
     for name, w in active.items():  # calibration (and a second warm-up)
-        per = w.ask(cmd="block", workload=workload, k=1 if name == FIT else 2)["seconds"]
+        k = (2 if quick else MIN_FIT_EPOCHS) if name == FIT else 2  # fit: its per-call
+        per = w.ask(cmd="block", workload=workload, k=k)["seconds"]  # costs amortized
         ks[name] = max(1, min(1000, round(target / max(per, 1e-9))))
         if name == FIT and not quick:
             ks[name] = max(ks[name], MIN_FIT_EPOCHS)
