@@ -1,25 +1,569 @@
-"""The engines of the benchmark, one function per (workload, engine).
+"""The engines of the benchmark: one maker per engine, each run in its own worker process.
 
-Each maker returns ``(run, digest)`` (steps) or ``phases`` (graphs): ``run()`` does one
-timed unit of work, ``digest()`` what it computed (compared across engines before any
-timing). Nothing here imports NumPy or PyTorch at module level: each worker process
-(``run.py --worker FAMILY``) imports only its own family's libraries.
+Training steps: ``STEP_ENGINES[name](workload, quick)`` sets the engine up, takes **one**
+training step from the shared initial weights and returns a ``Runner`` (or ``None`` where
+the engine does not run that workload): ``runner.loss`` is that first step's loss,
+``runner.weights()`` every parameter after it (in chainrule's order: per neuron its
+weights, then its bias), and ``runner.block(k)`` takes ``k`` more steps and returns
+``(seconds for the k steps, set-up seconds or None)``.
+
+Graphs (chain and wide): ``GRAPH_ENGINES[name](kind, n)`` returns ``(build, backward,
+digest)``.
+
+Nothing here imports NumPy, PyTorch or JAX at module level: each worker imports only what
+its own engine needs.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
 import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-ALPHA = 1e-4  # L2 weight of the moons step
-LR = 0.1
+ALPHA = 1e-4  # the L2 weight of the moons step: ALPHA * sum of every parameter squared
+LR = 0.1      # SGD's learning rate, every workload
+
+
+# --- the workloads ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Workload:
+    sizes: tuple[int, ...]  # MLP(sizes[0], sizes[1:]), ReLU hidden layers, linear output
+    init: str               # nn.MLP's init= ("micrograd" or "pytorch"), seed 0
+    loss: str               # "hinge" (mean hinge + ALPHA·Σp²) or "ce" (mean cross-entropy)
+    data: Callable[[], tuple[list[list[float]], list[Any]]]
+
+
+def moons_data() -> tuple[list[list[float]], list[Any]]:
+    from nn.datasets import make_moons
+
+    return make_moons(100)  # labels -1.0 / +1.0
+
+
+def digits_data(batch: int = 32) -> tuple[list[list[float]], list[Any]]:
+    """The first ``batch`` of scikit-learn's digits, pixels / 16, one-hot targets. The
+    driver loads them once and hands the workers a file (``BENCH_DIGITS``): importing
+    scikit-learn in every worker would cost more than the check itself."""
+    path = os.environ.get("BENCH_DIGITS")
+    if path:
+        pixels, classes = json.loads(Path(path).read_text(encoding="utf-8"))
+    else:
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        pixels, classes = d.data[:batch].tolist(), d.target[:batch].tolist()
+    xs = [[float(v) / 16.0 for v in row] for row in pixels[:batch]]
+    return xs, [_one_hot(int(c)) for c in classes[:batch]]
+
+
+def big_data(batch: int) -> tuple[list[list[float]], list[Any]]:
+    rng = random.Random(5)
+    xs = [[rng.uniform(0.0, 1.0) for _ in range(64)] for _ in range(batch)]
+    return xs, [_one_hot(i % 10) for i in range(batch)]
+
+
+def _one_hot(c: int) -> list[float]:
+    return [1.0 if k == c else 0.0 for k in range(10)]
+
+
+WORKLOADS = {
+    "moons": Workload((2, 16, 16, 1), "micrograd", "hinge", moons_data),
+    "digits": Workload((64, 32, 10), "pytorch", "ce", digits_data),
+    "big": Workload((64, 256, 256, 10), "pytorch", "ce", lambda: big_data(512)),
+}
+#: ``--quick`` (the tests): the big workload shrunk so that set-up takes a moment.
+QUICK = {"big": Workload((64, 64, 64, 10), "pytorch", "ce", lambda: big_data(64))}
+
+
+def workload(name: str, quick: bool = False) -> Workload:
+    return QUICK.get(name, WORKLOADS[name]) if quick else WORKLOADS[name]
+
+
+def start_model(w: Workload) -> Any:
+    from nn import MLP
+
+    return MLP(w.sizes[0], list(w.sizes[1:]), activation="relu", seed=0, init=w.init)
+
+
+def matrices(model: Any) -> list[tuple[list[list[float]], list[float]]]:
+    """The model's weights as (W rows, b) per layer, as floats."""
+    return [([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons])
+            for layer in model.layers]
+
+
+def flat(layers: list[tuple[list[list[float]], list[float]]]) -> list[float]:
+    """(W, b) per layer as chainrule orders its parameters: per neuron, weights then bias."""
+    return [float(v) for W, b in layers for row, bj in zip(W, b) for v in (*row, bj)]
+
+
+def labels(ys: list[Any]) -> list[int]:
+    return [row.index(1.0) for row in ys]
+
+
+# --- the runner ---------------------------------------------------------------------------
+
+@dataclass
+class Runner:
+    block: Callable[[int], tuple[float, float | None]]
+    weights: Callable[[], list[float]]
+    loss: float
+    setup: float | None = None  # the first call's set-up, where set-up is timed apart
+
+
+def stepper(step: Callable[[], float], weights: Callable[[], list[float]],
+            sync: Callable[[], None] | None = None) -> Runner:
+    """A Runner from a one-step function: the first step now, blocks of k steps timed
+    together (``sync`` waits for an asynchronous engine at the end of a block)."""
+    loss = float(step())
+    if sync is not None:
+        sync()
+
+    def block(k: int) -> tuple[float, float | None]:
+        t = time.perf_counter()
+        for _ in range(k):
+            step()
+        if sync is not None:
+            sync()
+        return time.perf_counter() - t, None
+
+    return Runner(block, weights, loss)
+
+
+def chainrule_weights(model: Any) -> Callable[[], list[float]]:
+    params = model.parameters()
+    return lambda: [p.data for p in params]
+
+
+# --- chainrule, compiled: the two user paths and the array path ---------------------------
+
+def fit_engine(name: str, quick: bool) -> Runner:
+    """``nn.fit(..., compiled=True)``, the public call: one ``fit`` of k epochs per block
+    (full batch: one step per epoch). ``lr_schedule`` returns the constant learning rate
+    and notes the clock when epoch 0 starts: before it is set-up, after it the steps."""
+    from nn import SGD, cross_entropy, fit, hinge, l2
+
+    w = workload(name, quick)
+    xs, ys = w.data()
+    model = start_model(w)
+    opt = SGD(model.parameters(), lr=LR)
+    loss_fn = hinge if w.loss == "hinge" else cross_entropy
+    reg = (lambda m: l2(m.parameters(), ALPHA)) if w.loss == "hinge" else None
+    started = [0.0]
+
+    def schedule(epoch: int) -> float:
+        if epoch == 0:
+            started[0] = time.perf_counter()
+        return LR
+
+    def run(k: int) -> tuple[Any, float, float]:
+        t0 = time.perf_counter()
+        history = fit(model, xs, ys, loss_fn, opt, epochs=k, batch_size=None, shuffle=False,
+                      regularization=reg, lr_schedule=schedule, progress=False, compiled=True)
+        t1 = time.perf_counter()
+        return history, t1 - started[0], started[0] - t0
+
+    history, _, first_setup = run(1)
+
+    def block(k: int) -> tuple[float, float | None]:
+        _, steps, setup = run(k)
+        return steps, setup
+
+    return Runner(block, chainrule_weights(model), history.loss[0], first_setup)
+
+
+def _traced_loss(w: Workload, model: Any) -> tuple[list[Any], list[Any], Any]:
+    """Placeholders and the per-example loss, as the README's compile section builds them
+    (hinge's label placeholder is +1.0: a 0.0 placeholder is refused by ``hinge``)."""
+    from autograd import Value
+    from nn import cross_entropy, hinge
+
+    xv = [Value(0.0) for _ in range(w.sizes[0])]
+    if w.loss == "hinge":
+        ts = [Value(1.0)]
+        return xv, ts, hinge([model(xv)[0]], ts)
+    ts = [Value(0.0) for _ in range(w.sizes[-1])]
+    return xv, ts, cross_entropy(model(xv), ts)
+
+
+def _table(w: Workload) -> tuple[Any, Any]:
+    import numpy as np
+
+    xs, ys = w.data()
+    Y = np.array(ys, dtype=float).reshape(len(ys), -1)
+    return np.hstack([np.array(xs, dtype=float), Y]), np.full((len(xs), 1), 1.0 / len(xs))
+
+
+def readme_engine(name: str, quick: bool) -> Runner:
+    """The loop of the README's "Train at array speed: compile": ``program(X)``,
+    ``program.backward(seed)``, ``opt.step()`` with ``nn.SGD``; the moons L2 term eagerly,
+    ``l2(model.parameters(), ALPHA).backward()`` (what ``fit``'s ``regularization`` does)."""
+    from autograd import compile
+    from nn import SGD, l2
+
+    w = workload(name, quick)
+    model = start_model(w)
+    xv, ts, loss = _traced_loss(w, model)
+    program = compile([loss], xv + ts, model.parameters())
+    opt = SGD(model.parameters(), lr=LR)
+    table, seed = _table(w)
+    params = model.parameters()
+    hinge = w.loss == "hinge"
+
+    def step() -> float:
+        opt.zero_grad()
+        losses = program(table)
+        program.backward(seed)
+        value = float(losses.mean())
+        if hinge:
+            reg = l2(params, ALPHA)
+            reg.backward()
+            value += reg.data
+        opt.step()
+        return value
+
+    return stepper(step, chainrule_weights(model))
+
+
+def compile_seconds(name: str, quick: bool) -> float:
+    """Seconds for ``compile`` of the per-example loss (trace + NumPy backend), the graph
+    built beforehand."""
+    from autograd import compile
+
+    w = workload(name, quick)
+    model = start_model(w)
+    xv, ts, loss = _traced_loss(w, model)
+    t = time.perf_counter()
+    compile([loss], xv + ts, model.parameters())
+    return time.perf_counter() - t
+
+
+def array_engine(name: str, quick: bool) -> Runner:
+    """The parameters in an array for the whole loop: ``program(X, params=theta)``,
+    ``program.backward(seed, accumulate=False)``, the update on ``theta``."""
+    from autograd import compile
+
+    w = workload(name, quick)
+    model = start_model(w)
+    xv, ts, loss = _traced_loss(w, model)
+    program = compile([loss], xv + ts, model.parameters())
+    table, seed = _table(w)
+    theta = program.parameter_values()
+    hinge = w.loss == "hinge"
+
+    def step() -> float:
+        nonlocal theta
+        losses = program(table, params=theta)
+        g = program.backward(seed, accumulate=False)
+        value = float(losses.mean())
+        if hinge:
+            value += ALPHA * float(theta @ theta)
+            g += (2.0 * ALPHA) * theta
+        theta -= LR * g
+        return value
+
+    return stepper(step, lambda: theta.tolist())
+
+
+# --- hand-written NumPy: the floor of the compiled step -----------------------------------
+
+def numpy_engine(name: str, quick: bool) -> Runner:
+    """Weight matrices and the backward pass written by hand in NumPy, doing the work the
+    compiled step does: the parameters in one flat vector ``theta`` (each layer's ``W`` and
+    ``b`` views of it), the gradient into one flat vector, the moons L2 as ``theta @ theta``
+    and ``g += 2α·theta``, the update ``theta -= lr·g``; the loss value computed."""
+    import numpy as np
+
+    w = workload(name, quick)
+    xs, ys = w.data()
+    layers = matrices(start_model(w))
+    theta = np.empty(sum(len(W) * len(W[0]) + len(b) for W, b in layers))
+    grad = np.empty_like(theta)
+    views = []
+    o = 0
+    for W, b in layers:
+        nout, nin = len(W), len(W[0])
+        views.append((theta[o:o + nout * nin].reshape(nout, nin),
+                      theta[o + nout * nin:o + nout * nin + nout],
+                      grad[o:o + nout * nin].reshape(nout, nin),
+                      grad[o + nout * nin:o + nout * nin + nout]))
+        views[-1][0][...] = W
+        views[-1][1][...] = b
+        o += nout * (nin + 1)
+    X = np.array(xs, dtype=float)
+    Y = np.array(ys, dtype=float).reshape(len(ys), -1)
+    n, last = len(X), len(views) - 1
+    hinge = w.loss == "hinge"
+
+    def step() -> float:
+        acts = [X]
+        h = X
+        for i, (W, b, _, _) in enumerate(views):
+            h = h @ W.T + b
+            if i < last:
+                h = np.maximum(h, 0.0)
+            acts.append(h)
+        if hinge:
+            margin = 1.0 - Y[:, 0] * h[:, 0]
+            value = float(np.maximum(margin, 0.0).mean()) + ALPHA * float(theta @ theta)
+            g = np.where(margin > 0.0, -Y[:, 0] / n, 0.0)[:, None]
+        else:
+            c = h.max(axis=1, keepdims=True)
+            e = np.exp(h - c)
+            s = e.sum(axis=1, keepdims=True)
+            value = float((np.log(s) + c - (Y * h).sum(axis=1, keepdims=True)).mean())
+            g = (e / s - Y) / n
+        for i in range(last, -1, -1):
+            W, _, gW, gb = views[i]
+            a_in = acts[i]
+            np.matmul(g.T, a_in, out=gW)
+            g.sum(axis=0, out=gb)
+            if i:
+                g = (g @ W) * (a_in > 0.0)
+        if hinge:
+            grad[...] += (2.0 * ALPHA) * theta
+        theta[...] -= LR * grad
+        return value
+
+    def weights() -> list[float]:
+        return flat([(W.tolist(), b.tolist()) for W, b, _, _ in views])
+
+    return stepper(step, weights)
+
+
+# --- the peers: PyTorch and JAX -----------------------------------------------------------
+
+def torch_engine(name: str, quick: bool) -> Runner:
+    """What a PyTorch user writes: ``nn.Linear`` layers in float64, ``torch.optim.SGD``
+    (the moons L2 as its ``weight_decay = 2·ALPHA``, the same gradient), one thread."""
+    import torch
+
+    w = workload(name, quick)
+    xs, ys = w.data()
+    mats = matrices(start_model(w))
+    mods: list[Any] = []
+    for i, (W, b) in enumerate(mats):
+        lin = torch.nn.Linear(len(W[0]), len(W), dtype=torch.float64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.tensor(W, dtype=torch.float64))
+            lin.bias.copy_(torch.tensor(b, dtype=torch.float64))
+        mods += [lin, torch.nn.ReLU()] if i < len(mats) - 1 else [lin]
+    net = torch.nn.Sequential(*mods)
+    hinge = w.loss == "hinge"
+    opt = torch.optim.SGD(net.parameters(), lr=LR, weight_decay=2.0 * ALPHA if hinge else 0.0)
+    X = torch.tensor(xs, dtype=torch.float64)
+    if hinge:
+        Y = torch.tensor(ys, dtype=torch.float64)
+    else:
+        C = torch.tensor(labels(ys), dtype=torch.long)
+
+    def step() -> float:
+        opt.zero_grad()
+        out = net(X)
+        if hinge:
+            loss = torch.relu(1.0 - Y * out[:, 0]).mean()
+        else:
+            loss = torch.nn.functional.cross_entropy(out, C)
+        loss.backward()
+        opt.step()
+        return loss.item()  # the loss without the L2 term (weight decay is not in it)
+
+    def weights() -> list[float]:
+        lins = [m for m in net if isinstance(m, torch.nn.Linear)]
+        return flat([(m.weight.tolist(), m.bias.tolist()) for m in lins])
+
+    runner = stepper(step, weights)
+    if hinge:
+        runner.loss += ALPHA * sum(v * v for v in flat(mats))
+    return runner
+
+
+def jax_engine(name: str, quick: bool) -> Runner | None:
+    """``jax.jit`` of value-and-grad plus the SGD update, float64, on the CPU; the worker
+    runs with XLA's intra-op threads at one and, where ``taskset`` exists, on one core."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    w = workload(name, quick)
+    xs, ys = w.data()
+    params = [(jnp.array(W, dtype=jnp.float64).T, jnp.array(b, dtype=jnp.float64))
+              for W, b in matrices(start_model(w))]
+    X = jnp.array(xs, dtype=jnp.float64)
+    Y = jnp.array(ys, dtype=jnp.float64).reshape(len(ys), -1)
+    hinge = w.loss == "hinge"
+
+    def loss_fn(params: Any, X: Any, Y: Any) -> Any:
+        h = X
+        for i, (W, b) in enumerate(params):
+            h = h @ W + b
+            if i < len(params) - 1:
+                h = jax.nn.relu(h)
+        if hinge:
+            penalty = sum(jnp.vdot(W, W) + jnp.vdot(b, b) for W, b in params)
+            return jnp.mean(jax.nn.relu(1.0 - Y[:, 0] * h[:, 0])) + ALPHA * penalty
+        return jnp.mean(jax.nn.logsumexp(h, axis=1) - jnp.sum(Y * h, axis=1))
+
+    @jax.jit
+    def update(params: Any, X: Any, Y: Any) -> Any:
+        loss, grads = jax.value_and_grad(loss_fn)(params, X, Y)
+        return jax.tree.map(lambda p, g: p - LR * g, params, grads), loss
+
+    state = [params]
+
+    def step() -> Any:
+        state[0], loss = update(state[0], X, Y)
+        return loss
+
+    def weights() -> list[float]:
+        return flat([(W.T.tolist(), b.tolist()) for W, b in state[0]])
+
+    return stepper(step, weights, sync=lambda: jax.block_until_ready(state[0]))
+
+
+# --- eager (moons only): chainrule, hand-written pure Python, a tape, micrograd -----------
+
+def eager_engine(name: str, quick: bool) -> Runner | None:
+    """The eager loop the README teaches: build the loss, ``opt.zero_grad()``,
+    ``loss.backward()``, ``opt.step()``."""
+    if name != "moons":
+        return None
+    from nn import SGD, hinge, l2
+
+    w = workload(name, quick)
+    xs, ys = w.data()
+    model = start_model(w)
+    opt = SGD(model.parameters(), lr=LR)
+
+    def step() -> float:
+        loss = hinge([model(x)[0] for x in xs], ys) + l2(model.parameters(), ALPHA)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.data
+
+    return stepper(step, chainrule_weights(model))
+
+
+def python_engine(name: str, quick: bool) -> Runner | None:
+    """A plain-float MLP with the backward pass written out by hand (moons only)."""
+    if name != "moons":
+        return None
+    w = workload(name, quick)
+    xs, ys = w.data()
+    layers = matrices(start_model(w))
+    n = len(xs)
+
+    def step() -> float:
+        grads = [([[0.0] * len(W[0]) for _ in W], [0.0] * len(b)) for W, b in layers]
+        total = 0.0
+        for x, y in zip(xs, ys):
+            acts = [x]
+            h = x
+            for i, (W, b) in enumerate(layers):
+                z = [bj + sum([w * v for w, v in zip(row, h)]) for row, bj in zip(W, b)]
+                h = [v if v > 0.0 else 0.0 for v in z] if i < len(layers) - 1 else z
+                acts.append(h)
+            margin = 1.0 - y * h[0]
+            if margin <= 0.0:
+                continue
+            total += margin
+            g = [-y / n]
+            for i in range(len(layers) - 1, -1, -1):
+                W, _ = layers[i]
+                gW, gb = grads[i]
+                a_in = acts[i]
+                for j, gj in enumerate(g):
+                    gb[j] += gj
+                    row = gW[j]
+                    for k, v in enumerate(a_in):
+                        row[k] += gj * v
+                if i:
+                    g = [sum([W[j][k] * g[j] for j in range(len(g))]) if a_in[k] > 0.0 else 0.0
+                         for k in range(len(a_in))]
+        loss = total / n + ALPHA * sum(v * v for v in flat(layers))
+        for (W, b), (gW, gb) in zip(layers, grads):
+            for row, grow in zip(W, gW):
+                for k, (v, g) in enumerate(zip(row, grow)):
+                    row[k] = v - LR * (g + 2.0 * ALPHA * v)
+            for k, (v, g) in enumerate(zip(b, gb)):
+                b[k] = v - LR * (g + 2.0 * ALPHA * v)
+        return loss
+
+    return stepper(step, lambda: flat(layers))
+
+
+def tape_engine(name: str, quick: bool) -> Runner | None:
+    """The floor of an eager engine: ``bench/tape.py``, floats and a list of records."""
+    if name != "moons":
+        return None
+    import tape
+
+    w = workload(name, quick)
+    xs, ys = w.data()
+    layers = matrices(start_model(w))
+    params = flat(layers)
+    shape = [(len(W[0]), len(W)) for W, _ in layers]
+
+    def step() -> float:
+        t = tape.Tape(params)
+        loss = tape.moons_loss(t, shape, xs, ys, ALPHA)
+        grad = t.backward(loss)
+        for k in range(len(params)):
+            params[k] -= LR * grad[k]
+        return t.values[loss]
+
+    return stepper(step, lambda: list(params))
+
+
+def micrograd_engine(name: str, quick: bool) -> Runner | None:
+    if name != "moons":
+        return None
+    try:
+        import micrograd.nn
+    except ImportError:
+        return None
+    w = workload(name, quick)
+    xs, ys = w.data()
+    mg = micrograd.nn.MLP(2, [16, 16, 1])
+    for p, v in zip(mg.parameters(), flat(matrices(start_model(w)))):
+        p.data = v
+
+    def step() -> float:
+        losses = [(1 + -y * mg(x)).relu() for x, y in zip(xs, ys)]
+        loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in mg.parameters())
+        mg.zero_grad()
+        loss.backward()
+        for p in mg.parameters():
+            p.data -= LR * p.grad
+        return loss.data
+
+    return stepper(step, lambda: [p.data for p in mg.parameters()])
+
+
+#: engine name -> (maker, the modules it needs: it is left out where one is missing)
+STEP_ENGINES: dict[str, tuple[Callable[[str, bool], Runner | None], tuple[str, ...]]] = {
+    "chainrule fit(compiled=True)": (fit_engine, ("numpy",)),
+    "chainrule README loop": (readme_engine, ("numpy",)),
+    "chainrule array path": (array_engine, ("numpy",)),
+    "hand-written NumPy": (numpy_engine, ("numpy",)),
+    "PyTorch": (torch_engine, ("torch",)),
+    "JAX": (jax_engine, ("jax",)),
+    "chainrule eager": (eager_engine, ()),
+    "pure-Python tape": (tape_engine, ()),
+    "hand-written pure Python": (python_engine, ()),
+    "micrograd": (micrograd_engine, ("micrograd",)),
+}
 
 
 # --- graphs: chain and wide ---------------------------------------------------------------
@@ -28,35 +572,6 @@ class Bare:
     """The floor: the least a Python object-per-node engine allocates (no arithmetic)."""
 
     __slots__ = ("data", "a", "b")
-
-
-def graph_makers(family: str) -> dict[str, Callable[[str, int], Any]]:
-    """engine -> make(kind, n) -> (build, backward, digest) for chain and wide graphs."""
-    out: dict[str, Callable[[str, int], Any]] = {}
-    if family == "python":
-        from autograd import Value
-        from autograd import sum as vsum
-
-        out["chainrule"] = lambda kind, n: _graph(kind, n, Value, vsum, "chainrule")
-        try:
-            import micrograd.engine
-
-            out["micrograd"] = lambda kind, n: _graph(kind, n, micrograd.engine.Value, None,
-                                                      "micrograd")
-        except ImportError:
-            pass
-        out["floor: bare objects"] = _floor
-    elif family == "torch":
-        import torch
-
-        def scalar(x: float) -> Any:
-            return torch.tensor(x, dtype=torch.float64, requires_grad=True)
-
-        def tsum(xs: list[Any]) -> Any:
-            return torch.stack(xs).sum()
-
-        out["torch (0-d tensors)"] = lambda kind, n: _graph(kind, n, scalar, tsum, "torch")
-    return out
 
 
 def _micrograd_tanh(self: Any) -> Any:
@@ -97,22 +612,40 @@ def _graph(kind: str, n: int, make: Any, total: Any, style: str) -> Any:
         leaf = xs[1]
 
     def backward(out: Any) -> None:
-        if style == "torch":
-            leaf.grad = None
-            out.backward()
-        else:
-            leaf.grad = 0.0
-            out.backward()
+        leaf.grad = None if style == "torch" else 0.0
+        out.backward()
 
     def digest(out: Any) -> list[float]:
-        data = out.item() if style == "torch" else out.data
-        grad = leaf.grad.item() if style == "torch" else leaf.grad
-        return [data, grad]
+        if style == "torch":
+            return [out.item(), leaf.grad.item()]
+        return [out.data, leaf.grad]
 
     return build, backward, digest
 
 
-def _floor(kind: str, n: int) -> Any:
+def _chainrule_graph(kind: str, n: int) -> Any:
+    from autograd import Value
+    from autograd import sum as vsum
+
+    return _graph(kind, n, Value, vsum, "chainrule")
+
+
+def _micrograd_graph(kind: str, n: int) -> Any:
+    import micrograd.engine
+
+    return _graph(kind, n, micrograd.engine.Value, None, "micrograd")
+
+
+def _torch_graph(kind: str, n: int) -> Any:
+    import torch
+
+    def scalar(x: float) -> Any:
+        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+    return _graph(kind, n, scalar, lambda xs: torch.stack(xs).sum(), "torch")
+
+
+def _floor_graph(kind: str, n: int) -> Any:
     """Bare slotted objects linked like the graph's nodes, no arithmetic, no backward."""
     def build() -> Any:
         a = Bare()
@@ -136,306 +669,9 @@ def _floor(kind: str, n: int) -> Any:
     return build, lambda out: None, lambda out: None
 
 
-# --- training steps -----------------------------------------------------------------------
-
-def moons_data() -> tuple[list[list[float]], list[float]]:
-    from nn.datasets import make_moons
-
-    return make_moons(100)
-
-
-def digits_data(batch: int) -> tuple[list[list[float]], list[list[float]]]:
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    xs = [[float(v) / 16.0 for v in row] for row in d.data[:batch]]
-    ys = [[1.0 if k == c else 0.0 for k in range(10)] for c in d.target[:batch]]
-    return xs, ys
-
-
-def big_data(batch: int) -> tuple[list[list[float]], list[list[float]]]:
-    rng = random.Random(5)
-    xs = [[rng.uniform(0.0, 1.0) for _ in range(64)] for _ in range(batch)]
-    ys = [[1.0 if k == i % 10 else 0.0 for k in range(10)] for i in range(batch)]
-    return xs, ys
-
-
-STEPS = {
-    # name: (sizes, init, loss, data)
-    "moons": ([2, 16, 16, 1], "micrograd", "hinge", lambda: moons_data()),
-    "digits": ([64, 32, 10], "pytorch", "ce", lambda: digits_data(32)),
-    "big": ([64, 256, 256, 10], "pytorch", "ce", lambda: big_data(512)),
+GRAPH_ENGINES: dict[str, tuple[Callable[[str, int], Any], tuple[str, ...]]] = {
+    "chainrule": (_chainrule_graph, ()),
+    "micrograd": (_micrograd_graph, ("micrograd",)),
+    "floor: bare objects": (_floor_graph, ()),
+    "torch (0-d tensors)": (_torch_graph, ("torch",)),
 }
-
-
-def start_model(sizes: list[int], init: str) -> Any:
-    from nn import MLP
-
-    return MLP(sizes[0], sizes[1:], activation="relu", seed=0, init=init)
-
-
-def matrices(model: Any) -> list[tuple[list[list[float]], list[float]]]:
-    """The model's weights as (W rows, b) per layer, as floats."""
-    return [([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons])
-            for layer in model.layers]
-
-
-def step_makers(family: str) -> dict[str, Callable[[str], Any]]:
-    """engine -> make(workload) -> (step, digest) or None where it does not apply."""
-    if family == "python":
-        return {"chainrule (eager)": _eager_step, "hand-written pure Python": _python_step,
-                "chainrule (compiled, python)": _compiled_python_step,
-                "micrograd": _micrograd_step}
-    if family == "numpy":
-        return {"chainrule (compiled, numpy)": lambda w: _compiled_step(w, "numpy"),
-                "hand-written NumPy": _numpy_step}
-    if family == "torch":
-        return {"torch nn.Linear": _torch_step,
-                "chainrule (compiled, torch)": lambda w: _compiled_step(w, "torch")}
-    return {}
-
-
-def _l2(values: list[float]) -> float:
-    return ALPHA * sum(v * v for v in values)
-
-
-def _eager_step(workload: str) -> Any:
-    if workload == "big":
-        return None  # 43 million scalar nodes per step: not run
-    from nn import SGD, cross_entropy, hinge, l2
-
-    sizes, init, loss_name, data = STEPS[workload]
-    xs, ys = data()
-    model = start_model(sizes, init)
-    opt = SGD(model.parameters(), lr=LR)
-
-    def step() -> float:
-        if loss_name == "hinge":
-            loss = hinge([model(x)[0] for x in xs], ys) + l2(model.parameters(), ALPHA)
-        else:
-            terms = [cross_entropy(model(x), y) for x, y in zip(xs, ys)]
-            loss = sum(terms[1:], terms[0]) / len(terms)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.data
-
-    return step, lambda: [p.data for p in model.parameters()]
-
-
-def _python_step(workload: str) -> Any:
-    """A plain-float MLP with the backward pass written by hand (moons only)."""
-    if workload != "moons":
-        return None
-    sizes, init, _, data = STEPS[workload]
-    xs, ys = data()
-    layers = matrices(start_model(sizes, init))
-    n = len(xs)
-
-    def step() -> float:
-        grads = [([[0.0] * len(W[0]) for _ in W], [0.0] * len(b)) for W, b in layers]
-        total = 0.0
-        for x, y in zip(xs, ys):
-            acts = [x]
-            h = x
-            for i, (W, b) in enumerate(layers):
-                z = [bj + sum([w * v for w, v in zip(row, h)]) for row, bj in zip(W, b)]
-                h = [v if v > 0.0 else 0.0 for v in z] if i < len(layers) - 1 else z
-                acts.append(h)
-            margin = 1.0 - y * h[0]
-            if margin <= 0.0:
-                continue
-            total += margin
-            g = [-y / n]
-            for i in range(len(layers) - 1, -1, -1):
-                W, _ = layers[i]
-                gW, gb = grads[i]
-                a_in = acts[i]
-                for j, gj in enumerate(g):
-                    gb[j] += gj
-                    row = gW[j]
-                    for k, v in enumerate(a_in):
-                        row[k] += gj * v
-                if i:
-                    g = [sum([W[j][k] * g[j] for j in range(len(g))]) if a_in[k] > 0.0 else 0.0
-                         for k in range(len(a_in))]
-        loss = total / n + _l2([v for W, b in layers for row in W for v in row] +
-                               [v for W, b in layers for v in b])
-        for (W, b), (gW, gb) in zip(layers, grads):
-            for row, grow in zip(W, gW):
-                for k, (w, g) in enumerate(zip(row, grow)):
-                    row[k] = w - LR * (g + 2.0 * ALPHA * w)
-            for k, (v, g) in enumerate(zip(b, gb)):
-                b[k] = v - LR * (g + 2.0 * ALPHA * v)
-        return loss
-
-    def digest() -> list[float]:
-        return [v for W, b in layers for row, bj in zip(W, b) for v in (*row, bj)]
-
-    return step, digest
-
-
-def _micrograd_step(workload: str) -> Any:
-    if workload != "moons":
-        return None
-    try:
-        import micrograd.nn
-    except ImportError:
-        return None
-    sizes, init, _, data = STEPS[workload]
-    xs, ys = data()
-    mg = micrograd.nn.MLP(2, [16, 16, 1])
-    start = [v for W, b in matrices(start_model(sizes, init)) for row, bj in zip(W, b)
-             for v in (*row, bj)]
-    for p, w in zip(mg.parameters(), start):
-        p.data = w
-
-    def step() -> float:
-        losses = [(1 + -y * mg(x)).relu() for x, y in zip(xs, ys)]
-        loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in mg.parameters())
-        mg.zero_grad()
-        loss.backward()
-        for p in mg.parameters():
-            p.data -= LR * p.grad
-        return loss.data
-
-    return step, lambda: [p.data for p in mg.parameters()]
-
-
-def _compiled_step(workload: str, backend: str) -> Any:
-    """The scalar model's per-example loss traced by ``autograd.compile``; parameters in an
-    array for the whole loop (``params=``, ``accumulate=False``)."""
-    import numpy as np
-
-    from autograd import Value, compile
-    from nn import cross_entropy
-
-    sizes, init, loss_name, data = STEPS[workload]
-    xs, ys = data()
-    model = start_model(sizes, init)
-    x = [Value(0.0) for _ in range(sizes[0])]
-    t = [Value(0.0) for _ in range(len(ys[0]) if loss_name == "ce" else 1)]
-    out = model(x)
-    loss = (1 - t[0] * out[0]).relu() if loss_name == "hinge" else cross_entropy(out, t)
-    program = compile([loss], [*x, *t], model.parameters(), backend=backend)
-    Y = np.array(ys, dtype=float).reshape(len(ys), -1)
-    table = np.hstack([np.array(xs, dtype=float), Y])
-    seed = np.full((len(xs), 1), 1.0 / len(xs))
-    theta = program.parameter_values()
-    l2 = loss_name == "hinge"
-
-    def step() -> float:
-        nonlocal theta
-        losses = program(table, params=theta)
-        g = program.backward(seed, accumulate=False)
-        value = float(losses.mean())
-        if l2:
-            value += ALPHA * float(theta @ theta)
-            g += (2.0 * ALPHA) * theta
-        theta -= LR * g
-        return value
-
-    return step, lambda: theta.tolist()
-
-
-def _compiled_python_step(workload: str) -> Any:
-    """The pure-Python backend: generated straight-line code (moons and digits)."""
-    if workload == "big":
-        return None
-    return _compiled_step(workload, "python")
-
-
-def _numpy_step(workload: str) -> Any:
-    """Weight matrices and the backward pass written by hand in NumPy (batch in rows)."""
-    import numpy as np
-
-    sizes, init, loss_name, data = STEPS[workload]
-    xs, ys = data()
-    layers = [(np.array(W), np.array(b)) for W, b in matrices(start_model(sizes, init))]
-    X = np.array(xs, dtype=float)
-    Y = np.array(ys, dtype=float).reshape(len(ys), -1)
-    n = len(X)
-
-    def step() -> float:
-        acts = [X]
-        h = X
-        for i, (W, b) in enumerate(layers):
-            h = h @ W.T + b
-            if i < len(layers) - 1:
-                h = np.maximum(h, 0.0)
-            acts.append(h)
-        if loss_name == "hinge":
-            margin = 1.0 - Y[:, 0] * h[:, 0]
-            value = float(np.maximum(margin, 0.0).mean())
-            g = np.where(margin > 0.0, -Y[:, 0] / n, 0.0)[:, None]
-            value += ALPHA * sum(float((W * W).sum() + (b * b).sum()) for W, b in layers)
-        else:
-            c = h.max(axis=1, keepdims=True)
-            e = np.exp(h - c)
-            s = e.sum(axis=1, keepdims=True)
-            value = float((np.log(s) + c - (Y * h).sum(axis=1, keepdims=True)).mean())
-            g = (e / s * Y.sum(axis=1, keepdims=True) - Y) / n
-        for i in range(len(layers) - 1, -1, -1):
-            W, b = layers[i]
-            a_in = acts[i]
-            gW, gb = g.T @ a_in, g.sum(axis=0)
-            if i:
-                g = (g @ W) * (a_in > 0.0)
-            if loss_name == "hinge":
-                gW += 2.0 * ALPHA * W
-                gb += 2.0 * ALPHA * b
-            W -= LR * gW
-            b -= LR * gb
-        return value
-
-    def digest() -> list[float]:
-        return [float(v) for W, b in layers for row, bj in zip(W, b) for v in (*row, bj)]
-
-    return step, digest
-
-
-def _torch_step(workload: str) -> Any:
-    """What a PyTorch user writes: nn.Linear layers, float64, a plain SGD update."""
-    import torch
-
-    sizes, init, loss_name, data = STEPS[workload]
-    xs, ys = data()
-    mats = matrices(start_model(sizes, init))
-    mods: list[Any] = []
-    for i, (W, b) in enumerate(mats):
-        lin = torch.nn.Linear(len(W[0]), len(W), dtype=torch.float64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.tensor(W, dtype=torch.float64))
-            lin.bias.copy_(torch.tensor(b, dtype=torch.float64))
-        mods.append(lin)
-        if i < len(mats) - 1:
-            mods.append(torch.nn.ReLU())
-    net = torch.nn.Sequential(*mods)
-    params = list(net.parameters())
-    X = torch.tensor(xs, dtype=torch.float64)
-    Y = torch.tensor(ys, dtype=torch.float64).reshape(len(ys), -1)
-
-    def step() -> float:
-        out = net(X)
-        if loss_name == "hinge":
-            loss = (1 - Y[:, 0] * out[:, 0]).relu().mean() \
-                + ALPHA * sum((p * p).sum() for p in params)
-        else:
-            loss = torch.nn.functional.cross_entropy(out, Y)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= LR * p.grad
-        return loss.item()
-
-    def digest() -> list[float]:
-        out = []
-        for lin in net:
-            if isinstance(lin, torch.nn.Linear):
-                for row, bj in zip(lin.weight.tolist(), lin.bias.tolist()):
-                    out.extend((*row, bj))
-        return out
-
-    return step, digest

@@ -1,115 +1,118 @@
-"""Side-by-side benchmark: chainrule eager and compiled, micrograd, PyTorch, hand-written
-floors. One worker process per engine family, timed interleaved, ratios reported.
+"""Side-by-side benchmark: chainrule on the paths users take (``fit(compiled=True)``, the
+README's compile loop, eager training), its array path, hand-written floors, PyTorch, JAX
+and micrograd. One worker process per engine, one thread each, timed interleaved.
 
-    python bench/run.py                 # the full run (about 10 minutes), writes bench/results.json
-    python bench/run.py --quick         # tiny sizes, to check that it works (the tests do this)
+    python bench/run.py                 # the full run (3 to 6 minutes on 2 cores)
+    python bench/run.py --quick         # tiny sizes, one round: checks that it works
     python bench/run.py --only moons,big
+    python bench/run.py --markdown      # the tables again, from bench/results.json
+    python bench/run.py --markdown --write-readme   # ... into bench/README.md
 
-Methodology (bench/README.md says more):
+Method (bench/README.md says more):
 
-* one long-lived worker process per family: ``python`` (chainrule eager, micrograd,
-  hand-written pure Python, the bare-object floor: neither NumPy nor PyTorch is imported
-  there), ``numpy`` (chainrule compiled with NumPy, hand-written NumPy) and ``torch``
-  (PyTorch, chainrule's torch backend). chainrule's pure-Python backend runs in the
-  ``python`` worker too (``Program`` itself reads and returns NumPy arrays, so that one
-  imports NumPy when its workload is set up, after the graph workloads). Repetitions are
-  interleaved: rep 1 of every family, then rep 2, ...; medians (and minimums) are
-  reported;
-* one thread everywhere: OMP/MKL/OpenBLAS variables set to 1 in every worker and
-  ``torch.set_num_threads(1)``;
-* before any timing, every engine's result is computed once (which is also the warm-up)
-  and asserted equal to the others' (graphs: output and a gradient; training steps: the
-  loss and every parameter after one step from the same weights);
-* graphs: building (forward), backward and freeing are timed separately; freeing is
-  ``del`` plus one ``gc.collect()``, so an engine that leaves reference cycles pays for
-  them here; the collector stays on while timing and is never run outside the timings to
-  hide a cost.
+* one long-lived worker process per engine, driven over pipes; each imports only what
+  its engine needs;
+* one thread everywhere: OMP/MKL/OpenBLAS variables at 1, ``torch.set_num_threads(1)``,
+  XLA's CPU threads at 1 for JAX (pinned to one core with ``taskset`` where it exists);
+* before any timing every engine takes one step from the same weights on the same batch,
+  and every parameter after that step (and the loss) is asserted equal across engines to
+  1e-9;
+* then rounds: in each round every engine, in a shuffled order, runs one block of k steps
+  (k chosen once per engine so that a block takes about 0.2 s; ``fit`` runs k epochs in
+  one call, its set-up timed apart); the tables give the median over rounds of the time
+  per step, and the minimum;
+* the garbage collector stays on; nothing is collected outside a timing to hide a cost.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import importlib.util
 import json
 import os
 import platform
+import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-FAMILIES = ("python", "numpy", "torch")
 THREADS = 1
+BLOCK_SECONDS = 0.2      # the time one block of steps should take
+MIN_FIT_EPOCHS = 20      # a fit call runs at least this many epochs (its start and end amortized)
+README_MARKERS = ("<!-- results: start -->", "<!-- results: end -->")
+
+NUMPY_FLOOR, TORCH, JAX = "hand-written NumPy", "PyTorch", "JAX"
+FIT, LOOP, ARRAY = "chainrule fit(compiled=True)", "chainrule README loop", "chainrule array path"
+EAGER, TAPE, PURE = "chainrule eager", "pure-Python tape", "hand-written pure Python"
 
 
 # --- the worker -----------------------------------------------------------------------------
 
-def worker(family: str) -> None:
-    """Answer JSON commands on stdin, one per line."""
+def worker(engine: str) -> None:
+    """Answer JSON commands on stdin, one per line, for one engine."""
     sys.path.insert(0, str(HERE))
     sys.setrecursionlimit(10_000_000)  # micrograd's backward is recursive
     import engines
 
-    if family == "torch":
+    if engine in (TORCH, "torch (0-d tensors)"):
         import torch
 
         torch.set_num_threads(THREADS)
-    graph_cache: dict[tuple[str, int], dict[str, Any]] = {}
-    step_cache: dict[str, dict[str, Any]] = {}
+    runners: dict[str, Any] = {}
+    graphs: dict[tuple[str, int], Any] = {}
     for line in sys.stdin:
         cmd = json.loads(line)
         kind = cmd["cmd"]
         if kind == "quit":
             break
         if kind == "info":
-            reply: Any = {"modules": sorted(m for m in ("numpy", "torch", "micrograd")
+            reply: Any = {"modules": sorted(m for m in ("numpy", "torch", "jax", "micrograd")
                                             if m in sys.modules)}
-            if family == "torch":
-                import torch
-
-                reply["torch_threads"] = torch.get_num_threads()
-                reply["torch"] = torch.__version__
-        elif kind == "graph_setup":
-            key = (cmd["kind"], cmd["n"])
-            makers = {name: make(*key) for name, make in engines.graph_makers(family).items()}
-            graph_cache[key] = makers
-            reply = {}
-            for name, (build, backward, digest) in makers.items():
-                out = build()
-                backward(out)
-                reply[name] = digest(out)
-                del out
-        elif kind == "graph_time":
-            reply = {}
-            for name, (build, backward, _) in graph_cache[(cmd["kind"], cmd["n"])].items():
-                reply[name] = _time_graphs(build, backward, cmd["graphs"])
-        elif kind == "graph_drop":
-            graph_cache.clear()
+        elif kind == "setup":
+            maker = engines.STEP_ENGINES[engine][0]
+            t = time.perf_counter()
+            runner = maker(cmd["workload"], cmd["quick"])
+            seconds = time.perf_counter() - t
+            reply = {"applies": runner is not None}
+            if runner is not None:
+                runners[cmd["workload"]] = runner
+                reply.update(loss=runner.loss, weights=runner.weights(), seconds=seconds,
+                             setup=runner.setup)
+                if os.environ.get("BENCH_PERTURB") == engine:  # the tests: a wrong engine
+                    reply["weights"][0] += 1e-6
+        elif kind == "block":
+            steps, setup = runners[cmd["workload"]].block(cmd["k"])
+            reply = {"seconds": steps / cmd["k"], "setup": setup}
+        elif kind == "drop":
+            runners.pop(cmd["workload"], None)
             gc.collect()
             reply = {}
-        elif kind == "step_setup":
-            made = {name: make(cmd["workload"])
-                    for name, make in engines.step_makers(family).items()}
-            step_cache[cmd["workload"]] = {k: v for k, v in made.items() if v is not None}
+        elif kind == "compile":
+            reply = {"seconds": engines.compile_seconds(cmd["workload"], cmd["quick"])}
+        elif kind == "graph_setup":
+            key = (cmd["kind"], cmd["n"])
+            graphs[key] = engines.GRAPH_ENGINES[engine][0](*key)
+            build, backward, digest = graphs[key]
+            out = build()
+            backward(out)
+            reply = {"digest": digest(out)}
+            del out
+        elif kind == "graph_time":
+            build, backward, _ = graphs[(cmd["kind"], cmd["n"])]
+            reply = _time_graphs(build, backward, cmd["graphs"])
+        elif kind == "graph_drop":
+            graphs.clear()
+            gc.collect()
             reply = {}
-            for name, (step, digest) in step_cache[cmd["workload"]].items():
-                reply[name] = [step(), *digest()]
-        elif kind == "step_time":
-            reply = {name: [] for name in step_cache[cmd["workload"]]}
-            for _ in range(cmd["steps"]):
-                for name, (step, _) in step_cache[cmd["workload"]].items():
-                    if sum(reply[name]) > cmd["budget"]:
-                        continue  # a slow engine (micrograd): fewer steps, reported
-                    t = time.perf_counter()
-                    step()
-                    reply[name].append(time.perf_counter() - t)
-        elif kind == "compile_time":
-            reply = _compile_time(cmd["what"], cmd["n"])
         else:
             raise ValueError(kind)
         sys.stdout.write(json.dumps(reply) + "\n")
@@ -130,105 +133,184 @@ def _time_graphs(build: Any, backward: Any, graphs: int) -> dict[str, float]:
             "free": (t3 - t2) / graphs}
 
 
-def _compile_time(what: str, n: int) -> dict[str, float]:
-    """Seconds to compile (trace + the NumPy backend), the graph built beforehand."""
-    from autograd import Value, compile
-    from autograd import sum as vsum
-    from nn import MLP
-
-    if what == "mlp":
-        model = MLP(64, [256, 256, 10], seed=0)
-        xs = [Value(0.0) for _ in range(64)]
-        outs, params = model(xs), model.parameters()
-    elif what == "chain":
-        x, a, b = Value(0.1), Value(0.5), Value(0.3)
-        y = x
-        for _ in range(n // 3):
-            y = (y * a + b).tanh()
-        outs, xs, params = [y], [x], [a, b]
-    else:
-        xs = [Value(0.001 * i) for i in range(n // 2)]
-        ws = [Value(0.5) for _ in range(n // 2)]
-        outs, params = [vsum([x * w for x, w in zip(xs, ws)])], ws
-    t = time.perf_counter()
-    program = compile(outs, xs, params)
-    seconds = time.perf_counter() - t
-    from autograd.core.value import topological_order
-
-    nodes = len(topological_order(outs[0])) if len(outs) == 1 else None
-    return {"seconds": seconds, "nodes": nodes, "groups": program.n_groups}
-
-
 # --- the driver -----------------------------------------------------------------------------
 
 class Worker:
-    def __init__(self, family: str) -> None:
+    """One engine's process."""
+
+    def __init__(self, engine: str) -> None:
         env = dict(os.environ)
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
             env[var] = str(THREADS)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        self.family = family
-        self.proc = subprocess.Popen([sys.executable, __file__, "--worker", family],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        env["BENCH_DIGITS"] = digits_file()
+        command = [sys.executable, __file__, "--worker", engine]
+        self.pinned: int | None = None
+        if engine == JAX:
+            env["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
+                                "intra_op_parallelism_threads=1")
+            cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+            if shutil.which("taskset") and cpus:
+                self.pinned = cpus[-1]
+                command = ["taskset", "-c", str(self.pinned), *command]
+        self.engine = engine
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, env=env)
 
-    def ask(self, **cmd: Any) -> Any:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+    def send(self, **cmd: Any) -> None:
+        assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
+
+    def receive(self) -> Any:
+        assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"the {self.family} worker died on {cmd}")
+            raise RuntimeError(f"the worker of {self.engine!r} died")
         return json.loads(line)
+
+    def ask(self, **cmd: Any) -> Any:
+        self.send(**cmd)
+        return self.receive()
 
     def close(self) -> None:
         try:
-            self.ask(cmd="quit")
-        except (RuntimeError, BrokenPipeError, ValueError):
+            self.send(cmd="quit")
+        except (BrokenPipeError, OSError):
             pass
         self.proc.wait(timeout=60)
 
 
-def check_equal(digests: dict[str, Any], what: str, rtol: float = 1e-9) -> None:
-    """Every engine computed the same thing (to rtol, scaled by the largest entry)."""
-    ref_name, ref = next((k, v) for k, v in digests.items() if v is not None)
-    scale = max(1.0, *(abs(v) for v in ref))
+_DIGITS: list[str] = []
+
+
+def digits_file() -> str:
+    """A file holding the first 32 digits of scikit-learn (loaded once, here), for the
+    workers; "" without scikit-learn."""
+    if not _DIGITS:
+        path = ""
+        if importlib.util.find_spec("sklearn") is not None:
+            from sklearn.datasets import load_digits
+
+            d = load_digits()
+            fd, path = tempfile.mkstemp(prefix="bench-digits-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump([d.data[:32].tolist(), d.target[:32].tolist()], f)
+            atexit.register(os.remove, path)
+        _DIGITS.append(path)
+    return _DIGITS[0]
+
+
+def ask_all(workers: dict[str, Worker], **cmd: Any) -> dict[str, Any]:
+    """The same command to every worker at once (set-up is not timed), then every reply."""
+    for w in workers.values():
+        w.send(**cmd)
+    return {name: w.receive() for name, w in workers.items()}
+
+
+def check_equal(digests: dict[str, list[float]], what: str, rtol: float = 1e-9) -> float:
+    """Every engine computed the same numbers, to rtol scaled by the largest entry (at
+    least 1); the worst difference found."""
+    ref_name, ref = next(iter(digests.items()))
+    scale = max([1.0, *(abs(v) for v in ref)])
+    worst_all = 0.0
     for name, d in digests.items():
-        if d is None:
-            continue
         if len(d) != len(ref):
-            raise AssertionError(f"{what}: {name} returned {len(d)} numbers, {ref_name} "
-                                 f"{len(ref)}")
+            raise AssertionError(f"{what}: {name} gave {len(d)} numbers, {ref_name} {len(ref)}")
         worst = max(abs(a - b) for a, b in zip(d, ref))
-        if worst > rtol * scale:
-            raise AssertionError(f"{what}: {name} differs from {ref_name} by {worst:g}")
+        if not worst <= rtol * scale:
+            raise AssertionError(f"{what}: {name} differs from {ref_name} by {worst:g} "
+                                 f"(allowed {rtol * scale:g})")
+        worst_all = max(worst_all, worst)
+    return worst_all
 
 
-def bench_graphs(workers: list[Worker], kind: str, sizes: list[int], reps: int,
-                 budget: float) -> dict:
+def agree(workers: dict[str, Worker], workload: str, quick: bool,
+          parallel: bool = True) -> dict[str, Any]:
+    """Set every engine up (one step from the shared weights) and check that they agree;
+    the engines that run this workload, with their set-up replies. ``parallel=False``
+    sets them up one after the other (then ``fit``'s first set-up is timed alone)."""
+    if parallel:
+        replies = ask_all(workers, cmd="setup", workload=workload, quick=quick)
+    else:
+        replies = {n: w.ask(cmd="setup", workload=workload, quick=quick)
+                   for n, w in workers.items()}
+    replies = {n: r for n, r in replies.items() if r["applies"]}
+    if len(replies) < 2:
+        raise AssertionError(f"{workload}: fewer than two engines ran")
+    worst = check_equal({n: r["weights"] for n, r in replies.items()},
+                        f"{workload}: the weights after one step")
+    check_equal({n: [r["loss"]] for n, r in replies.items()},
+                f"{workload}: the loss of the first step")
+    print(f"  {workload}: {len(replies)} engines agree after one step (worst weight "
+          f"difference {worst:.1e})", file=sys.stderr)
+    return replies
+
+
+def bench_steps(workers: dict[str, Worker], workload: str, rounds: int, quick: bool,
+                rng: random.Random) -> dict[str, Any]:
+    replies = agree(workers, workload, quick, parallel=False)
+    active = {n: workers[n] for n in replies}
+    target = 0.01 if quick else BLOCK_SECONDS
+    ks = {}
+    for name, w in active.items():  # calibration (and a second warm-up)
+        k = (2 if quick else MIN_FIT_EPOCHS) if name == FIT else 2  # fit: its per-call
+        per = w.ask(cmd="block", workload=workload, k=k)["seconds"]  # costs amortized
+        ks[name] = max(1, min(1000, round(target / max(per, 1e-9))))
+        if name == FIT and not quick:
+            ks[name] = max(ks[name], MIN_FIT_EPOCHS)
+    times: dict[str, list[float]] = {n: [] for n in active}
+    setups: dict[str, list[float]] = {n: [] for n in active}
+    for _ in range(rounds):
+        order = list(active)
+        rng.shuffle(order)
+        for name in order:
+            r = active[name].ask(cmd="block", workload=workload, k=ks[name])
+            times[name].append(r["seconds"])
+            if r["setup"] is not None:
+                setups[name].append(r["setup"])
+    for w in active.values():
+        w.ask(cmd="drop", workload=workload)
+    print(f"  {workload}: timed", file=sys.stderr)
+    out: dict[str, Any] = {}
+    for name in active:
+        ts = times[name]
+        out[name] = {"ms": statistics.median(ts) * 1e3, "min_ms": min(ts) * 1e3,
+                     "rounds": len(ts), "steps_per_round": ks[name],
+                     "setup_s": statistics.median(setups[name]) if setups[name] else None,
+                     "first_setup_s": replies[name]["setup"]}
+    return out
+
+
+def bench_compile(w: Worker, workloads: list[str], rounds: int, quick: bool) -> dict:
+    out = {}
+    for workload in workloads:
+        runs = [w.ask(cmd="compile", workload=workload, quick=quick)["seconds"]
+                for _ in range(rounds)]
+        out[workload] = {"seconds": statistics.median(runs), "min_seconds": min(runs)}
+    return out
+
+
+def bench_graphs(workers: dict[str, Worker], kind: str, sizes: list[int], reps: int,
+                 budget: float, rng: random.Random) -> dict:
     out: dict[str, Any] = {}
     for n in sizes:
-        digests: dict[str, Any] = {}
-        for w in workers:
-            if w.family != "numpy":
-                digests.update(w.ask(cmd="graph_setup", kind=kind, n=n))
-        check_equal(digests, f"{kind} N={n}")
+        digests = ask_all(workers, cmd="graph_setup", kind=kind, n=n)
+        check_equal({k: v["digest"] for k, v in digests.items() if v["digest"] is not None},
+                    f"{kind} N={n}")
         graphs = max(1, 30_000 // n)
-        times: dict[str, list[dict[str, float]]] = {}
-        reps_here = reps + 2 if n >= 100_000 else reps  # one graph per measurement there
+        times: dict[str, list[dict[str, float]]] = {name: [] for name in workers}
         started = time.perf_counter()
-        for rep in range(reps_here):
-            for w in workers:
-                if w.family == "numpy":
-                    continue
-                for name, t in w.ask(cmd="graph_time", kind=kind, n=n, graphs=graphs).items():
-                    times.setdefault(name, []).append(t)
+        for rep in range(reps):
+            order = list(workers)
+            rng.shuffle(order)
+            for name in order:
+                times[name].append(workers[name].ask(cmd="graph_time", kind=kind, n=n,
+                                                     graphs=graphs))
             if rep >= 2 and time.perf_counter() - started > budget:
-                break  # the slow peers at a million nodes: fewer repetitions (reported)
-        for w in workers:
-            if w.family != "numpy":
-                w.ask(cmd="graph_drop")
+                break  # the slow peers at large N: fewer repetitions (reported)
+        ask_all(workers, cmd="graph_drop")
         row = {}
         for name, ts in times.items():
             row[name] = {ph: statistics.median(t[ph] for t in ts) / n * 1e9
@@ -237,210 +319,299 @@ def bench_graphs(workers: list[Worker], kind: str, sizes: list[int], reps: int,
             row[name]["min_total"] = min(sum(t.values()) for t in ts) / n * 1e9
             row[name]["reps"] = len(ts)
         out[str(n)] = row
-        print(f"  {kind} N={n}: done ({len(next(iter(times.values())))} reps)", file=sys.stderr)
-    return out
-
-
-def bench_steps(workers: list[Worker], workload: str, reps: int, steps: int) -> dict:
-    digests: dict[str, Any] = {}
-    for w in workers:
-        digests.update(w.ask(cmd="step_setup", workload=workload))
-    check_equal(digests, f"{workload} step", rtol=1e-9)
-    times: dict[str, list[float]] = {}
-    for _ in range(reps):
-        for w in workers:
-            for name, ts in w.ask(cmd="step_time", workload=workload, steps=steps,
-                                  budget=2.0).items():
-                times.setdefault(name, []).extend(ts)
-    print(f"  {workload}: done", file=sys.stderr)
-    return {name: {"ms": statistics.median(ts) * 1e3, "min_ms": min(ts) * 1e3, "n": len(ts)}
-            for name, ts in times.items()}
-
-
-def bench_compile(worker: Worker, sizes: list[int], reps: int) -> dict:
-    out: dict[str, Any] = {"mlp": None, "chain": {}, "wide": {}}
-    runs = [worker.ask(cmd="compile_time", what="mlp", n=0) for _ in range(reps)]
-    out["mlp"] = {"seconds": statistics.median(r["seconds"] for r in runs),
-                  "groups": runs[0]["groups"]}
-    for what in ("chain", "wide"):
-        for n in sizes:
-            k = 1 if n >= 1_000_000 else reps
-            runs = [worker.ask(cmd="compile_time", what=what, n=n) for _ in range(k)]
-            s = statistics.median(r["seconds"] for r in runs)
-            nodes = runs[0]["nodes"]
-            out[what][str(n)] = {"seconds": s, "nodes": nodes, "ns_per_node": s / nodes * 1e9,
-                                 "reps": k}
-    print("  compile: done", file=sys.stderr)
+        print(f"  {kind} N={n}: timed", file=sys.stderr)
     return out
 
 
 # --- the report -----------------------------------------------------------------------------
 
+TITLES = {
+    "moons": "moons: `MLP(2, [16, 16, 1])`, batch 100 (the whole set), mean hinge + 1e-4·Σp², "
+             "SGD lr 0.1",
+    "digits": "digits: `MLP(64, [32, 10])`, batch 32 of scikit-learn's digits, softmax "
+              "cross-entropy, SGD lr 0.1",
+    "big": "big: `MLP(64, [256, 256, 10])`, batch 512, softmax cross-entropy, SGD lr 0.1",
+}
+#: (what, numerator, denominator, limit)
+STEP_TARGETS = [(FIT, NUMPY_FLOOR, 1.5), (FIT, TORCH, 1.0), (LOOP, NUMPY_FLOOR, 1.5),
+                (LOOP, TORCH, 1.0)]
+EAGER_TARGETS = [(EAGER, TAPE, 1.5), (EAGER, PURE, 3.0)]
+SETUP_LIMIT = 0.3
+
+
 def fmt(x: float | None, digits: int = 3) -> str:
     if x is None:
-        return "n/a"
+        return "—"
     if x >= 100:
         return f"{x:,.0f}"
     return f"{x:.{digits}g}"
 
 
-def report(results: dict) -> str:
-    env = results["environment"]
-    lines = [f"Python {env['python']}, {env['cpus']} CPUs, {env['threads']} thread per engine, "
-             f"garbage collector on; {env['peers']}; median of interleaved repetitions.", ""]
+def ratio(rows: dict, a: str, b: str) -> float | None:
+    if a in rows and b in rows:
+        return float(rows[a]["ms"] / rows[b]["ms"])
+    return None
+
+
+def targets(results: dict) -> list[dict[str, Any]]:
+    """Every target of issue 22 with its measured value and whether it is met."""
+    out = []
+    for workload in ("moons", "digits", "big"):
+        rows = results.get("steps", {}).get(workload, {})
+        for a, b, limit in STEP_TARGETS + (EAGER_TARGETS if workload == "moons" else []):
+            r = ratio(rows, a, b)
+            if r is not None:
+                out.append({"what": f"{workload}: {a} / {b}", "value": r, "limit": limit,
+                            "unit": "x", "met": r <= limit})
+    fit = results.get("steps", {}).get("big", {}).get(FIT)
+    if fit and fit.get("setup_s") is not None:
+        s = fit["setup_s"]
+        out.append({"what": "big: fit(compiled=True) set-up", "value": s, "limit": SETUP_LIMIT,
+                    "unit": " s", "met": s <= SETUP_LIMIT})
+    return out
+
+
+def _summary(steps: dict) -> list[str]:
+    cols = [(FIT, NUMPY_FLOOR), (LOOP, NUMPY_FLOOR), (ARRAY, NUMPY_FLOOR), (FIT, TORCH),
+            (LOOP, TORCH), (FIT, JAX), (JAX, NUMPY_FLOOR)]
+    short = {FIT: "`fit(compiled=True)`", LOOP: "README loop", ARRAY: "array path",
+             NUMPY_FLOOR: "hand NumPy", TORCH: "PyTorch", JAX: "JAX"}
+    lines = ["| workload | " + " | ".join(f"{short[a]} / {short[b]}" for a, b in cols) + " |",
+             "|---" * (len(cols) + 1) + "|"]
+    for workload, rows in steps.items():
+        cells = [fmt(ratio(rows, a, b)) + ("x" if ratio(rows, a, b) is not None else "")
+                 for a, b in cols]
+        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _workload_table(rows: dict, eager: bool) -> list[str]:
+    floors = [f for f in ((TAPE, PURE) if eager else (NUMPY_FLOOR, TORCH, JAX)) if f in rows]
+    names = [n for n in rows if (n in (EAGER, TAPE, PURE, "micrograd")) == eager]
+    lines = ["| engine | ms per step (median) | min | rounds × steps | " +
+             " | ".join(f"/ {f}" for f in floors) + " |",
+             "|---|---|---|---|" + "---|" * len(floors)]
+    for name in names:
+        r = rows[name]
+        lines.append(f"| {name} | {fmt(r['ms'])} | {fmt(r['min_ms'])} | "
+                     f"{r['rounds']} × {r['steps_per_round']} | " +
+                     " | ".join(fmt(ratio(rows, name, f)) for f in floors) + " |")
+    return lines
+
+
+def _graph_tables(results: dict) -> list[str]:
+    lines: list[str] = []
     for kind in ("chain", "wide"):
         if kind not in results:
             continue
-        title = ("x ← tanh(x·a + b)" if kind == "chain" else "Σ x_i·y_i")
+        title = "x ← tanh(x·a + b)" if kind == "chain" else "Σ x_i·y_i"
         lines += [f"### {kind}: {title}, ns per node: forward / backward / free = total", ""]
         rows = results[kind]
         names = list(next(iter(rows.values())))
-        lines.append("| N | " + " | ".join(names) + " | chainrule / floor | chainrule / "
-                     "micrograd | chainrule / torch |")
-        lines.append("|---" * (len(names) + 4) + "|")
+        peers = [p for p in ("floor: bare objects", "micrograd", "torch (0-d tensors)")
+                 if p in names]
+        lines.append("| N | " + " | ".join(names) + " | " +
+                     " | ".join(f"chainrule / {p}" for p in peers) + " |")
+        lines.append("|---" * (len(names) + len(peers) + 1) + "|")
         for n, row in rows.items():
-            cells = []
-            for name in names:
-                r = row.get(name)
-                cells.append("—" if r is None else
-                             f"{fmt(r['forward'])} / {fmt(r['backward'])} / {fmt(r['free'])} "
-                             f"= **{fmt(r['total'])}**")
+            cells = [f"{fmt(r['forward'])} / {fmt(r['backward'])} / {fmt(r['free'])} = "
+                     f"**{fmt(r['total'])}**" for r in (row[name] for name in names)]
             ours = row["chainrule"]["total"]
-
-            def rat(peer: str, ours: float = ours, row: dict = row) -> str:
-                return fmt(ours / row[peer]["total"]) if peer in row else "n/a"
-            lines.append(f"| {int(n):,} | " + " | ".join(cells) + f" | "
-                         f"{rat('floor: bare objects')} | {rat('micrograd')} | "
-                         f"{rat('torch (0-d tensors)')} |")
-        first, last = list(rows)[0], list(rows)[-1]
-        if len(rows) > 2:
-            growth = rows[last]["chainrule"]["total"] / rows[list(rows)[1]]["chainrule"]["total"]
-            lines.append(f"\nchainrule's ns per node grows {growth:.2f}x from N = "
-                         f"{int(list(rows)[1]):,} to {int(last):,}.")
-        del first
+            lines.append(f"| {int(n):,} | " + " | ".join(cells) + " | " +
+                         " | ".join(fmt(ours / row[p]["total"]) for p in peers) + " |")
         lines.append("")
-    for workload, title in (("moons", "moons step: MLP(2, [16, 16, 1]), 100 samples, hinge "
-                             "+ 1e-4 L2, SGD"),
-                            ("digits", "digits step: MLP(64, [32, 10]), batch 32, softmax "
-                             "cross-entropy, SGD"),
-                            ("big", "big MLP step: MLP(64, [256, 256, 10]), batch 512, "
-                             "softmax cross-entropy, SGD")):
-        if workload not in results:
+    return lines
+
+
+def report(results: dict) -> str:
+    env = results["environment"]
+    lines = [f"Python {env['python']}, {env['cpus']} CPUs, one thread per engine, garbage "
+             f"collector on; {env['peers']}; {env['rounds']} interleaved rounds, medians."]
+    if env.get("load_start") is not None:
+        lines[0] += (f" Load average {env['load_start']} at the start, {env.get('load_end')} "
+                     f"at the end, on {env['cpus']} CPUs; {env.get('seconds')} s in all.")
+    lines.append("")
+    steps = results.get("steps", {})
+    if steps:
+        lines += ["### Time per training step, as ratios (lower is faster for chainrule)", ""]
+        lines += _summary(steps) + [""]
+    for workload, rows in steps.items():
+        lines += [f"### {TITLES[workload]}", ""] + _workload_table(rows, eager=False) + [""]
+        if EAGER in rows:
+            lines += [f"### eager, {workload}", ""] + _workload_table(rows, eager=True) + [""]
+    if steps:
+        lines += ["### set-up (seconds)", "",
+                  "| workload | `fit(compiled=True)` set-up, median | its first call | "
+                  "`compile` (trace + NumPy), median |", "|---|---|---|---|"]
+        for workload, rows in steps.items():
+            fit = rows.get(FIT, {})
+            comp = results.get("compile", {}).get(workload, {}).get("seconds")
+            lines.append(f"| {workload} | {fmt(fit.get('setup_s'))} | "
+                         f"{fmt(fit.get('first_setup_s'))} | {fmt(comp)} |")
+        lines.append("")
+    lines += _graph_tables(results)
+    lines += ["### targets (issue 22)", ""]
+    for t in targets(results):
+        lines.append(f"- {t['what']} = {t['value']:.2f}{t['unit']} (target ≤ {t['limit']}"
+                     f"{t['unit']}): {'met' if t['met'] else '**NOT met**'}")
+    if env.get("missing"):
+        lines += [""] + [f"- {m}" for m in env["missing"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_readme(text: str, path: Path = HERE / "README.md") -> None:
+    """Replace the part of bench/README.md between the two result markers."""
+    doc = path.read_text(encoding="utf-8")
+    start, end = (doc.index(m) for m in README_MARKERS)
+    path.write_text(doc[:start + len(README_MARKERS[0])] + "\n\n" + text + "\n" + doc[end:],
+                    encoding="utf-8")
+
+
+# --- main -----------------------------------------------------------------------------------
+
+def available(needs: tuple[str, ...]) -> str | None:
+    """The first module of ``needs`` that is not installed, or None."""
+    return next((m for m in needs if importlib.util.find_spec(m) is None), None)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    import engines
+
+    only = set(args.only.split(","))
+    rounds = args.rounds or (1 if args.quick else 7)
+    rng = random.Random(0)
+    workloads = [w for w in ("moons", "digits", "big") if w in only]
+    workers, missing = step_workers(args.engines) if workloads else ({}, [])
+    results: dict[str, Any] = {"environment": environment(args, rounds, missing)}
+    if workloads:
+        try:
+            results["steps"] = {w: bench_steps(workers, w, rounds, args.quick, rng)
+                                for w in workloads}
+            if LOOP in workers:
+                results["compile"] = bench_compile(workers[LOOP], workloads,
+                                                   1 if args.quick else 3, args.quick)
+        finally:
+            for w in workers.values():
+                w.close()
+    kinds = [k for k in ("chain", "wide") if k in only]
+    if kinds:
+        graph_names = [n for n, (_, needs) in engines.GRAPH_ENGINES.items()
+                       if not available(needs)]
+        workers = {name: Worker(name) for name in graph_names}
+        try:
+            imported = workers["chainrule"].ask(cmd="info")["modules"]
+            assert "numpy" not in imported and "torch" not in imported, imported
+            sizes = [100, 1000] if args.quick else [int(s) for s in args.sizes.split(",")]
+            for kind in kinds:
+                results[kind] = bench_graphs(workers, kind, sizes, rounds,
+                                             5.0 if args.quick else 30.0, rng)
+        finally:
+            for w in workers.values():
+                w.close()
+    return results
+
+
+def step_workers(chosen: str = "") -> tuple[dict[str, Worker], list[str]]:
+    """A worker for every step engine (of ``chosen``, comma-separated, if given) whose
+    modules are installed; the missing ones."""
+    sys.path.insert(0, str(HERE))
+    import engines
+
+    unknown = set(chosen.split(",")) - set(engines.STEP_ENGINES) if chosen else set()
+    if unknown:
+        raise SystemExit(f"run.py: no engine named {sorted(unknown)}; the engines are "
+                         f"{', '.join(engines.STEP_ENGINES)}")
+    missing, names = [], []
+    for name, (_, needs) in engines.STEP_ENGINES.items():
+        if chosen and name not in chosen.split(","):
             continue
-        rows = results[workload]
-        floors = [f for f in ("hand-written pure Python", "hand-written NumPy",
-                              "torch nn.Linear") if f in rows]
-        lines += [f"### {workload}: {title}", "",
-                  "| engine | ms per step (median) | min | steps timed | " +
-                  " | ".join(f"/ {f}" for f in floors) + " |",
-                  "|---|---|---|---|" + "---|" * len(floors)]
-        for name, r in rows.items():
-            lines.append(f"| {name} | {fmt(r['ms'])} | {fmt(r['min_ms'])} | {r['n']} | " +
-                         " | ".join(fmt(r["ms"] / rows[f]["ms"]) for f in floors) + " |")
-        lines.append("")
-    if "compile" in results:
-        c = results["compile"]
-        lines += ["### compile time (trace + NumPy backend; the graph built beforehand)", "",
-                  f"MLP(64, [256, 256, 10]): {c['mlp']['seconds']:.3f} s "
-                  f"({c['mlp']['groups']} groups).", "",
-                  "| graph | N (nodes) | seconds | µs per node |", "|---|---|---|---|"]
-        for what in ("chain", "wide"):
-            for r in c[what].values():
-                lines.append(f"| {what} | {r['nodes']:,} | {r['seconds']:.3f} | "
-                             f"{r['ns_per_node'] / 1000:.2f} |")
-        for what in ("chain", "wide"):
-            per = [r["ns_per_node"] for r in c[what].values()]
-            if len(per) > 1:
-                lines.append(f"\n{what}: µs per node, largest over smallest N: "
-                             f"{per[-1] / per[0]:.2f}x")
-        lines.append("")
-    lines += ["### targets", ""] + [f"- {t}" for t in targets(results)]
-    return "\n".join(lines)
+        absent = available(needs)
+        if absent:
+            missing.append(f"{name}: not installed ({absent})")
+        else:
+            names.append(name)
+    return {name: Worker(name) for name in names}, missing
 
 
-def targets(results: dict) -> list[str]:
-    out = []
-
-    def ms(w: str, e: str) -> float | None:
-        return results.get(w, {}).get(e, {}).get("ms")
-
-    for w in ("moons", "digits", "big"):
-        c = ms(w, "chainrule (compiled, numpy)")
-        for floor, limit in (("hand-written NumPy", 1.5), ("torch nn.Linear", 1.0)):
-            f = ms(w, floor)
-            if c and f:
-                out.append(f"{w}: compiled / {floor} = {c / f:.2f} (target ≤ {limit}): "
-                           f"{'met' if c / f <= limit else 'NOT met'}")
-    e, h = ms("moons", "chainrule (eager)"), ms("moons", "hand-written pure Python")
-    if e and h:
-        out.append(f"moons: eager / hand-written pure Python = {e / h:.2f} (target ≤ 6): "
-                   f"{'met' if e / h <= 6 else 'NOT met'}")
-    c = ms("moons", "chainrule (compiled, python)")
-    if c and h:
-        out.append(f"moons: compiled pure-Python backend / hand-written pure Python = "
-                   f"{c / h:.2f} (target ≤ 1.5): {'met' if c / h <= 1.5 else 'NOT met'}")
-    if "compile" in results:
-        s = results["compile"]["mlp"]["seconds"]
-        out.append(f"compile MLP(64, [256, 256, 10]) = {s:.2f} s (target < 3 s): "
-                   f"{'met' if s < 3 else 'NOT met'}")
-        for what in ("chain", "wide"):
-            per = [r["ns_per_node"] for r in results["compile"][what].values()]
-            if len(per) > 1:
-                out.append(f"compile time per node, {what}, largest / smallest N = "
-                           f"{per[-1] / per[0]:.2f} (target ≤ 2): "
-                           f"{'met' if per[-1] / per[0] <= 2 else 'NOT met'}")
+def check(args: argparse.Namespace) -> dict[str, Any]:
+    """Every engine's loss and weights after one step, per workload (asserted equal)."""
+    workers, missing = step_workers(args.engines)
+    out: dict[str, Any] = {"missing": missing}
+    try:
+        for w in ("moons", "digits", "big"):
+            if w in args.only.split(","):
+                replies = agree(workers, w, args.quick)
+                out[w] = {n: {"loss": r["loss"], "weights": r["weights"]}
+                          for n, r in replies.items()}
+                ask_all({n: workers[n] for n in replies}, cmd="drop", workload=w)
+    finally:
+        for worker in workers.values():
+            worker.close()
     return out
+
+
+def environment(args: argparse.Namespace, rounds: int, missing: list[str]) -> dict[str, Any]:
+    peers = []
+    for module in ("numpy", "torch", "jax", "micrograd"):
+        if importlib.util.find_spec(module) is not None:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                peers.append(f"{module} {version(module)}")
+            except PackageNotFoundError:
+                peers.append(module)
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "threads": THREADS,
+            "peers": ", ".join(peers) or "no peers installed", "gc_enabled": gc.isenabled(),
+            "quick": args.quick, "rounds": rounds, "missing": missing,
+            "openblas": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
+            "taskset": shutil.which("taskset") is not None, "load_start": _load()}
+
+
+def _load() -> float | None:
+    """The machine's 1-minute load average (other processes slow every engine)."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="tiny sizes (seconds)")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--only", default="chain,wide,moons,digits,big,compile")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, one round (seconds)")
+    ap.add_argument("--rounds", type=int, default=0, help="interleaved rounds (default 7)")
+    ap.add_argument("--only", default="moons,digits,big,chain,wide",
+                    help="workloads, comma-separated: moons,digits,big,chain,wide")
+    ap.add_argument("--sizes", default="1000,100000",
+                    help="graph sizes for chain and wide (e.g. 100,1000,10000,100000,1000000)")
+    ap.add_argument("--engines", default="",
+                    help="training-step engines, comma-separated (default: all installed)")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
-    ap.add_argument("--worker", choices=FAMILIES, help=argparse.SUPPRESS)
+    ap.add_argument("--check", type=Path, metavar="FILE",
+                    help="no timing: set every engine up (one step), check that they agree "
+                         "and write each engine's weights and loss to FILE (JSON)")
+    ap.add_argument("--markdown", action="store_true",
+                    help="print the tables from --out (no timing)")
+    ap.add_argument("--write-readme", action="store_true",
+                    help="with --markdown: put the tables into --readme")
+    ap.add_argument("--readme", type=Path, default=HERE / "README.md", help=argparse.SUPPRESS)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(args.worker)
         return
-    only = set(args.only.split(","))
-    families = ["python"] + [f for f, mod in (("numpy", "numpy"), ("torch", "torch"))
-                             if importlib.util.find_spec(mod) is not None]
-    workers = [Worker(f) for f in families]
-    try:
-        info = {w.family: w.ask(cmd="info") for w in workers}
-        assert info["python"]["modules"] == [] or info["python"]["modules"] == ["micrograd"], \
-            info  # the pure-Python engines run without NumPy or PyTorch imported
-        peers = []
-        if importlib.util.find_spec("micrograd") is not None:
-            peers.append("micrograd 0.1.0")
-        if "torch" in info:
-            peers.append(f"torch {info['torch']['torch']} "
-                         f"({info['torch']['torch_threads']} thread)")
-        results: dict[str, Any] = {"environment": {
-            "python": platform.python_version(), "cpus": os.cpu_count(), "threads": THREADS,
-            "peers": ", ".join(peers) or "no peers installed", "gc_enabled": gc.isenabled(),
-            "quick": args.quick, "reps": args.reps, "families": families}}
-        sizes = [100, 1000] if args.quick else [100, 1000, 10_000, 100_000, 1_000_000]
-        for kind in ("chain", "wide"):
-            if kind in only:
-                results[kind] = bench_graphs(workers, kind, sizes, args.reps,
-                                             budget=5.0 if args.quick else 60.0)
-        for workload in ("moons", "digits", "big"):
-            if workload in only:
-                steps = 2 if args.quick else (10 if workload == "big" else 20)
-                results[workload] = bench_steps(workers, workload, args.reps, steps)
-        if "compile" in only and "numpy" in families:
-            np_worker = next(w for w in workers if w.family == "numpy")
-            results["compile"] = bench_compile(
-                np_worker, [1000, 10_000] if args.quick else [10_000, 100_000, 1_000_000],
-                1 if args.quick else 3)
-    finally:
-        for w in workers:
-            w.close()
-    text = report(results)
-    print(text)
-    args.out.write_text(json.dumps(results, indent=1))
+    if args.markdown:
+        text = report(json.loads(args.out.read_text(encoding="utf-8")))
+        if args.write_readme:
+            write_readme(text, args.readme)
+        print(text)
+        return
+    if args.check:
+        args.check.write_text(json.dumps(check(args)), encoding="utf-8")
+        return
+    started = time.perf_counter()
+    results = run(args)
+    results["environment"]["seconds"] = round(time.perf_counter() - started, 1)
+    results["environment"]["load_end"] = _load()
+    print(report(results))
+    args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":
