@@ -206,29 +206,31 @@ def _table(w: Workload) -> tuple[Any, Any]:
 
 def readme_engine(name: str, quick: bool) -> Runner:
     """The loop of the README's "Train at array speed: compile": ``program(X)``,
-    ``program.backward(seed)``, ``opt.step()`` with ``nn.SGD``; the moons L2 term eagerly,
-    ``l2(model.parameters(), ALPHA).backward()`` (what ``fit``'s ``regularization`` does)."""
+    ``program.backward(seed)``, ``opt.step()`` with ``nn.SGD``; the moons L2 term compiled
+    too, as the README teaches (a program with no inputs over the same parameters)."""
+    import numpy as np
+
     from autograd import compile
     from nn import SGD, l2
 
     w = workload(name, quick)
     model = start_model(w)
     xv, ts, loss = _traced_loss(w, model)
-    program = compile([loss], xv + ts, model.parameters())
-    opt = SGD(model.parameters(), lr=LR)
-    table, seed = _table(w)
     params = model.parameters()
-    hinge = w.loss == "hinge"
+    program = compile([loss], xv + ts, params)
+    reg = compile([l2(params, ALPHA)], [], params) if w.loss == "hinge" else None
+    opt = SGD(params, lr=LR)
+    table, seed = _table(w)
+    no_inputs, one = np.empty((1, 0)), np.ones((1, 1))
 
     def step() -> float:
         opt.zero_grad()
         losses = program(table)
         program.backward(seed)
         value = float(losses.mean())
-        if hinge:
-            reg = l2(params, ALPHA)
-            reg.backward()
-            value += reg.data
+        if reg is not None:
+            value += float(reg(no_inputs)[0, 0])
+            reg.backward(one)
         opt.step()
         return value
 
