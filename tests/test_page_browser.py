@@ -341,3 +341,34 @@ def test_the_w5_page_fits_a_lecture_window_with_readable_text(browser, tmp_path)
     }""")
     assert fit["over"][0] <= 0 and fit["over"][1] <= 0 and fit["least"] >= 10, fit
     page.tab.close()
+
+
+@needs_dot
+def test_the_layer_view_mid_pass_states_no_equation_the_screen_contradicts(browser, tmp_path):
+    """Mid-way through the backward pass the layer view writes δ = (Wᵀδ)ᵢ · f′(z) only for
+    the neurons whose δ has been computed; the others show ? (they showed 0, so that
+    `-0.05356 × 0.9999 = 0` stood on the screen). At the end every δ is the engine's."""
+    loss, _ = moons_network()
+    page = Page(browser, draw_html(loss, view="layers"), tmp_path / "layers.html")
+    data = embedded(draw_html(loss, view="layers"))
+    page.click("next", len(data["forward"]) + len(data["backward"]) * 3 // 4)
+    cells = page.tab.evaluate("() => Array.from(document.querySelectorAll("
+                              "'#graph section.layer td.delta'), td => td.textContent)")
+    pending = [c for c in cells if c.endswith("= ?")]
+    assert pending and len(pending) < len(cells)
+    for cell in cells:
+        left, right = cell.split(" = ")
+        if right == "?":
+            continue
+        a, f = (float(t.strip("()")) for t in left.split(" × "))
+        assert a * f == pytest.approx(float(right), rel=2e-3, abs=1e-6), cell
+    page.click("next", len(data["backward"]))
+    loss.backward()
+    shown = page.tab.evaluate("() => Array.from(document.querySelectorAll('#graph "
+                              "section.layer tr[data-node] td.delta b'), b => b.textContent)")
+    deltas = [n.delta for n in NeuronGraph(loss).neurons]
+    assert len(shown) == len(deltas)
+    for text, delta in zip(shown, deltas):
+        assert same_to_shown_digits(text, delta), (text, delta)
+    assert not page.errors
+    page.tab.close()

@@ -72,6 +72,7 @@
   const grad = new Array(N).fill(0);
   const value = D.nodes.map((n) => num(n.data));
   function fwdDone() { return Math.min(pos, F); }
+  function final(i) { return training >= 0 || bwdDone() >= completeAt[i]; }  // grad(i) complete
   function bwdDone() { return Math.max(0, pos - F); }
   function work() {  // known, grad and value at pos (or at the slider's training step)
     if (training >= 0) {
@@ -241,11 +242,14 @@
         const rows = layer.map((n) => {
           const fp = fprime(n);
           const ok = known[n.out];
+          // a gradient not final yet (its last share is still to come) shows as ?, so the
+          // row never states an equation the numbers on screen do not satisfy
+          const ga = final(n.out) ? fmt(grad[n.out]) : '?';
           return '<tr data-node="' + esc(n.name) + '"><th>' + esc(n.name) + '</th><td>' +
             (known[n.net] ? fmt(value[n.net]) : '?') + '</td><td>' + (ok ? fmt(value[n.out]) : '?') +
-            '</td><td>' + (ok ? fmt(fp) : '?') + '</td><td>' + fmt(grad[n.out]) + '</td><td class="delta">' +
-            fmt(grad[n.out]) + ' × ' + (ok ? fmt(fp) : '?') + ' = <b>' + fmt(grad[n.net]) + '</b></td></tr>' +
-            sum(n, l);
+            '</td><td>' + (ok ? fmt(fp) : '?') + '</td><td>' + ga + '</td><td class="delta">' +
+            ga + ' × ' + (ok ? fmt(fp) : '?') + ' = <b>' + (final(n.net) ? fmt(grad[n.net]) : '?') +
+            '</b></td></tr>' + (final(n.out) ? sum(n, l) : '');
         });
         parts.push('<section class="layer"><h3>Layer ' + (l + 1) + ' (f = ' + esc(act) + ', ' +
           layer.length + ' neurons)</h3><p class="rule">' + rule + '</p><table><thead><tr><th></th>' +
