@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import example, given
@@ -159,11 +160,17 @@ def _same(x: float, y: float) -> bool:
 def _declared_grads(op: Op, inputs: list[Value], g: float) -> dict[int, float]:
     """Each input's gradient as the generic backward path computes it from the op's
     declared rule: local derivative × g, 0 where the op's exact-zero rule says so, summed
-    in input order onto -0.0 (the start that keeps a contribution's sign of zero)."""
+    in the pass's order (dot: start, a1, b1, a2, b2, ...) onto -0.0 (the start that keeps
+    a contribution's sign of zero)."""
     xs = [p.data for p in inputs]
     partials = op.local(op.eval(*xs), *xs)
     out: dict[int, float] = {}
-    for i, (p, d) in enumerate(zip(inputs, partials)):
+    order: Sequence[int] = range(len(inputs))
+    if op is OPS["dot"]:  # start, then a_i and b_i pair by pair (a1, b1, a2, b2, ...)
+        n = (len(inputs) - 1) // 2
+        order = [0, *(k for i in range(1, n + 1) for k in (i, i + n))]
+    for i in order:
+        p, d = inputs[i], partials[i]
         c = d * g
         if c != c and op.masks and op.exact_zero(i, len(inputs), d, g):
             c = 0.0

@@ -66,7 +66,9 @@ def adjoints(
             if node.is_leaf or id(node) not in grads:  # a leaf, or no gradient reached it
                 continue
             g = grads[id(node)]
-            for i, (x, d) in enumerate(zip(node.parents, local_derivatives(node, create_graph))):
+            parents, ds = node.parents, local_derivatives(node, create_graph)
+            for i in _visit_order(op_of(node), len(parents)):
+                x, d = parents[i], ds[i]
                 contribution = d * g  # the chain rule: ∂root/∂node · ∂node/∂x
                 c = data_of(contribution)
                 if c - c != 0.0 and op_of(node).masks:  # ±inf or NaN: the op's rules settle it
@@ -75,6 +77,18 @@ def adjoints(
                     _check_finite(contribution, node, d, g)
                 grads[id(x)] = grads.get(id(x), 0.0) + contribution  # a node used twice: sum
     return order, grads
+
+
+def _visit_order(op: Op, n_inputs: int) -> Sequence[int]:
+    """The order in which a node's ``n_inputs`` inputs receive their contributions: the
+    heads, then the runs position by position (dot: start, a1, b1, a2, b2, …). It matters
+    only for an input that a node reads twice (floats sum in this order); ``fast.py`` and
+    the compiled backends add in the same order."""
+    layout = op.layout
+    if layout.runs < 2:
+        return range(n_inputs)
+    h, m = layout.heads, layout.run_length(n_inputs)
+    return [*range(h), *(h + k * m + j for j in range(m) for k in range(layout.runs))]
 
 
 def local_derivatives(node: Value, as_values: bool = False) -> Sequence[Any]:

@@ -135,11 +135,9 @@ def fast_backward(root: Value, seed: float) -> None:
                 elif op is DOT:  # start + Σ a_i·b_i: ∂/∂start = 1, ∂/∂a_i = b_i, ∂/∂b_i = a_i
                     x[0].grad += g  # (1.0·g is g, NaN and ±0 included)
                     n = len(x) >> 1
-                    a, b = x[1:n + 1], x[n + 1:]
-                    for p, q in zip(a, b):  # a then b: the generic path's order
-                        p.grad += q._data * g
-                    for p, q in zip(b, a):
-                        p.grad += q._data * g
+                    for p, q in zip(x[1:n + 1], x[n + 1:]):  # a_i then b_i, pair by pair:
+                        p.grad += q._data * g  # the order of backward.py (and of the
+                        q.grad += p._data * g  # compiled backends)
                 elif not op.masks:  # n inputs
                     if op.unit:  # sums: every partial is 1 (1.0·g is g)
                         for p in x:
