@@ -147,7 +147,8 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
     runs it first and reruns with ``checked=True`` if anything in ``V`` is inf or NaN."""
     env: dict[str, Any] = {"np": np, "_isfinite": math.isfinite, "domain_error": domain_error,
                            "overflow": overflow, "ordered": ordered, "masked": masked,
-                           "_consts": np.array(plan.const_values, dtype=float)}
+                           "_consts": np.array(plan.const_values, dtype=float),
+                           "_read_only": _read_only}
     fw, bw = _Writer(plan, env), _Writer(plan, env)
     forward: list[list[str]] = []  # the lines of each group
     for k, group in enumerate(plan.groups):
@@ -180,8 +181,10 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
         fw_head.append(f"    V[{rows}] = {copies}")
     bw_head = [*shared, "    G = np.zeros(V.shape)",
                f"    GP = np.zeros({plan.n_params + len(plan.const_values)})"]
-    if bw.ones:
-        bw_head.append("    ones = np.ones(X.shape[0])")
+    if bw.ones:  # a read-only vector of ones, kept for the next call of the same size
+        env["_ones"] = [np.ones(0)]
+        bw_head.append("    ones = _ones[0]")
+        bw_head.append("    if len(ones) != X.shape[0]: ones = _ones[0] = _read_only(X.shape[0])")
     bw_tail = []
     if plan.copy_rows:
         rows = bw.name("i", np.array(plan.copy_rows, dtype=np.intp))
@@ -193,6 +196,12 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
               + "\n".join([*bw_head, *(line for g in backward for line in g), *bw_tail,
                            f"    return GP[:{plan.n_params}]"]) + "\n")
     return source, env
+
+
+def _read_only(n: int) -> Any:
+    ones = np.ones(n)
+    ones.flags.writeable = False
+    return ones
 
 
 # The lowerings: ufuncs that write straight into V. relu is max(x, 0) + 0.0: NaN stays NaN
@@ -230,6 +239,12 @@ def _forward(w: _Writer, group: GroupPlan) -> None:
     if op in _UFUNCS and not op.domain and not op.overflows:
         w.emit(_UFUNCS[op].format(*args, out=out))
         return
+    if op is ops.SUM and _single_terms(group):  # reduceat over one term: the term itself
+        w.emit(f"{out} = {args[0]}")
+        return
+    if _divisor(w, group) is not None:  # a nonzero constant: no domain can fail
+        w.emit(f"np.divide({args[0]}, {args[1]}, out={out})")
+        return
     for a, expr in enumerate(args):
         w.emit(f"a{a} = {expr}")
     names = ", ".join(f"a{a}" for a in range(len(args)))
@@ -242,6 +257,27 @@ def _forward(w: _Writer, group: GroupPlan) -> None:
     if op.overflows:  # a finite sum means every entry is finite; else look closer
         w.emit(f"if checked and not _isfinite({out}.sum()): overflow({o}, {m}, {out}, "
                f"[{names}])")
+
+
+def _single_terms(group: GroupPlan) -> bool:
+    """Does every node of an n-ary group have one term (a run of one)?"""
+    return group.counts is not None and max(group.counts) == 1
+
+
+def _divisor(w: _Writer, group: GroupPlan) -> list[float] | None:
+    """For a division by constants, each finite, nonzero and with a finite nonzero
+    reciprocal: those constants (the domain check cannot fail, and the partial 1/b is a
+    constant). None otherwise."""
+    if group.op is not ops.DIV or not group.scalar[1]:
+        return None
+    n, consts = w.plan.n_params, w.plan.const_values
+    if min(group.operands[1]) < n:
+        return None
+    values = [consts[i - n] for i in group.operands[1]]
+    if not all(math.isfinite(b) and b != 0.0 and math.isfinite(1.0 / b) and 1.0 / b != 0.0
+               for b in values):
+        return None
+    return values
 
 
 def _backward(w: _Writer, group: GroupPlan) -> None:
@@ -264,9 +300,24 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
         w.add_to(operands[1], scalar[1], f"g * {args[0]}")
         return
     if op is ops.RELU:  # the mask, where(x ≤ 0, 0, g): a zero derivative blocks even inf
+        p, ix = progression(operands[0]), operands[0]
+        if not scalar[0] and p and p[2] == 1 and w.first("G", ix):
+            # G is still 0 there: copy g where x ≤ 0 fails, i.e. where relu(x) ≠ 0 (NaN too)
+            w.emit(f"np.copyto(G[{_slice(p)}], g, where={out} != 0.0)")
+            return
         w.add_to(operands[0], scalar[0], f"np.where({args[0]} <= 0.0, 0.0, g)")
         return
-    heads, runs = op.layout.heads, group.counts is not None
+    divisor = _divisor(w, group)
+    if divisor is not None:  # a / b for constants b: ∂/∂a = 1/b, a constant
+        inverse = w.name("c", np.array([1.0 / b for b in divisor])[:, None])
+        m, o = _namespace(w, group), w.name("op", op)
+        w.emit(f"c = {inverse} * g")
+        w.emit(f"if not _isfinite(c.sum()): c = masked({o}, 0, {inverse}, g, c, {m}, {out}, "
+               f"({args[0]}, {args[1]}))")
+        w.add_to(operands[0], scalar[0], "c")
+        return
+    heads = op.layout.heads
+    runs = group.counts is not None and not _single_terms(group)  # (a run of one: g itself)
     m, o = _namespace(w, group), w.name("op", op)
     const = _constant_partials(op, len(args))
     one = len(group.out) == 1  # one node: its g broadcasts over its terms' partials
@@ -288,11 +339,13 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
             continue
         d = f"d[{j}]" if const[j] is None else repr(const[j])
         w.emit(f"c = {d} * {up}")
+        # (a finite sum means every entry is finite: masked has nothing to settle)
         if op.vjp is not None:  # the exact-zero and vjp rules where c is not finite
             names = ", ".join(f"a{a}" for a in range(len(args)))
-            w.emit(f"c = masked({o}, {j}, {d}, {up}, c, {m}, {out}, ({names},))")
+            w.emit(f"if not _isfinite(c.sum()): "
+                   f"c = masked({o}, {j}, {d}, {up}, c, {m}, {out}, ({names},))")
         elif op.masks:  # the exact-zero rules where the product is NaN (ops.Op.exact_zero)
-            w.emit(f"c = masked({o}, {j}, {d}, {up}, c)")
+            w.emit(f"if not _isfinite(c.sum()): c = masked({o}, {j}, {d}, {up}, c)")
         w.add_to(operands[j], scalar[j], "c")
 
 
