@@ -42,7 +42,7 @@ __all__ = ["Binding", "Bound", "View", "view", "covering", "release"]
 _DATA = Value.__dict__["_data"]  # the slots under the properties of Bound
 _GRAD = Value.__dict__["grad"]
 _T = Value.__dict__["_t"]
-_SET_CLASS = object.__setattr__
+_SET_CLASS = setattr  # (Value has no __setattr__ of its own)
 
 
 def _run(calls: Iterable[Any]) -> None:
@@ -128,9 +128,12 @@ class Binding:
             return
         self.live = False
         t, params, n = self.t, self.params, len(self.params)
-        times = list(map(max, map(_T.__get__, params), repeat(t, n)))  # the later clock
+        if t:  # each parameter's time: the later of its own and the binding's
+            import numpy as np
+
+            own = np.fromiter(map(_T.__get__, params), dtype=np.int64, count=n)
+            _run(map(_T.__set__, params, np.maximum(own, t).tolist()))
         _run(map(_SET_CLASS, params, repeat("__class__", n), repeat(Value, n)))
-        _run(map(_T.__set__, params, times))
         _run(map(_DATA.__set__, params, self.theta.tolist()))
         _run(map(_GRAD.__set__, params, self.grad.tolist()))
 
