@@ -239,8 +239,8 @@ def _forward(w: _Writer, group: GroupPlan) -> None:
     if op in _UFUNCS and not op.domain and not op.overflows:
         w.emit(_UFUNCS[op].format(*args, out=out))
         return
-    if op is ops.SUM and _single_terms(group):  # reduceat over one term: the term itself
-        w.emit(f"{out} = {args[0]}")
+    if op is ops.SUM and _single_terms(group):  # one term: 0.0 + x, as the scalar engine
+        w.emit(f"np.add({args[0]}, 0.0, out={out})")
         return
     if _divisor(w, group) is not None:  # a nonzero constant: no domain can fail
         w.emit(f"np.divide({args[0]}, {args[1]}, out={out})")

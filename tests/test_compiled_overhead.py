@@ -1,0 +1,121 @@
+"""The NumPy backend's cheap cases (issue 22): a division by a nonzero constant, a sum of
+one term, relu's gradient copied into place, the vector of ones kept between calls, and
+parameters bound and released in C loops. Each equals the eager engine bit for bit at
+edge values, and stays loud where the eager engine raises."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from support import need
+
+np = need("numpy")
+
+from autograd import Value  # noqa: E402
+from autograd.compiler.program import compile  # noqa: E402
+from autograd.core import arrays  # noqa: E402
+from autograd.core.value import apply  # noqa: E402
+from autograd.rules.ops import SUM  # noqa: E402
+
+EDGES = [0.0, -0.0, 5e-324, -5e-324, 1e-310, 1.0, -1.0, 2.0, -2.5, 709.0, 1e308, -1e308,
+         math.inf, -math.inf, math.nan]
+SEEDS = [1.0, -3.0, 1e308, math.inf, math.nan, 0.0]
+
+
+def same(a: float, b: float) -> bool:
+    """Equal bit for bit, up to NaN's payload (the sign of zero counts)."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def eager(build, v: float, seed: float) -> tuple[float, float]:
+    """The eager engine's value of build(v + q) and q's gradient for ``seed``."""
+    q = Value(0.0)
+    y = build(Value(v) + q)
+    y.backward(seed)
+    return y.data, q.grad
+
+
+def check(build, values: list[float]) -> None:
+    """Compiled build(x + p) over a batch of ``values``, for each seed: every output and the
+    gradient of p (summed over the batch, one row at a time) equal the eager engine's."""
+    for v in values:
+        x, p = Value(1.0), Value(0.0)
+        program = compile([build(x + p)], [x], [p])
+        for seed in SEEDS:
+            out = program(np.array([[v]]))
+            p.grad = 0.0
+            program.backward(np.array([[seed]]))
+            want, grad = eager(build, v, seed)
+            assert same(float(out[0, 0]), want), (v, seed, out, want)
+            assert same(p.grad, grad), (v, seed, p.grad, grad)
+
+
+@pytest.mark.parametrize("c", [3.0, -0.5, 7e-3, 1e308, -1e-300])
+def test_division_by_a_nonzero_constant_equals_eager_at_edge_values(c):
+    x = Value(1.0)
+    assert "np.divide(" in compile([x / c], [x], []).source()  # the specialised path
+    check(lambda v: v / c, EDGES)
+
+
+@pytest.mark.parametrize("c", [1e-310, 5e-324])
+def test_division_by_a_constant_with_an_infinite_reciprocal_keeps_the_rule(c):
+    x = Value(1.0)
+    assert "np.divide(" not in compile([x / c], [x], []).source()
+    check(lambda v: v / c, [v for v in EDGES if abs(v) < 1e300])
+
+
+def test_division_by_zero_at_runtime_still_raises_with_its_row():
+    x, y = Value(1.0), Value(2.0)
+    program = compile([x / y], [x, y], [])
+    with pytest.raises(ZeroDivisionError, match=r"division by zero.*\(batch row 1\)"):
+        program(np.array([[1.0, 2.0], [3.0, 0.0]]))
+
+
+def test_a_sum_of_one_term_is_zero_plus_the_term_as_eager():
+    x = Value(1.0)
+    assert "np.add(" in compile([apply(SUM, x * 2.0)], [x], []).source()
+    check(lambda v: apply(SUM, v), EDGES)
+    check(lambda v: apply(SUM, v.relu()) / 4.0, EDGES)
+
+
+def test_relu_gradient_copied_into_place_blocks_where_x_is_not_positive():
+    x, p = Value(1.0), Value(0.0)
+    program = compile([((x + p) * 1.5).relu()], [x], [p])
+    assert "np.copyto(" in program.source()
+    check(lambda v: (v * 1.5).relu(), EDGES)
+
+
+def test_batch_sizes_can_change_between_calls_and_outputs_are_not_overwritten():
+    x, w = Value(1.0), Value(0.5)
+    program = compile([(x * w).relu() / 2.0], [x], [w])
+    first = program(np.array([[1.0], [2.0], [-1.0]]))
+    kept = first.copy()
+    for rows in ([[3.0]], [[1.0], [2.0], [4.0], [5.0], [6.0]], [[1.0], [2.0], [-1.0]]):
+        X = np.array(rows)
+        w.grad = 0.0
+        out = program(X)
+        program.backward(np.ones_like(out))
+        assert w.grad == sum(v / 2.0 for (v,) in rows if v * 0.5 > 0.0)
+        assert out[:, 0].tolist() == [max(v * 0.5, 0.0) / 2.0 for (v,) in rows]
+    assert np.array_equal(first, kept)
+
+
+def test_binding_and_release_keep_data_grads_and_the_clock():
+    ps = [Value(float(i), label=f"p{i}") for i in range(300)]
+    ps[3].grad = 2.5
+    binding = arrays.Binding(ps)
+    assert all(isinstance(p, arrays.Bound) for p in ps)
+    assert arrays.covering(ps).index is None and arrays.covering(ps[::-1]).index is not None
+    view = arrays.View(binding, None)
+    view.write(view.data() * 2.0)  # one tick: graphs built before are stale
+    t = binding.t
+    ps[7].data = -1.0  # a later write of its own
+    arrays.release(ps)
+    assert all(type(p) is Value for p in ps)
+    assert [p.data for p in ps] == [2.0 * i if i != 7 else -1.0 for i in range(300)]
+    assert ps[3].grad == 2.5 and ps[0].grad == 0.0
+    assert ps[0]._t == t and ps[7]._t > t
