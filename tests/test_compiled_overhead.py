@@ -119,3 +119,42 @@ def test_binding_and_release_keep_data_grads_and_the_clock():
     assert [p.data for p in ps] == [2.0 * i if i != 7 else -1.0 for i in range(300)]
     assert ps[3].grad == 2.5 and ps[0].grad == 0.0
     assert ps[0]._t == t and ps[7]._t > t
+
+
+def test_a_sum_of_one_node_spreads_its_gradient_over_distinct_and_repeated_terms():
+    """One sum node: g broadcast over distinct rows, summed where a row is named twice,
+    and summed over the batch for parameters; x · x gives 2·x·g."""
+    x, y, p = Value(1.0), Value(1.0), Value(0.5)
+    a, b = x * 2.0, y - 1.0
+    out = apply(SUM, a, b, a, p, p, b * b)
+    program = compile([out], [x, y], [p])
+    X = np.array([[1.0, 3.0], [-2.0, 0.5]])
+    program(X)
+    program.backward(np.array([[1.0], [2.0]]))
+    # eager: for each row, d out / d p = 2; summed with the seeds
+    assert p.grad == 2.0 * 1.0 + 2.0 * 2.0
+    xs, ys = Value(0.0), Value(0.0)
+    program = compile([apply(SUM, xs * 2.0, ys - 1.0, xs * 2.0, (ys - 1.0) * (ys - 1.0))],
+                      [xs, ys], [])
+    for row in X:
+        q, r = Value(0.0), Value(0.0)
+        xa, ya = Value(row[0]) + q, Value(row[1]) + r
+        aa, bb = xa * 2.0, ya - 1.0
+        apply(SUM, aa, bb, aa, bb * bb).backward()
+        x2, y2, t = Value(1.0), Value(1.0), Value(0.0)
+        prog = compile([apply(SUM, (x2 + t) * 2.0, y2 - 1.0, (x2 + t) * 2.0,
+                              (y2 - 1.0) * (y2 - 1.0))], [x2, y2], [t])
+        prog(np.array([row]))
+        prog.backward(np.array([[1.0]]))
+        assert t.grad == q.grad == 4.0
+
+
+@pytest.mark.parametrize("terms", ["aaa", "aba", "ab"])
+def test_a_row_named_several_times_in_one_sum_gets_each_share(terms):
+    """sum of a = 2(x + t) and b = 3(x + t), as named: d/dt = 2·#a + 3·#b per row (by hand)."""
+    x, t = Value(1.0), Value(0.0)
+    a, b = (x + t) * 2.0, (x + t) * 3.0
+    program = compile([apply(SUM, *[a if c == "a" else b for c in terms])], [x], [t])
+    program(np.array([[1.0], [-4.0], [0.25]]))
+    program.backward(np.ones((3, 1)))
+    assert t.grad == 3 * (2.0 * terms.count("a") + 3.0 * terms.count("b"))

@@ -295,6 +295,11 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
     if op is ops.NEG:
         w.add_to(operands[0], scalar[0], "g", sign="-")
         return
+    if op is ops.MUL and operands[0] == operands[1] and scalar[0] == scalar[1]:
+        w.emit(f"c = g * {args[0]}")  # x · x: the same product for both operands
+        w.add_to(operands[0], scalar[0], "c")
+        w.add_to(operands[1], scalar[1], "c")
+        return
     if op is ops.MUL:
         w.add_to(operands[0], scalar[0], f"g * {args[1]}")
         w.add_to(operands[1], scalar[1], f"g * {args[0]}")
@@ -321,7 +326,11 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
     m, o = _namespace(w, group), w.name("op", op)
     const = _constant_partials(op, len(args))
     one = len(group.out) == 1  # one node: its g broadcasts over its terms' partials
-    if runs and not (one and all(c is None for c in const[heads:])):
+    # one node: g broadcasts over its terms' partials, or over its terms where they are
+    # distinct rows (parameters are summed into GP, a row named twice gets the sum)
+    spread = [one and (const[j] is None or (not scalar[j] and len(set(ix)) == len(ix)))
+              for j, ix in enumerate(operands)]
+    if runs and not all(spread[heads:]):
         w.emit(f"gr = np.repeat(g, {m}.counts, axis=0)")
     if not all(c is not None for c, want in zip(const, wanted) if want):
         for a, expr in enumerate(args):
@@ -331,7 +340,7 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
     for j in range(len(args)):
         if not wanted[j]:
             continue
-        up = "g" if j < heads or not runs or (one and const[j] is None) else "gr"
+        up = "g" if j < heads or not runs or spread[j] else "gr"
         if const[j] is not None and const[j] in (1.0, -1.0):
             w.add_to(operands[j], scalar[j], up, sign="+" if const[j] == 1.0 else "-")
             continue
