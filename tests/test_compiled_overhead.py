@@ -158,3 +158,19 @@ def test_a_row_named_several_times_in_one_sum_gets_each_share(terms):
     program(np.array([[1.0], [-4.0], [0.25]]))
     program.backward(np.ones((3, 1)))
     assert t.grad == 3 * (2.0 * terms.count("a") + 3.0 * terms.count("b"))
+
+
+def test_relu_as_one_maximum_equals_the_rule_bit_for_bit_on_long_batches():
+    """relu's lowering, on batches long enough for NumPy's vector loops too: −0.0 gives
+    0.0, NaN stays NaN, as where(x ≤ 0, 0, x) (the rule) gives. (NumPy's maximum(0.0, x)
+    alone keeps −0.0, whatever its documentation says: checked with NumPy 2.4.)"""
+    rng = np.random.default_rng(0)
+    values = np.array(EDGES)[rng.integers(0, len(EDGES), 4099)]
+    x = Value(1.0)
+    program = compile([x.relu()], [x], [])
+    out = program(values[:, None])[:, 0]
+    want = np.where(values <= 0.0, 0.0, values)
+    assert all(same(float(a), float(b)) for a, b in zip(out, want))
+    for start in range(1, 9):  # unaligned starts and odd lengths
+        got = program(values[start:start + 37, None])[:, 0]
+        assert all(same(float(a), float(b)) for a, b in zip(got, want[start:start + 37]))
