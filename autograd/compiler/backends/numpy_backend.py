@@ -11,8 +11,13 @@ no copy) where they are evenly spaced, one broadcast row where every node reads 
 row, a gather otherwise; gradients are written back the same way. Every group runs its
 op's own rules from ``ops.py`` on arrays (``maths.Arrays``), except these lowerings, each
 checked against the rules by the tests: ``+ − × neg`` and relu as one ufunc writing into
-``V``, and a dense layer's ``dot`` group as a matrix product (``W @ X`` forward,
-``G @ X.T`` and ``W.T @ G`` backward). Domains are checked where the scalar engine checks
+``V``, a sum of one term as ``0.0 + x``, a division by constants that are finite and nonzero
+(with a finite reciprocal) as one ``divide`` without its domain check (it cannot fail) and
+with the constant partial ``1/b``, and a dense layer's ``dot`` group as a matrix product
+(``W @ X`` forward, ``G @ X.T`` and ``W.T @ G`` backward). The exact-zero and vjp rules
+(``masked``) run only where a gradient's sum is not finite; the vector of ones that sums
+a parameter's gradient over the batch is kept (read-only) for the next call of the same
+batch size. Domains are checked where the scalar engine checks
 them, and results that leave the float range raise as there: the checks that only a
 non-finite result can fail run only when ``V`` holds an inf or NaN (``generate``).
 """
@@ -280,38 +285,34 @@ def _divisor(w: _Writer, group: GroupPlan) -> list[float] | None:
     return values
 
 
-def _backward(w: _Writer, group: GroupPlan) -> None:
-    op, out = group.op, _out(group)
-    operands, scalar = group.operands, group.scalar
-    wanted = [w.wants(ix, s) for ix, s in zip(operands, scalar)]
-    if not any(wanted):
-        return
-    w.emit(f"g = G{out[1:]}")
-    args = _args(w, group)
+def _lowered_backward(w: _Writer, group: GroupPlan, args: list[str], out: str) -> bool:
+    """The backward lines of the lowered ops and of a division by constants (True), or
+    nothing (False: the op's own rules run)."""
+    op, operands, scalar = group.op, group.operands, group.scalar
     if op is ops.ADD or op is ops.SUB:
         w.add_to(operands[0], scalar[0], "g")
         w.add_to(operands[1], scalar[1], "g", sign="+" if op is ops.ADD else "-")
-        return
+        return True
     if op is ops.NEG:
         w.add_to(operands[0], scalar[0], "g", sign="-")
-        return
+        return True
     if op is ops.MUL and operands[0] == operands[1] and scalar[0] == scalar[1]:
         w.emit(f"c = g * {args[0]}")  # x · x: the same product for both operands
         w.add_to(operands[0], scalar[0], "c")
         w.add_to(operands[1], scalar[1], "c")
-        return
+        return True
     if op is ops.MUL:
         w.add_to(operands[0], scalar[0], f"g * {args[1]}")
         w.add_to(operands[1], scalar[1], f"g * {args[0]}")
-        return
+        return True
     if op is ops.RELU:  # the mask, where(x ≤ 0, 0, g): a zero derivative blocks even inf
         p, ix = progression(operands[0]), operands[0]
         if not scalar[0] and p and p[2] == 1 and w.first("G", ix):
             # G is still 0 there: copy g where x ≤ 0 fails, i.e. where relu(x) ≠ 0 (NaN too)
             w.emit(f"np.copyto(G[{_slice(p)}], g, where={out} != 0.0)")
-            return
+            return True
         w.add_to(operands[0], scalar[0], f"np.where({args[0]} <= 0.0, 0.0, g)")
-        return
+        return True
     divisor = _divisor(w, group)
     if divisor is not None:  # a / b for constants b: ∂/∂a = 1/b, a constant
         inverse = w.name("c", np.array([1.0 / b for b in divisor])[:, None])
@@ -320,6 +321,19 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
         w.emit(f"if not _isfinite(c.sum()): c = masked({o}, 0, {inverse}, g, c, {m}, {out}, "
                f"({args[0]}, {args[1]}))")
         w.add_to(operands[0], scalar[0], "c")
+        return True
+    return False
+
+
+def _backward(w: _Writer, group: GroupPlan) -> None:
+    op, out = group.op, _out(group)
+    operands, scalar = group.operands, group.scalar
+    wanted = [w.wants(ix, s) for ix, s in zip(operands, scalar)]
+    if not any(wanted):
+        return
+    w.emit(f"g = G{out[1:]}")
+    args = _args(w, group)
+    if _lowered_backward(w, group, args, out):
         return
     heads = op.layout.heads
     runs = group.counts is not None and not _single_terms(group)  # (a run of one: g itself)
