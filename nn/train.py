@@ -229,11 +229,10 @@ def fit(
             losses = [_step(model, loss_fn, xs, ys, batch, batch_loss, regularization,
                             optimizer, history if record else None) for batch in batches]
             history.loss.append(sum(losses) / len(losses))
-            status = {"loss": f"{history.loss[-1]:.4g}"}
             if validation is not None:
                 best = _validate(model, loss_fn, validation, batch_loss, history, epoch, best)
-                status["val_loss"] = f"{history.val_loss[-1]:.4g}"
-            _report(bar, epoch, epochs, status, progress)
+            if progress:
+                _report(bar, epoch, epochs, history, progress)
             if (patience is not None and history.best_epoch is not None
                     and epoch - history.best_epoch >= patience):
                 history.stopped_early = True
@@ -544,7 +543,11 @@ def _progress(epochs: int) -> Any:
     return flavour.tqdm(total=epochs, unit="epoch", file=sys.stderr)
 
 
-def _report(bar: Any, epoch: int, epochs: int, status: dict[str, str], progress: bool) -> None:
+def _report(bar: Any, epoch: int, epochs: int, history: History, progress: bool) -> None:
+    """The epoch's loss (and validation loss) on the bar, or a line on stderr."""
+    status = {"loss": f"{history.loss[-1]:.4g}"}
+    if history.val_loss:
+        status["val_loss"] = f"{history.val_loss[-1]:.4g}"
     if bar is not None:
         bar.set_postfix(status, refresh=False)
         bar.update(1)

@@ -29,7 +29,10 @@ NumPy is imported when the first binding is made: the engine imports without it.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+import operator
+from collections import deque
+from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 from .value import Value, check_number, tick
@@ -39,6 +42,13 @@ __all__ = ["Binding", "Bound", "View", "view", "covering", "release"]
 _DATA = Value.__dict__["_data"]  # the slots under the properties of Bound
 _GRAD = Value.__dict__["grad"]
 _T = Value.__dict__["_t"]
+_SET_CLASS = setattr  # (Value has no __setattr__ of its own)
+
+
+def _run(calls: Iterable[Any]) -> None:
+    """Exhaust an iterator of calls (a ``map``): a loop in C, for one pass over many
+    parameters."""
+    deque(calls, maxlen=0)
 
 
 class Bound(Value):
@@ -97,14 +107,19 @@ class Binding:
 
         release(params)
         self.params = list(params)
-        self.theta = np.array([p._data for p in self.params], dtype=float)
-        self.grad = np.array([_number(p.grad) for p in self.params], dtype=float)
+        n = len(self.params)
+        self.theta = np.fromiter(map(_DATA.__get__, self.params), dtype=float, count=n)
+        grads = list(map(_GRAD.__get__, self.params))
+        if set(map(type, grads)) <= {float}:
+            self.grad = np.array(grads, dtype=float)
+        else:
+            self.grad = np.array([_number(g) for g in grads], dtype=float)
         self.t = 0  # the clock's time when the arrays were last written as a whole
         self.live = True
         self.cls = type("Bound", (Bound,), {"__slots__": (), "binding": self})
-        for i, p in enumerate(self.params):
-            _DATA.__set__(p, i)
-            p.__class__ = self.cls
+        # (C loops: binding many parameters costs a pass, not Python work per parameter)
+        _run(map(_DATA.__set__, self.params, range(n)))
+        _run(map(_SET_CLASS, self.params, repeat("__class__", n), repeat(self.cls, n)))
 
     def release(self) -> None:
         """Write the arrays back into the parameters' slots and give them back their class
@@ -112,13 +127,15 @@ class Binding:
         if not self.live:
             return
         self.live = False
-        t = self.t
-        for p, d, g in zip(self.params, self.theta.tolist(), self.grad.tolist()):
-            if _T.__get__(p) < t:
-                _T.__set__(p, t)
-            p.__class__ = Value
-            _DATA.__set__(p, d)
-            _GRAD.__set__(p, g)
+        t, params, n = self.t, self.params, len(self.params)
+        if t:  # each parameter's time: the later of its own and the binding's
+            import numpy as np
+
+            own = np.fromiter(map(_T.__get__, params), dtype=np.int64, count=n)
+            _run(map(_T.__set__, params, np.maximum(own, t).tolist()))
+        _run(map(_SET_CLASS, params, repeat("__class__", n), repeat(Value, n)))
+        _run(map(_DATA.__set__, params, self.theta.tolist()))
+        _run(map(_GRAD.__set__, params, self.grad.tolist()))
 
 
 def _number(g: Any) -> float:
@@ -179,6 +196,8 @@ def covering(params: Sequence[Value]) -> View | None:
     if not params or not isinstance(params[0], Bound):
         return None
     binding = params[0].binding
+    if len(params) == len(binding.params) and all(map(operator.is_, params, binding.params)):
+        return View(binding, None)  # (the common case, checked in C)
     cls = binding.cls
     index = []
     for p in params:
@@ -201,6 +220,6 @@ def view(params: Sequence[Value]) -> View:
 
 def release(params: Sequence[Value]) -> None:
     """Release every binding that holds one of ``params``."""
-    for p in params:
-        if isinstance(p, Bound):
-            p.binding.release()
+    for cls in set(map(type, params)):  # (one pass in C; then a few bindings at most)
+        if issubclass(cls, Bound):
+            cls.binding.release()

@@ -11,8 +11,13 @@ no copy) where they are evenly spaced, one broadcast row where every node reads 
 row, a gather otherwise; gradients are written back the same way. Every group runs its
 op's own rules from ``ops.py`` on arrays (``maths.Arrays``), except these lowerings, each
 checked against the rules by the tests: ``+ − × neg`` and relu as one ufunc writing into
-``V``, and a dense layer's ``dot`` group as a matrix product (``W @ X`` forward,
-``G @ X.T`` and ``W.T @ G`` backward). Domains are checked where the scalar engine checks
+``V``, a sum of one term as ``0.0 + x``, a division by constants that are finite and nonzero
+(with a finite reciprocal) as one ``divide`` without its domain check (it cannot fail) and
+with the constant partial ``1/b``, and a dense layer's ``dot`` group as a matrix product
+(``W @ X`` forward, ``G @ X.T`` and ``W.T @ G`` backward). The exact-zero and vjp rules
+(``masked``) run only where a gradient's sum is not finite; the vector of ones that sums
+a parameter's gradient over the batch is kept (read-only) for the next call of the same
+batch size. Domains are checked where the scalar engine checks
 them, and results that leave the float range raise as there: the checks that only a
 non-finite result can fail run only when ``V`` holds an inf or NaN (``generate``).
 """
@@ -147,7 +152,8 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
     runs it first and reruns with ``checked=True`` if anything in ``V`` is inf or NaN."""
     env: dict[str, Any] = {"np": np, "_isfinite": math.isfinite, "domain_error": domain_error,
                            "overflow": overflow, "ordered": ordered, "masked": masked,
-                           "_consts": np.array(plan.const_values, dtype=float)}
+                           "_consts": np.array(plan.const_values, dtype=float),
+                           "_read_only": _read_only}
     fw, bw = _Writer(plan, env), _Writer(plan, env)
     forward: list[list[str]] = []  # the lines of each group
     for k, group in enumerate(plan.groups):
@@ -180,8 +186,10 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
         fw_head.append(f"    V[{rows}] = {copies}")
     bw_head = [*shared, "    G = np.zeros(V.shape)",
                f"    GP = np.zeros({plan.n_params + len(plan.const_values)})"]
-    if bw.ones:
-        bw_head.append("    ones = np.ones(X.shape[0])")
+    if bw.ones:  # a read-only vector of ones, kept for the next call of the same size
+        env["_ones"] = [np.ones(0)]
+        bw_head.append("    ones = _ones[0]")
+        bw_head.append("    if len(ones) != X.shape[0]: ones = _ones[0] = _read_only(X.shape[0])")
     bw_tail = []
     if plan.copy_rows:
         rows = bw.name("i", np.array(plan.copy_rows, dtype=np.intp))
@@ -193,6 +201,12 @@ def generate(plan: Plan) -> tuple[str, dict[str, Any]]:
               + "\n".join([*bw_head, *(line for g in backward for line in g), *bw_tail,
                            f"    return GP[:{plan.n_params}]"]) + "\n")
     return source, env
+
+
+def _read_only(n: int) -> Any:
+    ones = np.ones(n)
+    ones.flags.writeable = False
+    return ones
 
 
 # The lowerings: ufuncs that write straight into V. relu is max(x, 0) + 0.0: NaN stays NaN
@@ -230,6 +244,12 @@ def _forward(w: _Writer, group: GroupPlan) -> None:
     if op in _UFUNCS and not op.domain and not op.overflows:
         w.emit(_UFUNCS[op].format(*args, out=out))
         return
+    if op is ops.SUM and _single_terms(group):  # one term: 0.0 + x, as the scalar engine
+        w.emit(f"np.add({args[0]}, 0.0, out={out})")
+        return
+    if _divisor(w, group) is not None:  # a nonzero constant: no domain can fail
+        w.emit(f"np.divide({args[0]}, {args[1]}, out={out})")
+        return
     for a, expr in enumerate(args):
         w.emit(f"a{a} = {expr}")
     names = ", ".join(f"a{a}" for a in range(len(args)))
@@ -244,6 +264,67 @@ def _forward(w: _Writer, group: GroupPlan) -> None:
                f"[{names}])")
 
 
+def _single_terms(group: GroupPlan) -> bool:
+    """Does every node of an n-ary group have one term (a run of one)?"""
+    return group.counts is not None and max(group.counts) == 1
+
+
+def _divisor(w: _Writer, group: GroupPlan) -> list[float] | None:
+    """For a division by constants, each finite, nonzero and with a finite nonzero
+    reciprocal: those constants (the domain check cannot fail, and the partial 1/b is a
+    constant). None otherwise."""
+    if group.op is not ops.DIV or not group.scalar[1]:
+        return None
+    n, consts = w.plan.n_params, w.plan.const_values
+    if min(group.operands[1]) < n:
+        return None
+    values = [consts[i - n] for i in group.operands[1]]
+    if not all(math.isfinite(b) and b != 0.0 and math.isfinite(1.0 / b) and 1.0 / b != 0.0
+               for b in values):
+        return None
+    return values
+
+
+def _lowered_backward(w: _Writer, group: GroupPlan, args: list[str], out: str) -> bool:
+    """The backward lines of the lowered ops and of a division by constants (True), or
+    nothing (False: the op's own rules run)."""
+    op, operands, scalar = group.op, group.operands, group.scalar
+    if op is ops.ADD or op is ops.SUB:
+        w.add_to(operands[0], scalar[0], "g")
+        w.add_to(operands[1], scalar[1], "g", sign="+" if op is ops.ADD else "-")
+        return True
+    if op is ops.NEG:
+        w.add_to(operands[0], scalar[0], "g", sign="-")
+        return True
+    if op is ops.MUL and operands[0] == operands[1] and scalar[0] == scalar[1]:
+        w.emit(f"c = g * {args[0]}")  # x · x: the same product for both operands
+        w.add_to(operands[0], scalar[0], "c")
+        w.add_to(operands[1], scalar[1], "c")
+        return True
+    if op is ops.MUL:
+        w.add_to(operands[0], scalar[0], f"g * {args[1]}")
+        w.add_to(operands[1], scalar[1], f"g * {args[0]}")
+        return True
+    if op is ops.RELU:  # the mask, where(x ≤ 0, 0, g): a zero derivative blocks even inf
+        p, ix = progression(operands[0]), operands[0]
+        if not scalar[0] and p and p[2] == 1 and w.first("G", ix):
+            # G is still 0 there: copy g where x ≤ 0 fails, i.e. where relu(x) ≠ 0 (NaN too)
+            w.emit(f"np.copyto(G[{_slice(p)}], g, where={out} != 0.0)")
+            return True
+        w.add_to(operands[0], scalar[0], f"np.where({args[0]} <= 0.0, 0.0, g)")
+        return True
+    divisor = _divisor(w, group)
+    if divisor is not None:  # a / b for constants b: ∂/∂a = 1/b, a constant
+        inverse = w.name("c", np.array([1.0 / b for b in divisor])[:, None])
+        m, o = _namespace(w, group), w.name("op", op)
+        w.emit(f"c = {inverse} * g")
+        w.emit(f"if not _isfinite(c.sum()): c = masked({o}, 0, {inverse}, g, c, {m}, {out}, "
+               f"({args[0]}, {args[1]}))")
+        w.add_to(operands[0], scalar[0], "c")
+        return True
+    return False
+
+
 def _backward(w: _Writer, group: GroupPlan) -> None:
     op, out = group.op, _out(group)
     operands, scalar = group.operands, group.scalar
@@ -252,25 +333,18 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
         return
     w.emit(f"g = G{out[1:]}")
     args = _args(w, group)
-    if op is ops.ADD or op is ops.SUB:
-        w.add_to(operands[0], scalar[0], "g")
-        w.add_to(operands[1], scalar[1], "g", sign="+" if op is ops.ADD else "-")
+    if _lowered_backward(w, group, args, out):
         return
-    if op is ops.NEG:
-        w.add_to(operands[0], scalar[0], "g", sign="-")
-        return
-    if op is ops.MUL:
-        w.add_to(operands[0], scalar[0], f"g * {args[1]}")
-        w.add_to(operands[1], scalar[1], f"g * {args[0]}")
-        return
-    if op is ops.RELU:  # the mask, where(x ≤ 0, 0, g): a zero derivative blocks even inf
-        w.add_to(operands[0], scalar[0], f"np.where({args[0]} <= 0.0, 0.0, g)")
-        return
-    heads, runs = op.layout.heads, group.counts is not None
+    heads = op.layout.heads
+    runs = group.counts is not None and not _single_terms(group)  # (a run of one: g itself)
     m, o = _namespace(w, group), w.name("op", op)
     const = _constant_partials(op, len(args))
     one = len(group.out) == 1  # one node: its g broadcasts over its terms' partials
-    if runs and not (one and all(c is None for c in const[heads:])):
+    # one node: g broadcasts over its terms' partials, or over its terms where they are
+    # distinct rows (parameters are summed into GP, a row named twice gets the sum)
+    spread = [one and (const[j] is None or (not scalar[j] and len(set(ix)) == len(ix)))
+              for j, ix in enumerate(operands)]
+    if runs and not all(spread[heads:]):
         w.emit(f"gr = np.repeat(g, {m}.counts, axis=0)")
     if not all(c is not None for c, want in zip(const, wanted) if want):
         for a, expr in enumerate(args):
@@ -280,7 +354,7 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
     for j in range(len(args)):
         if not wanted[j]:
             continue
-        up = "g" if j < heads or not runs or (one and const[j] is None) else "gr"
+        up = "g" if j < heads or not runs or spread[j] else "gr"
         if const[j] is not None and const[j] in (1.0, -1.0):
             w.add_to(operands[j], scalar[j], up, sign="+" if const[j] == 1.0 else "-")
             continue
@@ -288,11 +362,13 @@ def _backward(w: _Writer, group: GroupPlan) -> None:
             continue
         d = f"d[{j}]" if const[j] is None else repr(const[j])
         w.emit(f"c = {d} * {up}")
+        # (a finite sum means every entry is finite: masked has nothing to settle)
         if op.vjp is not None:  # the exact-zero and vjp rules where c is not finite
             names = ", ".join(f"a{a}" for a in range(len(args)))
-            w.emit(f"c = masked({o}, {j}, {d}, {up}, c, {m}, {out}, ({names},))")
+            w.emit(f"if not _isfinite(c.sum()): "
+                   f"c = masked({o}, {j}, {d}, {up}, c, {m}, {out}, ({names},))")
         elif op.masks:  # the exact-zero rules where the product is NaN (ops.Op.exact_zero)
-            w.emit(f"c = masked({o}, {j}, {d}, {up}, c)")
+            w.emit(f"if not _isfinite(c.sum()): c = masked({o}, {j}, {d}, {up}, c)")
         w.add_to(operands[j], scalar[j], "c")
 
 
