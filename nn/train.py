@@ -212,6 +212,8 @@ def fit(
     epochs, size = _checked_sizes(model, xs, ys, loss_fn, optimizer, epochs, batch_size,
                                   shuffle, seed, regularization, lr_schedule, validation,
                                   patience, progress, compiled, record)
+    if not compiled:
+        _check_labels(loss_fn, ys)
     batch_loss = _CompiledLoss(model, loss_fn, xs, ys, regularization) if compiled else None
     rng = random.Random(seed)
     order = list(range(len(xs)))
@@ -360,7 +362,7 @@ class _CompiledLoss:
         from autograd.compiler import compile
 
         self.np, self.loss_fn = np, loss_fn
-        first_x, first_y = list(xs[0]), _targets(ys[0])
+        first_x, first_y = list(xs[0]), _label_rows(ys[:1])[0]
         self.xs = [Value(float(v), label=f"x{i}") for i, v in enumerate(first_x)]
         self.ts = [Value(float(v), label=f"t{i}") for i, v in enumerate(first_y)]
         outputs = model(self.xs)
@@ -414,7 +416,7 @@ class _CompiledLoss:
                 raise ValueError(f"fit: every example needs {nx} inputs and {ny} targets; "
                                  f"example {k} has {len(x)} and {len(_targets(y))}")
         X = self.np.asarray(xs, dtype=float).reshape(len(xs), -1)
-        Y = self.np.asarray(ys, dtype=float).reshape(len(ys), -1)
+        Y = self.np.asarray(_label_rows(ys), dtype=float).reshape(len(ys), -1)
         if X.shape[1] != len(self.xs) or Y.shape[1] != len(self.ts):
             raise ValueError(f"fit: every example needs {len(self.xs)} inputs and "
                              f"{len(self.ts)} targets, got {X.shape[1]} and {Y.shape[1]}")
@@ -485,6 +487,32 @@ def _weight_decay(reg: Any, params: list[Value]) -> tuple[float, Any] | None:
     if index == list(range(len(params))):
         return alpha.data, None
     return alpha.data, np.array(index, dtype=np.intp)
+
+
+def _label_rows(ys: Sequence[Any]) -> list[list[float]]:
+    """Every example's targets as a list of numbers (a Value as its ``data``)."""
+    return [[t.data if isinstance(t, Value) else t for t in _targets(y)] for y in ys]
+
+
+def _check_labels(loss_fn: Any, ys: Sequence[Any]) -> None:
+    """Eager ``fit``: every label of ``hinge`` -1 or +1, of ``binary_cross_entropy`` in
+    [0, 1], Values included (the losses check labels that are numbers, not Values: a Value
+    may be a placeholder traced by ``compile``). The same message as ``_check_targets``."""
+    hinge = loss_fn is losses.hinge
+    if not hinge and loss_fn is not losses.binary_cross_entropy:
+        return
+    for k, row in enumerate(_label_rows(ys)):
+        for j, t in enumerate(row):
+            if not isinstance(t, numbers.Real):
+                continue  # the loss refuses it, naming it
+            if hinge and t not in (-1.0, 1.0):
+                expected = "-1 or +1 (a hinge label)"
+            elif not hinge and not 0.0 <= t <= 1.0:
+                expected = "in [0, 1] (a binary_cross_entropy target)"
+            else:
+                continue
+            raise ValueError(f"fit: the target {j} of example {k} must be {expected}, got "
+                             f"{float(t)!r}")
 
 
 def _check_targets(loss_fn: Any, Y: Any) -> None:

@@ -331,3 +331,16 @@ def test_fit_compiled_hinge_one_batch_equals_eager():
                       compiled=compiled)
         runs.append((history.loss, [p.data for p in model.parameters()]))
     assert close(runs[0][0], runs[1][0], 1e-10) and close(runs[0][1], runs[1][1], 1e-10)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_fit_refuses_hinge_labels_that_are_values_of_0_and_1(compiled):
+    """hinge cannot check a label that is a Value (a traced placeholder may hold anything),
+    so fit checks its data's labels on both paths: 0/1 labels as Values would otherwise
+    train silently wrong (relu(1 − 0·s) = 1 carries no gradient)."""
+    model = MLP(2, [3, 1], seed=1)
+    xs = [[0.1, 0.2], [0.3, -0.4]]
+    ys = [Value(1.0), Value(0.0)]
+    with pytest.raises(ValueError, match=r"fit: the target 0 of example 1 must be -1 or \+1"):
+        fit(model, xs, ys, hinge, SGD(model.parameters(), lr=0.1), epochs=1,
+            progress=False, compiled=compiled)
